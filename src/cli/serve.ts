@@ -1,0 +1,111 @@
+import type { AddressInfo } from "node:net";
+import { serve as serveHttp, type ServerType } from "@hono/node-server";
+import { createApp } from "../app.ts";
+import type { Config } from "../config/index.ts";
+import { describeError } from "../errors.ts";
+import { IdpClient } from "../idp/index.ts";
+import type { Logger } from "../log.ts";
+import { migrate, openStore, pendingMigrations } from "../store/index.ts";
+import { VERSION } from "../version.ts";
+
+/** A started gateway: where it listens and how to stop it. */
+export interface RunningGateway {
+  url: string;
+  /** Stops accepting connections, drains requests in flight (bounded), then closes the pool. */
+  shutdown(signal: string): Promise<void>;
+}
+
+/** Starts the HTTP server; applies pending migrations first unless told not to. */
+export async function startGateway(
+  config: Config,
+  log: Logger,
+  options: { migrate: boolean },
+): Promise<RunningGateway> {
+  const store = openStore(config.database.url, { poolMax: config.database.poolMax });
+  if (options.migrate) {
+    try {
+      const result = await migrate(store.sql);
+      log.info({ applied: result.applied, version: result.version }, "database schema up to date");
+    } catch (err) {
+      await store.close();
+      throw new Error(`database migration failed: ${describeError(err)}`, { cause: err });
+    }
+  }
+  const idp = new IdpClient(
+    {
+      issuer: config.oidc.issuer,
+      clientId: config.oidc.clientId,
+      clientSecret: config.oidc.clientSecret,
+      allowInsecureHttp: config.allowInsecureHttp,
+      timeoutMs: config.outboundTimeoutMs,
+    },
+    log,
+  );
+  idp.startBackgroundLoad();
+
+  let shuttingDown = false;
+  let schemaCurrent = false;
+  const app = createApp({
+    config,
+    log,
+    readiness: {
+      shuttingDown: () => shuttingDown,
+      idp: () => idp.status,
+      async database() {
+        if (!(await store.ping())) return { ok: false, error: "PostgreSQL does not answer" };
+        if (!schemaCurrent) {
+          try {
+            const pending = await pendingMigrations(store.sql);
+            if (pending.length > 0) {
+              return {
+                ok: false,
+                error: `schema is behind (${pending.length} pending migrations); run \`nextcloud-mcp-gateway migrate\``,
+              };
+            }
+            schemaCurrent = true;
+          } catch (err) {
+            return { ok: false, error: describeError(err) };
+          }
+        }
+        return { ok: true };
+      },
+    },
+  });
+
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serveHttp({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, () => {
+      resolve(s);
+    });
+    s.once("error", reject);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+  log.info(
+    { version: VERSION, listen: url, publicUrl: config.publicUrl, issuer: config.oidc.issuer },
+    "gateway listening",
+  );
+
+  return {
+    url,
+    async shutdown(signal: string) {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, "shutting down: draining requests");
+      idp.stop();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          log.warn("shutdown timeout reached; closing remaining connections");
+          if ("closeAllConnections" in server) server.closeAllConnections();
+        }, config.shutdownTimeoutMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+      });
+      await store.close();
+      log.info("shutdown complete");
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import { isLoopbackHost, variables, type Env } from "./schema.ts";
+
+/** The gateway's configuration, validated and shaped for use. */
+export interface Config {
+  /** Public base URL without trailing slash. */
+  publicUrl: string;
+  /** The protected resource: `<publicUrl>/mcp`, the audience tokens must carry. */
+  resourceUrl: string;
+  listen: { host: string; port: number };
+  oidc: { issuer: string; clientId: string; clientSecret: string };
+  /** Plain http allowed to non-loopback hosts (test networks only). */
+  allowInsecureHttp: boolean;
+  database: { url: string; poolMax: number };
+  logLevel: Env["LOG_LEVEL"];
+  outboundTimeoutMs: number;
+  shutdownTimeoutMs: number;
+}
+
+/** Thrown by {@link loadConfig}; `problems` names every variable that is wrong and how to fix it. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(
+      `Configuration is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n") +
+        "\nSee docs/configuration.md for every variable.",
+    );
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+function insecureHttp(name: string, url: string): string | undefined {
+  const u = new URL(url);
+  if (u.protocol === "http:" && !isLoopbackHost(u.hostname)) {
+    return `${name}: uses http:// on a host other than localhost; use https://, or set ALLOW_INSECURE_HTTP=true on an isolated test network`;
+  }
+  return undefined;
+}
+
+/**
+ * Reads and validates the environment once; reports every problem at once.
+ * @throws ConfigError listing each wrong variable with what to do.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Each variable is parsed on its own so that one message can list every problem at once,
+  // including the checks across variables. Empty strings count as unset, as in most env files.
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(variables)) {
+    const raw = env[name] === "" ? undefined : env[name];
+    const r = v.schema.safeParse(raw);
+    if (r.success) values[name] = r.data;
+    else problems.push(...new Set(r.error.issues.map((issue) => `${name}: ${issue.message}`)));
+  }
+  const e = values as Partial<Env>;
+  if (e.ALLOW_INSECURE_HTTP === false) {
+    for (const [name, url] of [
+      ["GATEWAY_PUBLIC_URL", e.GATEWAY_PUBLIC_URL],
+      ["OIDC_ISSUER", e.OIDC_ISSUER],
+    ] as const) {
+      const p = url === undefined ? undefined : insecureHttp(name, url);
+      if (p) problems.push(p);
+    }
+  }
+  if (e.GATEWAY_PUBLIC_URL !== undefined && new URL(e.GATEWAY_PUBLIC_URL).pathname.endsWith("/mcp")) {
+    problems.push(
+      "GATEWAY_PUBLIC_URL: ends in /mcp; give the base URL (the gateway adds /mcp), e.g. https://mcp.example.com",
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const parsed = values as Env;
+  return {
+    publicUrl: parsed.GATEWAY_PUBLIC_URL,
+    resourceUrl: `${e.GATEWAY_PUBLIC_URL}/mcp`,
+    listen: { host: parsed.HOST, port: parsed.PORT },
+    oidc: {
+      issuer: parsed.OIDC_ISSUER,
+      clientId: parsed.OIDC_CLIENT_ID,
+      clientSecret: parsed.OIDC_CLIENT_SECRET,
+    },
+    allowInsecureHttp: parsed.ALLOW_INSECURE_HTTP,
+    database: { url: parsed.DATABASE_URL, poolMax: parsed.DATABASE_POOL_MAX },
+    logLevel: parsed.LOG_LEVEL,
+    outboundTimeoutMs: parsed.OUTBOUND_TIMEOUT_MS,
+    shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+  };
+}

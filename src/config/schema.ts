@@ -1,0 +1,204 @@
+import { z } from "zod";
+
+/** What the generated reference (docs/configuration.md) shows for each variable. */
+export interface VariableDoc {
+  /** One or two sentences for operators: what it does and when to change it. */
+  description: string;
+  /** A value that would work, shown in the docs. */
+  example: string;
+  /** Never echoed in errors or logs. */
+  secret?: boolean;
+  /** Section heading in the docs. */
+  group: "Public URL and listener" | "Identity provider" | "Database" | "Operations";
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+/** True for the host names that only this machine can reach. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || hostname.endsWith(".localhost");
+}
+
+const httpUrl = (what: string, example: string) =>
+  z
+    .string({
+      error: (i) => (i.input === undefined ? `missing; set it to ${what}, e.g. ${example}` : undefined),
+    })
+    .trim()
+    .refine((s) => URL.canParse(s), { error: `not a URL; set it to ${what}, e.g. ${example}` })
+    .transform((s) => new URL(s))
+    .refine((u) => u.protocol === "https:" || u.protocol === "http:", {
+      error: `must start with https:// (or http:// on this machine only), e.g. ${example}`,
+    })
+    .refine((u) => u.search === "" && u.hash === "", { error: "must not carry a query string or fragment" })
+    .refine((u) => u.username === "" && u.password === "", {
+      error: "must not carry a user name or password",
+    })
+    .transform((u) => u.href.replace(/\/+$/, ""));
+
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `not a number; give a whole number from ${min} to ${max}` })
+    .int({ error: `not a whole number; give a whole number from ${min} to ${max}` })
+    .min(min, { error: `too small; give a whole number from ${min} to ${max}` })
+    .max(max, { error: `too large; give a whole number from ${min} to ${max}` });
+
+const boolean = () =>
+  z.stringbool({ error: 'not a boolean; use "true" or "false"' }).default(false as boolean);
+
+/**
+ * Every environment variable the gateway reads, with its validation and its documentation.
+ * docs/configuration.md is generated from this table (`npm run docs:gen`); a test fails on drift.
+ */
+export const variables = {
+  GATEWAY_PUBLIC_URL: {
+    schema: httpUrl("the URL MCP clients use to reach the gateway", "https://mcp.example.com"),
+    doc: {
+      group: "Public URL and listener",
+      description:
+        "The gateway's public base URL, as MCP clients and browsers reach it (behind any proxy). The MCP endpoint is `<GATEWAY_PUBLIC_URL>/mcp`, which is also the audience tokens must carry and the `resource` of the protected resource metadata; it is never derived from the Host header. https is required except on loopback hosts.",
+      example: "https://mcp.example.com",
+    },
+  },
+  HOST: {
+    schema: z
+      .string()
+      .trim()
+      .min(1, { error: "empty; give an address to listen on, e.g. 0.0.0.0" })
+      .default("127.0.0.1"),
+    doc: {
+      group: "Public URL and listener",
+      description:
+        "Address the HTTP server listens on. The default only accepts connections from this machine; use `0.0.0.0` in a container.",
+      example: "0.0.0.0",
+    },
+  },
+  PORT: {
+    schema: integer(1, 65535).default(8080),
+    doc: {
+      group: "Public URL and listener",
+      description: "TCP port the HTTP server listens on.",
+      example: "8080",
+    },
+  },
+  OIDC_ISSUER: {
+    schema: httpUrl("the issuer URL of your IdP realm", "https://sso.example.com/realms/nextcloud-mcp"),
+    doc: {
+      group: "Identity provider",
+      description:
+        "Issuer of the IdP realm that MCP clients, the gateway and Nextcloud's user_oidc all trust. It must be the exact `issuer` of the discovery document (`<OIDC_ISSUER>/.well-known/openid-configuration`); tokens whose `iss` differs are refused.",
+      example: "https://sso.example.com/realms/nextcloud-mcp",
+    },
+  },
+  OIDC_CLIENT_ID: {
+    schema: z
+      .string()
+      .trim()
+      .min(1, { error: "empty; give the gateway's client id at the IdP" })
+      .default("mcp-gateway"),
+    doc: {
+      group: "Identity provider",
+      description:
+        "Client id of the gateway at the IdP (confidential client with standard token exchange enabled). Tokens sent to /mcp must name it in `aud`.",
+      example: "mcp-gateway",
+    },
+  },
+  OIDC_CLIENT_SECRET: {
+    schema: z
+      .string({
+        error: (i) =>
+          i.input === undefined ? "missing; set it to the gateway client's secret at the IdP" : undefined,
+      })
+      .min(1, { error: "empty; set it to the gateway client's secret at the IdP" }),
+    doc: {
+      group: "Identity provider",
+      description:
+        "Secret of the gateway's client at the IdP (Keycloak: Clients → mcp-gateway → Credentials). Never logged.",
+      example: "<from your IdP>",
+      secret: true,
+    },
+  },
+  DATABASE_URL: {
+    schema: z
+      .string({
+        error: (i) =>
+          i.input === undefined
+            ? "missing; set a PostgreSQL URL, e.g. postgres://gateway:secret@db.example.com:5432/gateway"
+            : undefined,
+      })
+      .trim()
+      .refine((s) => URL.canParse(s) && /^postgres(ql)?:$/.test(new URL(s).protocol), {
+        error: "not a PostgreSQL URL; use postgres://user:password@host:5432/database",
+      }),
+    doc: {
+      group: "Database",
+      description:
+        "PostgreSQL connection URL. The database holds users, encrypted offline grants, login states, job runs and the audit trail; it is the only state shared between replicas. Add `?sslmode=require` for TLS.",
+      example: "postgres://gateway:secret@db.example.com:5432/gateway",
+      secret: true,
+    },
+  },
+  DATABASE_POOL_MAX: {
+    schema: integer(1, 200).default(10),
+    doc: {
+      group: "Database",
+      description: "Largest number of connections one replica opens.",
+      example: "10",
+    },
+  },
+  ALLOW_INSECURE_HTTP: {
+    schema: boolean(),
+    doc: {
+      group: "Operations",
+      description:
+        "Allow `http://` for GATEWAY_PUBLIC_URL and OIDC_ISSUER on hosts other than localhost. Only for isolated test networks: tokens and secrets would cross the network in clear text.",
+      example: "false",
+    },
+  },
+  LOG_LEVEL: {
+    schema: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+        error: "unknown level; use one of fatal, error, warn, info, debug, trace, silent",
+      })
+      .default("info"),
+    doc: {
+      group: "Operations",
+      description:
+        "Lowest level written to the JSON log on stdout. Tokens and secrets are never logged at any level.",
+      example: "info",
+    },
+  },
+  OUTBOUND_TIMEOUT_MS: {
+    schema: integer(100, 120_000).default(10_000),
+    doc: {
+      group: "Operations",
+      description: "Time limit for each call to the IdP (discovery, JWKS, token endpoint), in milliseconds.",
+      example: "10000",
+    },
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    schema: integer(0, 600_000).default(10_000),
+    doc: {
+      group: "Operations",
+      description:
+        "On SIGTERM/SIGINT the gateway stops accepting connections and waits this long for requests in flight before it exits.",
+      example: "10000",
+    },
+  },
+} as const satisfies Record<string, { schema: z.ZodType; doc: VariableDoc }>;
+
+export type VariableName = keyof typeof variables;
+
+type Schemas = { [K in VariableName]: (typeof variables)[K]["schema"] };
+
+function schemaShape(): Schemas {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, v] of Object.entries(variables)) shape[name] = v.schema;
+  return shape as Schemas;
+}
+
+/** The whole environment schema; unknown variables are ignored. */
+export const envSchema = z.object(schemaShape());
+
+/** Parsed and validated configuration, as the rest of the gateway sees it. */
+export type Env = z.output<typeof envSchema>;

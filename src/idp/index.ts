@@ -1,0 +1,3 @@
+// Talking to the IdP: discovery and JWKS today; authorization code + PKCE, token exchange
+// (RFC 8693), refresh and revocation (RFC 7009) as the flows arrive. No HTTP framework here.
+export { IdpClient, type Idp, type IdpSettings, type IdpStatus } from "./discovery.ts";

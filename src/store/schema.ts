@@ -1,0 +1,89 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+
+/** A timestamp column: read as Date, written as Date or ISO string. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type TimestampDefault = ColumnType<Date, Date | string | undefined, Date | string>;
+
+/** Kysely's view of the schema in sql/; docs/storage.md describes every column. */
+export interface Database {
+  users: UsersTable;
+  offline_grants: OfflineGrantsTable;
+  login_states: LoginStatesTable;
+  job_runs: JobRunsTable;
+  audit_events: AuditEventsTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  issuer: string;
+  subject: string;
+  subject_hash: string;
+  username: string | null;
+  email: string | null;
+  display_name: string | null;
+  created_at: TimestampDefault;
+  last_seen_at: TimestampDefault;
+}
+
+export type GrantStatus = "active" | "revoked";
+
+export interface OfflineGrantsTable {
+  id: Generated<string>;
+  user_id: string;
+  status: ColumnType<GrantStatus, GrantStatus | undefined, GrantStatus>;
+  refresh_token_sealed: Uint8Array;
+  key_id: string;
+  scope: string;
+  revoked_reason: string | null;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+  last_refreshed_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  lease_owner: string | null;
+  lease_until: Timestamp | null;
+}
+
+export interface LoginStatesTable {
+  state_hash: string;
+  code_verifier: string;
+  nonce: string;
+  purpose: "connect" | "login";
+  return_to: string | null;
+  created_at: TimestampDefault;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+}
+
+export interface JobRunsTable {
+  id: Generated<string>;
+  job: string;
+  replica: string;
+  started_at: TimestampDefault;
+  finished_at: Timestamp | null;
+  outcome: "ok" | "failed" | "skipped" | null;
+  counts: ColumnType<Record<string, number>, string | undefined, string>;
+  error: string | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  at: TimestampDefault;
+  user_id: string | null;
+  subject_hash: string | null;
+  action: string;
+  detail: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  checksum: string;
+  applied_at: TimestampDefault;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type OfflineGrant = Selectable<OfflineGrantsTable>;
+export type OfflineGrantUpdate = Updateable<OfflineGrantsTable>;

@@ -1,0 +1,43 @@
+// vitest globalSetup of the integration and e2e projects: one real PostgreSQL and one real
+// Keycloak (importing keycloak/realm-export.json) for the whole run, stopped afterwards.
+import type { TestProject } from "vitest/node";
+import { startKeycloak, testRealmEnv, type RealmEnv } from "./keycloak.ts";
+import { startPostgres } from "./postgres.ts";
+import { freePort } from "./wait.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+    keycloak: { url: string; issuer: string; adminUser: string; adminPassword: string };
+    realmEnv: RealmEnv;
+    /** The port that MCP_GATEWAY_URL (the realm's gateway URL) points at on localhost. */
+    gatewayPort: number;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const gatewayPort = Number(process.env.TEST_GATEWAY_PORT ?? (await freePort()));
+  const nextcloudPort = await freePort();
+  const started = Date.now();
+  const [pg, kc] = await Promise.all([
+    startPostgres(),
+    startKeycloak(testRealmEnv(`http://localhost:${gatewayPort}`, `http://localhost:${nextcloudPort}`)),
+  ]).catch((err: unknown) => {
+    throw new Error(`test harness could not start: ${(err as Error).message}`, { cause: err });
+  });
+  process.stderr.write(
+    `harness: PostgreSQL (${pg.source}) and Keycloak (${kc.source}, ${kc.url}) ready in ${Math.round((Date.now() - started) / 1000)} s\n`,
+  );
+  project.provide("pgAdminUrl", pg.adminUrl);
+  project.provide("keycloak", {
+    url: kc.url,
+    issuer: kc.issuer,
+    adminUser: kc.adminUser,
+    adminPassword: kc.adminPassword,
+  });
+  project.provide("realmEnv", kc.realmEnv);
+  project.provide("gatewayPort", gatewayPort);
+  return async () => {
+    await Promise.allSettled([kc.stop(), pg.stop()]);
+  };
+}

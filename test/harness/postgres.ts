@@ -1,0 +1,165 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { freePort, waitFor } from "./wait.ts";
+
+/** A PostgreSQL server for tests: an admin URL that may create databases, and how to stop it. */
+export interface TestPostgres {
+  adminUrl: string;
+  source: "DATABASE_URL" | "local binaries" | "testcontainers";
+  stop(): Promise<void>;
+}
+
+function findPgBin(): string | undefined {
+  const fromEnv = process.env.PG_BIN;
+  if (fromEnv && existsSync(join(fromEnv, "initdb"))) return fromEnv;
+  const base = "/usr/lib/postgresql";
+  if (existsSync(base)) {
+    const versions = readdirSync(base)
+      .filter((v) => existsSync(join(base, v, "bin", "initdb")))
+      .sort((a, b) => Number(b) - Number(a));
+    if (versions[0]) return join(base, versions[0], "bin");
+  }
+  const which = spawnSync("sh", ["-c", "command -v initdb"], { encoding: "utf8" });
+  const path = which.stdout.trim();
+  return path ? join(path, "..") : undefined;
+}
+
+function dockerAvailable(): boolean {
+  return existsSync("/var/run/docker.sock") || Boolean(process.env.DOCKER_HOST);
+}
+
+/**
+ * Provides PostgreSQL in this order: TEST_DATABASE_URL (or DATABASE_URL) when given; a throwaway
+ * cluster from the machine's PostgreSQL binaries; testcontainers where Docker runs. Fails with what
+ * to install when none is possible.
+ */
+export async function startPostgres(): Promise<TestPostgres> {
+  const given = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (given) {
+    const sql = postgres(given, { max: 1, onnotice: () => undefined, connect_timeout: 10 });
+    try {
+      await sql`select 1`;
+    } catch (err) {
+      throw new Error(
+        `TEST_DATABASE_URL/DATABASE_URL is set but PostgreSQL does not answer: ${(err as Error).message}`,
+        { cause: err },
+      );
+    } finally {
+      await sql.end();
+    }
+    return { adminUrl: given, source: "DATABASE_URL", stop: () => Promise.resolve() };
+  }
+  const bin = findPgBin();
+  if (bin) return startLocalCluster(bin);
+  if (dockerAvailable()) return startContainer();
+  throw new Error(
+    "No PostgreSQL for the tests: install the server (Debian: apt-get install postgresql), " +
+      "or set TEST_DATABASE_URL to a server where the user may create databases, or run Docker for testcontainers.",
+  );
+}
+
+async function startLocalCluster(bin: string): Promise<TestPostgres> {
+  const asRoot = process.getuid?.() === 0;
+  const dir = mkdtempSync(join(tmpdir(), "ncmcp-pg-"));
+  // initdb refuses to run as root: the cluster then belongs to the postgres system user.
+  const run = (cmd: string, args: string[]) => {
+    const full = asRoot ? ["-u", "postgres", "--", join(bin, cmd), ...args] : args;
+    const r = spawnSync(asRoot ? "runuser" : join(bin, cmd), full, { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${cmd} failed (${r.status}): ${r.stderr || r.stdout}`);
+  };
+  if (asRoot) {
+    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
+    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
+    chownSync(dir, uid, gid);
+  }
+  const data = join(dir, "data");
+  run("initdb", [
+    "-D",
+    data,
+    "-U",
+    "postgres",
+    "-A",
+    "trust",
+    "-E",
+    "UTF8",
+    "--no-sync",
+    "--no-instructions",
+  ]);
+  const port = await freePort();
+  run("pg_ctl", [
+    "-D",
+    data,
+    "-l",
+    join(dir, "server.log"),
+    "-w",
+    "-t",
+    "60",
+    "-o",
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
+    "start",
+  ]);
+  const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  await waitFor("local PostgreSQL", async () => {
+    const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+    try {
+      await sql`select 1`;
+      return true;
+    } finally {
+      await sql.end();
+    }
+  });
+  return {
+    adminUrl,
+    source: "local binaries",
+    stop() {
+      try {
+        run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+async function startContainer(): Promise<TestPostgres> {
+  const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
+  const container = await new PostgreSqlContainer("postgres:17-alpine").start();
+  return {
+    adminUrl: container.getConnectionUri(),
+    source: "testcontainers",
+    async stop() {
+      await container.stop();
+    },
+  };
+}
+
+/** Creates a fresh, empty database for one test file and returns its URL; drop it with the returned function. */
+export async function createTestDatabase(
+  adminUrl: string,
+  prefix = "t",
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  try {
+    await admin.unsafe(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    async drop() {
+      const a = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+      try {
+        await a.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await a.end();
+      }
+    },
+  };
+}
