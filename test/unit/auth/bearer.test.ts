@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { extractBearerToken, MALFORMED_AUTHORIZATION_DESCRIPTION } from "../../../src/auth/index.ts";
+import { GatewayError } from "../../../src/errors.ts";
+
+function thrown(header: string): GatewayError {
+  try {
+    extractBearerToken(header);
+  } catch (err) {
+    if (err instanceof GatewayError) return err;
+    throw err;
+  }
+  throw new Error(`expected ${JSON.stringify(header)} to be rejected`);
+}
+
+describe("extractBearerToken", () => {
+  it("returns undefined when there is no header", () => {
+    expect(extractBearerToken(undefined)).toBeUndefined();
+    expect(extractBearerToken(null)).toBeUndefined();
+  });
+
+  it("returns the token of the RFC 6750 §2.1 example", () => {
+    expect(extractBearerToken("Bearer mF_9.B5f-4.1JqM")).toBe("mF_9.B5f-4.1JqM");
+  });
+
+  it("reads the scheme case-insensitively and allows several spaces (1*SP)", () => {
+    expect(extractBearerToken("bearer abc")).toBe("abc");
+    expect(extractBearerToken("BEARER abc")).toBe("abc");
+    expect(extractBearerToken("Bearer   abc")).toBe("abc");
+  });
+
+  it("accepts every b64token character and trailing '='", () => {
+    expect(extractBearerToken("Bearer aZ09-._~+/==")).toBe("aZ09-._~+/==");
+  });
+
+  for (const [header, detail] of [
+    ["Basic dXNlcjpwYXNzd29yZA==", /^authorization scheme Basic is not Bearer$/],
+    ["DPoP eyJhbGciOiJFUzI1NiJ9.e30.sig", /^authorization scheme DPoP is not Bearer$/],
+    ["eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", /^authorization scheme is not Bearer$/],
+    ["Bearer", /^Bearer scheme without a token$/],
+    ["Bearer    ", /^Bearer scheme without a token$/],
+    ["", /^empty Authorization header$/],
+    ["Bearer abc def", /b64token/],
+    ["Bearer abc,def", /b64token/],
+    ["Bearer =abc", /b64token/],
+    ["Bearer ab=c", /b64token/],
+    ["Bearer\tabc", /^authorization scheme is not Bearer$/],
+  ] as const) {
+    it(`rejects ${JSON.stringify(header)} with 401 invalid_token`, () => {
+      const err = thrown(header);
+      expect(err.code).toBe("invalid_token");
+      expect(err.status).toBe(401);
+      expect(err.description).toBe(MALFORMED_AUTHORIZATION_DESCRIPTION);
+      expect(err.detail).toMatch(detail);
+      const credentials = header.split(" ").slice(1).join(" ").trim() || header;
+      if (credentials.length > 8) {
+        expect(err.detail).not.toContain(credentials);
+        expect(err.message).not.toContain(credentials);
+      }
+    });
+  }
+});

@@ -1,0 +1,26 @@
+import { describe, it } from "vitest";
+import { verifyAccessToken } from "../../../../src/auth/index.ts";
+import { claims, createIdp, EXPECTATIONS, expectInvalidToken, NOW_MS } from "../fixtures.ts";
+
+const idp = await createIdp();
+
+describe("negative: a token signed with a key the JWKS does not publish", () => {
+  it("is rejected when the kid is unknown", async () => {
+    const token = await idp.sign(claims(), { kid: "rotated-away" });
+    await expectInvalidToken(
+      verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS),
+      token,
+      /^unknown kid "rotated-away"$/,
+    );
+  });
+
+  it("is rejected when the kid is known but the key type does not fit alg", async () => {
+    const ec = await createIdp("ES256");
+    const token = await ec.sign(claims());
+    await expectInvalidToken(
+      verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS),
+      token,
+      /^unknown kid "key-1"$/,
+    );
+  });
+});
