@@ -1,0 +1,16 @@
+// The MCP side of the gateway: the tool registry, the per-request MCP server built from it, the
+// scope check the HTTP layer runs before the transport, and the generated docs/tools.md.
+// Tools live in tools/<app>.ts and are listed in tools/index.ts.
+export {
+  defineTool,
+  ToolRegistry,
+  type AnyToolDefinition,
+  type ToolDefinition,
+  type ToolHints,
+  type ToolVisibility,
+} from "./registry.ts";
+export type { ToolContext, ToolLogger } from "./context.ts";
+export { createMcpServer, serverIdentity, type McpServerOptions } from "./server.ts";
+export { requiredScopesForCall } from "./required-scopes.ts";
+export { allTools } from "./tools/index.ts";
+export { renderToolsDoc } from "./docs.ts";

@@ -1,0 +1,127 @@
+import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { ToolContext } from "./context.ts";
+
+const NAME = /^[a-z]+_[a-z_]+$/;
+const TOOLS_SCOPE = "mcp:tools";
+const WRITE_SCOPE = "mcp:write";
+
+/** The MCP tool annotations, all four stated explicitly so no tool relies on the spec's defaults. */
+export interface ToolHints {
+  readonly readOnlyHint: boolean;
+  readonly destructiveHint: boolean;
+  readonly idempotentHint: boolean;
+  readonly openWorldHint: boolean;
+}
+
+/** A tool as declared once in `tools/<app>.ts`; `handler` and `text` are typed from the two schemas. */
+export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  /** `<app>_<action>`, e.g. `notes_list`. */
+  readonly name: string;
+  /** A short human-readable name, shown by clients. */
+  readonly title: string;
+  /** Written for a model: what the tool does, when to use it, what it returns. */
+  readonly description: string;
+  /** The arguments; field descriptions end up in the JSON Schema the model sees and in docs/tools.md. */
+  readonly input: I;
+  /** The structured result (`structuredContent`). */
+  readonly output: O;
+  readonly annotations: ToolHints;
+  /** OAuth scopes the caller's token must carry: always `mcp:tools`, plus `mcp:write` if it changes data. */
+  readonly scopes: readonly string[];
+  /** The Nextcloud app or capability the tool needs (e.g. `notes`); absent if it works everywhere. */
+  readonly capability?: string;
+  /** Does the work; throw a `GatewayError` with an actionable description for expected failures. */
+  handler(args: z.output<I>, ctx: ToolContext): Promise<z.output<O>>;
+  /** The text rendering of a result for clients that ignore `structuredContent`; JSON by default. */
+  text?(output: z.output<O>): string;
+}
+
+/** Any tool, with its schema types erased; what the registry and the server work with. */
+export type AnyToolDefinition = ToolDefinition;
+
+/** What decides which tools a request sees: the token's scopes and the Nextcloud instance's apps. */
+export interface ToolVisibility {
+  readonly scopes: readonly string[];
+  /** Enabled Nextcloud apps/capabilities, or `"all"` when they are not known. */
+  readonly capabilities: ReadonlySet<string> | "all";
+}
+
+/**
+ * Declares a tool, checking at startup what the types cannot: the name's shape, the scope rules and
+ * that the annotations do not contradict each other.
+ */
+export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
+  definition: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
+  const { name, annotations: a, scopes } = definition;
+  const problems: string[] = [];
+  if (!NAME.test(name)) problems.push("the name must look like <app>_<action> (lowercase letters and _)");
+  if (definition.title.trim() === "") problems.push("the title is empty");
+  if (definition.description.trim() === "") problems.push("the description is empty");
+  if (!scopes.includes(TOOLS_SCOPE)) problems.push(`scopes must include ${TOOLS_SCOPE}`);
+  if (!a.readOnlyHint && !scopes.includes(WRITE_SCOPE))
+    problems.push(`a tool that changes data (readOnlyHint: false) must require ${WRITE_SCOPE}`);
+  if (a.readOnlyHint && a.destructiveHint) problems.push("a read-only tool cannot be destructive");
+  if (problems.length > 0) throw new Error(`Tool "${name}": ${problems.join("; ")}.`);
+  return Object.freeze({ ...definition, scopes: Object.freeze([...scopes]) });
+}
+
+interface Entry {
+  readonly tool: AnyToolDefinition;
+  readonly listing: Tool;
+}
+
+/**
+ * The tools the gateway offers, built once at startup. It also computes each tool's `tools/list`
+ * entry (JSON Schemas included) up front, so a request only filters and copies references.
+ */
+export class ToolRegistry {
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(tools: readonly AnyToolDefinition[]) {
+    for (const tool of tools) {
+      if (this.#entries.has(tool.name)) throw new Error(`Tool "${tool.name}" is defined twice.`);
+      this.#entries.set(tool.name, { tool, listing: listingOf(tool) });
+    }
+  }
+
+  /** The tool with this name, if there is one. */
+  get(name: string): AnyToolDefinition | undefined {
+    return this.#entries.get(name)?.tool;
+  }
+
+  /** Every tool, in declaration order. */
+  all(): AnyToolDefinition[] {
+    return [...this.#entries.values()].map((e) => e.tool);
+  }
+
+  /** The tools a caller with these scopes may use on an instance with these capabilities. */
+  visible(by: ToolVisibility): AnyToolDefinition[] {
+    const granted = new Set(by.scopes);
+    return this.all().filter(
+      (t) =>
+        t.scopes.every((s) => granted.has(s)) &&
+        (t.capability === undefined || by.capabilities === "all" || by.capabilities.has(t.capability)),
+    );
+  }
+
+  /** The precomputed `tools/list` entry of a tool. */
+  listing(name: string): Tool | undefined {
+    return this.#entries.get(name)?.listing;
+  }
+}
+
+// The same conversion and shape as McpServer's own tools/list handler in SDK 1.32.2 (draft-07,
+// input side for arguments, output side for results); a test compares the two.
+function listingOf(tool: AnyToolDefinition): Tool {
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: z.toJSONSchema(tool.input, { target: "draft-7", io: "input" }) as Tool["inputSchema"],
+    annotations: { ...tool.annotations },
+    execution: { taskSupport: "forbidden" },
+    outputSchema: z.toJSONSchema(tool.output, { target: "draft-7", io: "output" }) as Tool["outputSchema"],
+  };
+}

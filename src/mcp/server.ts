@@ -1,0 +1,90 @@
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { describeError, GatewayError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import type { ToolContext } from "./context.ts";
+import type { AnyToolDefinition, ToolRegistry } from "./registry.ts";
+
+const INSTRUCTIONS = [
+  "This server works in the user's Nextcloud as the signed-in user, with that user's permissions.",
+  "Tool names are <app>_<action>, e.g. notes_list. Only the tools this sign-in and this Nextcloud allow are listed.",
+  "Tools annotated read-only never change anything; ask the user before calling a destructive tool.",
+  "When a tool fails, its text says what went wrong and what to try instead.",
+  "server_info tells who is signed in and with which scopes.",
+].join(" ");
+
+/** How the gateway introduces itself in `initialize` (and in the `server_info` tool). */
+export const serverIdentity = { name: "nextcloud-mcp-gateway", version: VERSION } as const;
+
+/** Options of `createMcpServer`. */
+export interface McpServerOptions {
+  /** The Nextcloud apps/capabilities enabled on the instance; tools needing others are hidden. */
+  readonly capabilities?: ReadonlySet<string> | "all";
+}
+
+/**
+ * A fresh MCP server for one request, offering only the tools the token's scopes and the instance's
+ * capabilities allow. Never share one between requests: responses would leak across clients
+ * (CVE-2026-25536).
+ */
+export function createMcpServer(
+  registry: ToolRegistry,
+  ctx: ToolContext,
+  options: McpServerOptions = {},
+): McpServer {
+  const tools = registry.visible({ scopes: ctx.scopes, capabilities: options.capabilities ?? "all" });
+  // Declaring the capability up front installs tools/list and tools/call even when no tool is
+  // visible, so such a caller gets an empty list rather than "method not found".
+  const server = new McpServer(
+    { ...serverIdentity },
+    { instructions: INSTRUCTIONS, capabilities: { tools: {} } },
+  );
+  for (const tool of tools) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.input,
+        outputSchema: tool.output,
+        annotations: { ...tool.annotations },
+      },
+      (args, extra) => callTool(tool, args, { ...ctx, signal: AbortSignal.any([ctx.signal, extra.signal]) }),
+    );
+  }
+  // McpServer converts every zod schema to JSON Schema on each tools/list (a few ms for 30 tools);
+  // the registry did that once at startup, so answer from its entries instead.
+  const listing = tools.flatMap((t) => registry.listing(t.name) ?? []);
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+  return server;
+}
+
+// The SDK has validated `args` against the input schema before this runs (a mismatch is an isError
+// result naming the field). Everything thrown here becomes an isError result too, never a protocol
+// error, so the model can read it and recover.
+async function callTool(
+  tool: AnyToolDefinition,
+  args: Record<string, unknown>,
+  ctx: ToolContext,
+): Promise<CallToolResult> {
+  try {
+    const result = tool.output.safeParse(await tool.handler(args, ctx));
+    if (!result.success) throw new Error(`output does not match the schema: ${result.error.message}`);
+    const output = result.data;
+    const text = tool.text ? tool.text(output) : JSON.stringify(output, null, 2);
+    return { structuredContent: output, content: [{ type: "text", text }] };
+  } catch (err) {
+    if (err instanceof GatewayError) {
+      ctx.log.warn({ tool: tool.name, err: describeError(err) }, "tool call failed");
+      return failure(err.description);
+    }
+    ctx.log.error({ tool: tool.name, err: describeError(err) }, "tool call failed unexpectedly");
+    return failure(
+      `The tool failed unexpectedly; the gateway log has details (request id ${ctx.requestId}).`,
+    );
+  }
+}
+
+function failure(text: string): CallToolResult {
+  return { isError: true, content: [{ type: "text", text }] };
+}

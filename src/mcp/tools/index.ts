@@ -1,0 +1,7 @@
+// The tools the gateway offers, one file per Nextcloud app (plus the gateway's own server_info).
+// Adding a tool here adds it to tools/list (subject to scopes and capabilities) and to docs/tools.md.
+import type { AnyToolDefinition } from "../registry.ts";
+import { serverInfo } from "./server-info.ts";
+
+/** Every tool, in the order tools/list and docs/tools.md show them. */
+export const allTools: readonly AnyToolDefinition[] = [serverInfo];
