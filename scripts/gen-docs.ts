@@ -1,6 +1,8 @@
 // Regenerates the reference docs that are derived from code (npm run docs:gen).
 import { writeFileSync } from "node:fs";
-import { renderConfigurationDoc } from "../src/config/index.ts";
+import { generatedDocs } from "./docs.ts";
 
-writeFileSync(new URL("../docs/configuration.md", import.meta.url), renderConfigurationDoc());
-console.log("wrote docs/configuration.md");
+for (const doc of await generatedDocs()) {
+  writeFileSync(new URL(`../${doc.path}`, import.meta.url), doc.content);
+  console.log(`wrote ${doc.path}`);
+}

@@ -78,15 +78,24 @@ export async function startCallbackServer(host = "127.0.0.1", path = "/callback"
 export interface LoginOptions {
   username: string;
   password: string;
-  /** Accept the consent screen if Keycloak shows one. */
+  /** Accept the consent screen if Keycloak shows one (default); false fails the sign-in when it appears. */
   consent?: boolean;
   /** URL prefix the IdP finally redirects to; resolves when the browser reaches it. */
   redirectPrefix: string;
+  /** Answer the redirect in the browser (default) instead of letting it reach a real server. */
+  answerRedirect?: boolean;
 }
+
+/** A losing branch of a race settles quietly instead of as an unhandled rejection. */
+const failed = () => "failed" as const;
+
+const CONSENT = "input[name=accept], button[name=accept]";
+const LOGIN_ERROR = "#input-error, #input-error-username, #kc-error-message";
 
 /**
  * Opens `authorizationUrl` in a fresh browser context, signs in on Keycloak's real login page
- * (and consents if asked), and resolves with the URL the IdP redirected to.
+ * (and consents if asked), and resolves with the URL the IdP redirected to. Fails fast with
+ * Keycloak's own message when the login or the authorization request is refused.
  */
 export async function signInInBrowser(
   browser: Browser,
@@ -96,25 +105,55 @@ export async function signInInBrowser(
   const context: BrowserContext = await browser.newContext();
   try {
     const page = await context.newPage();
+    if (opts.answerRedirect !== false) {
+      await page.route(
+        (u) => u.href.startsWith(opts.redirectPrefix),
+        (route) => route.fulfill({ status: 200, contentType: "text/html", body: "<p>Signed in.</p>" }),
+      );
+    }
     const redirected = page.waitForRequest((r) => r.url().startsWith(opts.redirectPrefix), {
       timeout: 60_000,
     });
     await page.goto(String(authorizationUrl));
+    const first = await Promise.race([
+      page
+        .locator("#username")
+        .waitFor({ timeout: 30_000 })
+        .then(() => "login" as const, failed),
+      page
+        .locator(LOGIN_ERROR)
+        .first()
+        .waitFor({ timeout: 30_000 })
+        .then(() => "error" as const, failed),
+    ]);
+    if (first === "failed") throw new Error(`no Keycloak login page at ${String(authorizationUrl)}`);
+    if (first === "error") {
+      throw new Error(`Keycloak refused the request: ${await page.locator(LOGIN_ERROR).first().innerText()}`);
+    }
     await page.locator("#username").fill(opts.username);
     await page.locator("#password").fill(opts.password);
     await page.locator("#kc-login").click();
-    const consentOrDone = await Promise.race([
-      redirected.then(() => "done" as const),
+    const next = await Promise.race([
+      redirected.then(() => "done" as const, failed),
       page
-        .locator("input[name=accept], button[name=accept]")
+        .locator(CONSENT)
         .first()
         .waitFor({ timeout: 60_000 })
-        .then(() => "consent" as const),
+        .then(() => "consent" as const, failed),
+      page
+        .locator(LOGIN_ERROR)
+        .first()
+        .waitFor({ timeout: 60_000 })
+        .then(() => "error" as const, failed),
     ]);
-    if (consentOrDone === "consent") {
+    if (next === "failed") throw new Error("the sign-in neither redirected nor asked for consent in time");
+    if (next === "error") {
+      throw new Error(`Keycloak refused the sign-in: ${await page.locator(LOGIN_ERROR).first().innerText()}`);
+    }
+    if (next === "consent") {
       if (opts.consent === false)
         throw new Error("Keycloak asked for consent but the test did not expect it");
-      await page.locator("input[name=accept], button[name=accept]").first().click();
+      await page.locator(CONSENT).first().click();
     }
     return new URL((await redirected).url());
   } finally {

@@ -19,12 +19,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const gatewayPort = Number(process.env.TEST_GATEWAY_PORT ?? (await freePort()));
   const nextcloudPort = await freePort();
   const started = Date.now();
-  const [pg, kc] = await Promise.all([
+  const results = await Promise.allSettled([
     startPostgres(),
     startKeycloak(testRealmEnv(`http://localhost:${gatewayPort}`, `http://localhost:${nextcloudPort}`)),
-  ]).catch((err: unknown) => {
-    throw new Error(`test harness could not start: ${(err as Error).message}`, { cause: err });
-  });
+  ]);
+  const [pgResult, kcResult] = results;
+  if (pgResult.status === "rejected" || kcResult.status === "rejected") {
+    // Stop whatever did start, then fail with every reason.
+    await Promise.allSettled(
+      results.map((r) => (r.status === "fulfilled" ? r.value.stop() : Promise.resolve())),
+    );
+    const reasons = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
+    throw new Error(`test harness could not start:\n${reasons.join("\n")}`);
+  }
+  const pg = pgResult.value;
+  const kc = kcResult.value;
   process.stderr.write(
     `harness: PostgreSQL (${pg.source}) and Keycloak (${kc.source}, ${kc.url}) ready in ${Math.round((Date.now() - started) / 1000)} s\n`,
   );

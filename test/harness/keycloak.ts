@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { cacheDir } from "./cache.ts";
 import { freePort, waitFor } from "./wait.ts";
 
-/** The Keycloak release the tests run; compose.yaml and the docs name the same one. */
+/** The Keycloak release the tests and the sandbox run. */
 export const KEYCLOAK_VERSION = "26.7.3";
 export const REALM = "nextcloud-mcp";
 
@@ -108,8 +108,9 @@ function javaCommand(): string {
 }
 
 /**
- * Starts Keycloak for the tests: KEYCLOAK_URL when given (the realm must already be imported with
- * the placeholders in KEYCLOAK_REALM_ENV_*), else the Maven Central distribution with
+ * Starts Keycloak for the tests: KEYCLOAK_URL when given (the realm must already be imported; its
+ * placeholder values come from MCP_GATEWAY_URL, MCP_GATEWAY_CLIENT_SECRET, NEXTCLOUD_URL and
+ * NEXTCLOUD_CLIENT_SECRET in the environment), else the Maven Central distribution with
  * `kc.sh start-dev --import-realm` on free ports, else testcontainers. Resolves when the realm's
  * discovery document answers, which also proves the import finished.
  */
@@ -182,7 +183,7 @@ async function startKeycloakDist(realmEnv: RealmEnv): Promise<TestKeycloak> {
         KC_BOOTSTRAP_ADMIN_USERNAME: "admin",
         KC_BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
         JAVA_OPTS_KC_HEAP: "-Xms128m -Xmx640m",
-        JAVA_OPTS_APPEND: "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+        JAVA_OPTS_APPEND: "-XX:TieredStopAtLevel=1",
       },
       stdio: ["ignore", out, out],
       detached: true,

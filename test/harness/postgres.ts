@@ -8,7 +8,7 @@ import { freePort, waitFor } from "./wait.ts";
 /** A PostgreSQL server for tests: an admin URL that may create databases, and how to stop it. */
 export interface TestPostgres {
   adminUrl: string;
-  source: "DATABASE_URL" | "local binaries" | "testcontainers";
+  source: "TEST_DATABASE_URL" | "local binaries" | "testcontainers";
   stop(): Promise<void>;
 }
 
@@ -32,25 +32,25 @@ function dockerAvailable(): boolean {
 }
 
 /**
- * Provides PostgreSQL in this order: TEST_DATABASE_URL (or DATABASE_URL) when given; a throwaway
+ * Provides PostgreSQL in this order: TEST_DATABASE_URL when given; a throwaway
  * cluster from the machine's PostgreSQL binaries; testcontainers where Docker runs. Fails with what
  * to install when none is possible.
  */
 export async function startPostgres(): Promise<TestPostgres> {
-  const given = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  // Only TEST_DATABASE_URL: a DATABASE_URL exported for the gateway itself must never receive test databases.
+  const given = process.env.TEST_DATABASE_URL;
   if (given) {
     const sql = postgres(given, { max: 1, onnotice: () => undefined, connect_timeout: 10 });
     try {
       await sql`select 1`;
     } catch (err) {
-      throw new Error(
-        `TEST_DATABASE_URL/DATABASE_URL is set but PostgreSQL does not answer: ${(err as Error).message}`,
-        { cause: err },
-      );
+      throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer: ${(err as Error).message}`, {
+        cause: err,
+      });
     } finally {
       await sql.end();
     }
-    return { adminUrl: given, source: "DATABASE_URL", stop: () => Promise.resolve() };
+    return { adminUrl: given, source: "TEST_DATABASE_URL", stop: () => Promise.resolve() };
   }
   const bin = findPgBin();
   if (bin) return startLocalCluster(bin);

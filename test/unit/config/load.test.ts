@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, renderConfigurationDoc, variables } from "../../../src/config/index.ts";
+import { ConfigError, loadConfig, variables } from "../../../src/config/index.ts";
 
 const valid = {
   GATEWAY_PUBLIC_URL: "https://mcp.example.com/",
@@ -97,12 +96,7 @@ describe("loadConfig", () => {
   });
 });
 
-describe("docs/configuration.md", () => {
-  it("is the file generated from the schema (run `npm run docs:gen` after changing it)", () => {
-    const onDisk = readFileSync(new URL("../../../docs/configuration.md", import.meta.url), "utf8");
-    expect(onDisk).toBe(renderConfigurationDoc());
-  });
-
+describe("configuration reference", () => {
   it("documents every variable with a description and an example", () => {
     for (const [name, v] of Object.entries(variables)) {
       expect(v.doc.description.length, name).toBeGreaterThan(20);

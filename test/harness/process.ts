@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from "node:child_process";
+
+/** A child process whose output the test can read while it runs. */
+export interface Child {
+  proc: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or signal name) once the process ended. */
+  exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
+
+/** Runs the gateway CLI (`src/main.ts`) with this Node and exactly the given environment (plus PATH). */
+export function gatewayCli(args: string[], env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  proc.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  proc.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const exited = new Promise<number | string>((resolve) => {
+    proc.once("exit", (code, signal) => {
+      resolve(code ?? signal ?? "unknown");
+    });
+  });
+  return {
+    proc,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    kill(signal = "SIGTERM") {
+      if (proc.exitCode === null) proc.kill(signal);
+    },
+  };
+}
+
+/** Runs the CLI to completion. */
+export async function runGatewayCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const c = gatewayCli(args, env);
+  const code = await c.exited;
+  return { code, stdout: c.stdout(), stderr: c.stderr() };
+}
