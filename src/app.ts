@@ -1,27 +1,103 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
+import type { TokenVerifier } from "./auth/index.ts";
 import type { Config } from "./config/index.ts";
 import { describeError } from "./errors.ts";
-import { healthz, readyz, type ReadinessProbes } from "./http/health.ts";
 import type { AppEnv } from "./http/env.ts";
+import { healthz, readyz, type ReadinessProbes } from "./http/health.ts";
+import { mcpEndpoint, mcpMethodNotAllowed } from "./http/mcp.ts";
+import { bearerAuth } from "./http/middleware/bearer-auth.ts";
+import { originAllowed, originGuard } from "./http/middleware/origin.ts";
 import { requestLog } from "./http/middleware/request-log.ts";
+import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
 import type { Logger } from "./log.ts";
+import type { ToolRegistry } from "./mcp/index.ts";
 
 /** Everything the HTTP app needs, built by main.ts (or a test). */
 export interface AppDeps {
   config: Config;
   log: Logger;
   readiness: ReadinessProbes;
+  /** Verifies MCP access tokens (signature, iss, aud, exp), with its cache. */
+  verifier: TokenVerifier;
+  /** The tools, assembled once at start. */
+  registry: ToolRegistry;
 }
+
+/** Largest JSON-RPC body accepted on /mcp. */
+const MAX_MCP_BODY_BYTES = 4 * 1024 * 1024;
+const BASE_SCOPES = ["mcp:tools"] as const;
 
 /** The Hono app and its whole route table. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const { config } = deps;
+  const metadataUrl = resourceMetadataUrl(config.resourceUrl);
   const app = new Hono<AppEnv>();
   app.use(requestId({ limitLength: 128 }));
   app.use(requestLog(deps.log));
 
   app.get("/healthz", healthz);
   app.get("/readyz", readyz(deps.readiness));
+
+  // RFC 9728 §3.1: the path form for /mcp, plus the root form clients fall back to.
+  const prm = protectedResourceMetadata({ resourceUrl: config.resourceUrl, issuer: config.oidc.issuer });
+  const mcpPath = new URL(config.resourceUrl).pathname;
+  app.get(`/.well-known/oauth-protected-resource${mcpPath}`, prm);
+  app.get("/.well-known/oauth-protected-resource", prm);
+
+  const originSettings = {
+    publicUrl: config.publicUrl,
+    allowedOrigins: config.allowedOrigins,
+    listenHost: config.listen.host,
+  };
+  app.use("/mcp", originGuard(originSettings));
+  app.use(
+    "/mcp",
+    cors({
+      origin: (origin) => (originAllowed(origin, originSettings) ? origin : null),
+      allowMethods: ["POST", "GET", "DELETE", "OPTIONS"],
+      allowHeaders: [
+        "authorization",
+        "content-type",
+        "mcp-protocol-version",
+        "mcp-session-id",
+        "last-event-id",
+      ],
+      exposeHeaders: ["www-authenticate", "mcp-session-id"],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    "/mcp",
+    bodyLimit({
+      maxSize: MAX_MCP_BODY_BYTES,
+      onError: (c) =>
+        c.json(
+          {
+            jsonrpc: "2.0",
+            id: null,
+            error: { code: -32600, message: "Request body too large (4 MiB at most)." },
+          },
+          413,
+        ),
+    }),
+  );
+  app.use(
+    "/mcp",
+    bearerAuth({
+      verifier: deps.verifier,
+      resourceUrl: config.resourceUrl,
+      resourceMetadataUrl: metadataUrl,
+      requiredScopes: BASE_SCOPES,
+    }),
+  );
+  app.post(
+    "/mcp",
+    mcpEndpoint({ registry: deps.registry, resourceMetadataUrl: metadataUrl, baseScopes: BASE_SCOPES }),
+  );
+  app.on(["GET", "DELETE"], "/mcp", mcpMethodNotAllowed);
 
   app.notFound((c) =>
     c.json({ error: "not_found", error_description: `No route for ${c.req.method} ${c.req.path}` }, 404),

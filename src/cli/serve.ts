@@ -1,10 +1,12 @@
 import type { AddressInfo } from "node:net";
 import { serve as serveHttp, type ServerType } from "@hono/node-server";
 import { createApp } from "../app.ts";
+import { createTokenVerifier } from "../auth/index.ts";
 import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
 import { IdpClient } from "../idp/index.ts";
 import type { Logger } from "../log.ts";
+import { allTools, ToolRegistry } from "../mcp/index.ts";
 import { migrate, openStore, pendingMigrations } from "../store/index.ts";
 import { VERSION } from "../version.ts";
 
@@ -43,11 +45,20 @@ export async function startGateway(
   );
   idp.startBackgroundLoad();
 
+  const verifier = createTokenVerifier({
+    issuer: config.oidc.issuer,
+    audience: config.resourceUrl,
+    // Keys come from the IdP's JWKS once discovery has loaded; until then verification answers 503.
+    getKey: async (header, token) => (idp.current ?? (await idp.load())).jwks(header, token),
+  });
+
   let shuttingDown = false;
   let schemaCurrent = false;
   const app = createApp({
     config,
     log,
+    verifier,
+    registry: new ToolRegistry(allTools),
     readiness: {
       shuttingDown: () => shuttingDown,
       idp: () => idp.status,

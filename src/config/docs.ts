@@ -13,7 +13,7 @@ export function renderConfigurationDoc(): string {
     const def = defaultOf(name);
     const row = [
       `\`${name}\``,
-      def === undefined ? "**required**" : `\`${def}\``,
+      def === undefined ? "**required**" : def === "" ? "*(none)*" : `\`${def}\``,
       `\`${doc.example}\``,
       doc.description + (doc.secret === true ? " *Secret: never logged or echoed in errors.*" : ""),
     ];

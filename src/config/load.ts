@@ -7,6 +7,8 @@ export interface Config {
   /** The protected resource: `<publicUrl>/mcp`, the audience tokens must carry. */
   resourceUrl: string;
   listen: { host: string; port: number };
+  /** Extra browser origins allowed on /mcp (the public URL's origin always is). */
+  allowedOrigins: readonly string[];
   oidc: { issuer: string; clientId: string; clientSecret: string };
   /** Plain http allowed to non-loopback hosts (test networks only). */
   allowInsecureHttp: boolean;
@@ -74,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicUrl: parsed.GATEWAY_PUBLIC_URL,
     resourceUrl: `${e.GATEWAY_PUBLIC_URL}/mcp`,
     listen: { host: parsed.HOST, port: parsed.PORT },
+    allowedOrigins: parsed.ALLOWED_ORIGINS,
     oidc: {
       issuer: parsed.OIDC_ISSUER,
       clientId: parsed.OIDC_CLIENT_ID,

@@ -81,6 +81,28 @@ export const variables = {
       example: "8080",
     },
   },
+  ALLOWED_ORIGINS: {
+    schema: z
+      .string()
+      .trim()
+      .default("")
+      .transform((s) =>
+        s
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .refine((list) => list.every((o) => /^https?:\/\/[^/?#\s]+$/.test(o)), {
+        error:
+          'not a list of origins; give comma-separated scheme://host[:port] values, e.g. "https://inspector.example.com,http://localhost:*"',
+      }),
+    doc: {
+      group: "Public URL and listener",
+      description:
+        "Browser origins allowed to call /mcp besides the gateway's own (a request whose `Origin` header is not allowed gets 403, which stops DNS-rebinding and cross-site calls). Comma-separated; `:*` as the port allows any port, e.g. `http://localhost:*` for a local MCP Inspector. Requests without an `Origin` header (desktop clients) are not affected.",
+      example: "https://inspector.example.com,http://localhost:*",
+    },
+  },
   OIDC_ISSUER: {
     schema: httpUrl("the issuer URL of your IdP realm", "https://sso.example.com/realms/nextcloud-mcp"),
     doc: {

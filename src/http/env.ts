@@ -1,3 +1,5 @@
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { VerifiedToken } from "../auth/index.ts";
 import type { Logger } from "../log.ts";
 
 /** Hono context variables set by the middleware and read by handlers. */
@@ -5,5 +7,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     log: Logger;
+    /** Set by bearerAuth on /mcp: the verified token and the MCP SDK's view of it. */
+    auth: { verified: VerifiedToken; info: AuthInfo };
   };
 }

@@ -1,0 +1,95 @@
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { Handler } from "hono";
+import { missingScopes, wwwAuthenticate } from "../auth/index.ts";
+import { describeError } from "../errors.ts";
+import { subjectHash } from "../log.ts";
+import { createMcpServer, requiredScopesForCall, type ToolRegistry } from "../mcp/index.ts";
+import type { AppEnv } from "./env.ts";
+
+/** Settings of {@link mcpEndpoint}. */
+export interface McpEndpointSettings {
+  registry: ToolRegistry;
+  resourceMetadataUrl: string;
+  /** Scopes every call needs besides a tool's own. */
+  baseScopes: readonly string[];
+}
+
+function jsonRpcError(code: number, message: string) {
+  return { jsonrpc: "2.0" as const, id: null, error: { code, message } };
+}
+
+/**
+ * POST /mcp: Streamable HTTP, stateless. Each request gets a fresh MCP server and transport built
+ * from the prebuilt registry (a shared server would leak responses across clients). A `tools/call`
+ * for a tool whose scopes the token lacks is answered 403 `insufficient_scope` naming every scope
+ * needed, so that clients step up.
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-challenge-handling
+ */
+export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
+  return async function mcpHandler(c) {
+    const log = c.get("log");
+    const { verified, info } = c.get("auth");
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json(jsonRpcError(-32700, "Parse error: the body must be a JSON-RPC message in JSON"), 400);
+    }
+    const needed = [...new Set([...settings.baseScopes, ...requiredScopesForCall(settings.registry, body)])];
+    const missing = missingScopes(verified.scopes, needed);
+    if (missing.length > 0) {
+      const description = `This call needs the scopes ${needed.join(" ")}; sign in again granting ${missing.join(" ")}.`;
+      log.info(
+        { sub: subjectHash(verified.issuer, verified.subject), missing },
+        "tool call needs more scope",
+      );
+      return c.json({ error: "insufficient_scope", error_description: description }, 403, {
+        "www-authenticate": wwwAuthenticate({
+          resourceMetadataUrl: settings.resourceMetadataUrl,
+          scopes: needed,
+          error: "insufficient_scope",
+          description,
+        }),
+      });
+    }
+    const server = createMcpServer(settings.registry, {
+      auth: info,
+      subject: verified.subject,
+      scopes: verified.scopes,
+      signal: c.req.raw.signal,
+      requestId: c.get("requestId"),
+      log,
+    });
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    try {
+      await server.connect(transport);
+      return await transport.handleRequest(c.req.raw, { parsedBody: body, authInfo: info });
+    } catch (err) {
+      log.error({ err: describeError(err) }, "MCP request failed");
+      return c.json(
+        jsonRpcError(
+          -32603,
+          `Internal error; the gateway log has details (request id ${c.get("requestId")}).`,
+        ),
+        500,
+      );
+    } finally {
+      // With JSON responses the whole answer is in the Response: the per-request server can go.
+      void server.close();
+    }
+  };
+}
+
+/** GET and DELETE /mcp: no server-initiated stream and no sessions in stateless mode. */
+export const mcpMethodNotAllowed: Handler<AppEnv> = (c) =>
+  c.json(
+    jsonRpcError(-32000, "Method not allowed: this server is stateless; send JSON-RPC with POST."),
+    405,
+    {
+      allow: "POST, OPTIONS",
+    },
+  );

@@ -1,0 +1,80 @@
+import type { MiddlewareHandler } from "hono";
+import {
+  extractBearerToken,
+  missingScopes,
+  toAuthInfo,
+  wwwAuthenticate,
+  type TokenVerifier,
+} from "../../auth/index.ts";
+import { GatewayError } from "../../errors.ts";
+import { subjectHash } from "../../log.ts";
+import type { AppEnv } from "../env.ts";
+
+/** Settings of {@link bearerAuth}. */
+export interface BearerAuthSettings {
+  verifier: TokenVerifier;
+  resourceUrl: string;
+  resourceMetadataUrl: string;
+  /** Scopes every request needs (`mcp:tools`). */
+  requiredScopes: readonly string[];
+}
+
+/**
+ * Verifies the bearer token of every request and puts the result in the context (`auth`). No or
+ * bad token: 401 with a challenge that points at the protected resource metadata; a token without
+ * the base scope: 403 `insufficient_scope`; the IdP's keys unavailable: 503 with Retry-After.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
+ */
+export function bearerAuth(settings: BearerAuthSettings): MiddlewareHandler<AppEnv> {
+  const challenge = (
+    error?: "invalid_token" | "insufficient_scope",
+    description?: string,
+    scopes = settings.requiredScopes,
+  ) => wwwAuthenticate({ resourceMetadataUrl: settings.resourceMetadataUrl, scopes, error, description });
+
+  return async function bearerAuthMiddleware(c, next) {
+    const log = c.get("log");
+    let token: string | undefined;
+    try {
+      token = extractBearerToken(c.req.header("authorization"));
+      if (token === undefined) {
+        return c.json(
+          {
+            error: "invalid_token",
+            error_description: "Sign in: this endpoint needs an OAuth access token.",
+          },
+          401,
+          { "www-authenticate": challenge() },
+        );
+      }
+      const verified = await settings.verifier.verify(token);
+      const missing = missingScopes(verified.scopes, settings.requiredScopes);
+      if (missing.length > 0) {
+        log.info(
+          { sub: subjectHash(verified.issuer, verified.subject), missing },
+          "token lacks required scope",
+        );
+        const description = `The token lacks the scope ${missing.join(" ")}.`;
+        return c.json({ error: "insufficient_scope", error_description: description }, 403, {
+          "www-authenticate": challenge("insufficient_scope", description),
+        });
+      }
+      c.set("auth", { verified, info: toAuthInfo(verified, token, settings.resourceUrl) });
+    } catch (err) {
+      if (err instanceof GatewayError && err.code === "invalid_token") {
+        log.info({ reason: err.detail }, "token rejected");
+        return c.json({ error: err.code, error_description: err.description }, 401, {
+          "www-authenticate": challenge("invalid_token", err.description),
+        });
+      }
+      if (err instanceof GatewayError && err.code === "temporarily_unavailable") {
+        log.warn({ reason: err.detail }, "cannot verify tokens now");
+        return c.json({ error: err.code, error_description: err.description }, 503, { "retry-after": "5" });
+      }
+      throw err;
+    }
+    await next();
+    return undefined;
+  };
+}

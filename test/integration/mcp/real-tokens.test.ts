@@ -1,0 +1,101 @@
+// /mcp with tokens minted by the real Keycloak: only tokens issued for the gateway's resource
+// pass; a token from another realm, one without the gateway audience, and a Nextcloud token
+// obtained by exchange (token passthrough the other way round) are all refused.
+import * as oidc from "openid-client";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startGateway, type RunningGateway } from "../../../src/cli/serve.ts";
+import { loadConfig } from "../../../src/config/index.ts";
+import { createLogger } from "../../../src/log.ts";
+import { launchBrowser } from "../../harness/browser.ts";
+import { adminToken } from "../../harness/keycloak.ts";
+import { createTestDatabase } from "../../harness/postgres.ts";
+import { freePort } from "../../harness/wait.ts";
+import { clientConfig, DEMO_USERS, gatewayClient, signIn } from "../support/oauth.ts";
+
+const kc = inject("keycloak");
+const realmEnv = inject("realmEnv");
+let browser: Browser;
+let gateway: RunningGateway;
+let db: { url: string; drop(): Promise<void> };
+let mcpToken: string;
+let plainToken: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject("pgAdminUrl"), "tokens");
+  gateway = await startGateway(
+    loadConfig({
+      GATEWAY_PUBLIC_URL: realmEnv.MCP_GATEWAY_URL,
+      PORT: String(await freePort()),
+      OIDC_ISSUER: kc.issuer,
+      OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
+      DATABASE_URL: db.url,
+    }),
+    createLogger("silent"),
+    { migrate: true },
+  );
+  browser = await launchBrowser();
+  const config = await clientConfig("mcp-client");
+  const redirectUri = "http://127.0.0.1:38120/callback";
+  mcpToken = (
+    await signIn(browser, { config, redirectUri, scope: "openid mcp:tools", user: DEMO_USERS.alice })
+  ).access_token;
+  plainToken = (await signIn(browser, { config, redirectUri, scope: "openid", user: DEMO_USERS.alice }))
+    .access_token;
+});
+afterAll(async () => {
+  await browser.close();
+  await gateway.shutdown("test end");
+  await db.drop();
+});
+
+function listTools(token: string) {
+  return fetch(`${gateway.url}/mcp`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-11-25",
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+  });
+}
+
+function expectRefused(res: Response) {
+  expect(res.status).toBe(401);
+  expect(res.headers.get("www-authenticate")).toMatch(
+    /^Bearer resource_metadata="http:\/\/localhost:\d+\/\.well-known\/oauth-protected-resource\/mcp", scope="mcp:tools", error="invalid_token"/,
+  );
+}
+
+describe("/mcp with real Keycloak tokens", () => {
+  it("accepts a token issued for the gateway (mcp:tools)", async () => {
+    const res = await listTools(mcpToken);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { result: { tools: { name: string }[] } };
+    expect(body.result.tools.map((t) => t.name)).toContain("server_info");
+  });
+
+  it("refuses a token of the same realm that does not name the gateway in aud", async () => {
+    expectRefused(await listTools(plainToken));
+  });
+
+  it("refuses a token from another realm", async () => {
+    expectRefused(await listTools(await adminToken(kc)));
+  });
+
+  it("refuses a Nextcloud-audience token obtained by exchange", async () => {
+    const exchanged = await oidc.genericGrantRequest(
+      await gatewayClient(),
+      "urn:ietf:params:oauth:grant-type:token-exchange",
+      {
+        subject_token: mcpToken,
+        subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+        audience: "nextcloud",
+        scope: "nextcloud-audience",
+      },
+    );
+    expectRefused(await listTools(exchanged.access_token));
+  });
+});

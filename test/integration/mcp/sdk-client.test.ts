@@ -1,0 +1,88 @@
+// End to end: the official MCP SDK client discovers the gateway's protected resource metadata,
+// finds Keycloak, registers dynamically (or uses the pre-registered public client), the user signs
+// in on Keycloak's real login page in Chromium, and tools/list and server_info work.
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startGateway, type RunningGateway } from "../../../src/cli/serve.ts";
+import { loadConfig } from "../../../src/config/index.ts";
+import { createLogger } from "../../../src/log.ts";
+import { launchBrowser } from "../../harness/browser.ts";
+import { createTestDatabase } from "../../harness/postgres.ts";
+import { claims, DEMO_USERS } from "../support/oauth.ts";
+import { BrowserOAuthProvider, connectWithSignIn } from "../support/sdk-client.ts";
+
+const kc = inject("keycloak");
+const realmEnv = inject("realmEnv");
+const mcpUrl = `${realmEnv.MCP_GATEWAY_URL}/mcp`;
+let browser: Browser;
+let gateway: RunningGateway;
+let db: { url: string; drop(): Promise<void> };
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject("pgAdminUrl"), "e2e");
+  const config = loadConfig({
+    GATEWAY_PUBLIC_URL: realmEnv.MCP_GATEWAY_URL,
+    PORT: String(inject("gatewayPort")),
+    OIDC_ISSUER: kc.issuer,
+    OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
+    DATABASE_URL: db.url,
+  });
+  gateway = await startGateway(config, createLogger("silent"), { migrate: true });
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser.close();
+  await gateway.shutdown("test end");
+  await db.drop();
+});
+
+interface ServerInfo {
+  subject: string;
+  scopes: string[];
+  gateway: { name: string };
+}
+
+describe("the official MCP SDK client against the gateway and Keycloak", () => {
+  it("registers dynamically, signs in, lists tools and calls server_info", async () => {
+    const provider = new BrowserOAuthProvider("http://127.0.0.1:38111/callback");
+    const client = await connectWithSignIn(browser, mcpUrl, provider, DEMO_USERS.alice);
+    try {
+      expect(provider.registered).toBe(true);
+      // The SDK asked Keycloak for exactly what the 401 challenge named, for this resource.
+      const authUrl = provider.authorizationUrl;
+      expect(`${authUrl?.origin ?? ""}${authUrl?.pathname ?? ""}`).toBe(
+        `${kc.issuer}/protocol/openid-connect/auth`,
+      );
+      expect(provider.authorizationUrl?.searchParams.get("scope")).toBe("mcp:tools");
+      expect(provider.authorizationUrl?.searchParams.get("resource")).toBe(mcpUrl);
+      expect(provider.authorizationUrl?.searchParams.get("code_challenge_method")).toBe("S256");
+
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain("server_info");
+      const result = await client.callTool({ name: "server_info", arguments: {} });
+      expect(result.isError).toBeFalsy();
+      const info = result.structuredContent as ServerInfo;
+      const token = provider.tokens()?.access_token ?? "";
+      expect(info.subject).toBe(claims(token).sub);
+      expect(info.scopes).toContain("mcp:tools");
+      expect(info.gateway.name).toBe("nextcloud-mcp-gateway");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("works the same with the pre-registered public client", async () => {
+    const provider = new BrowserOAuthProvider("http://127.0.0.1:38112/callback", { client_id: "mcp-client" });
+    const client = await connectWithSignIn(browser, mcpUrl, provider, DEMO_USERS.bob);
+    try {
+      expect(provider.registered).toBe(false);
+      expect(claims(provider.tokens()?.access_token ?? "").azp).toBe("mcp-client");
+      const result = await client.callTool({ name: "server_info", arguments: {} });
+      expect((result.structuredContent as ServerInfo).subject).toBe(
+        claims(provider.tokens()?.access_token ?? "").sub,
+      );
+    } finally {
+      await client.close();
+    }
+  });
+});

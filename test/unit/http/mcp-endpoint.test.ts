@@ -1,0 +1,297 @@
+// /mcp and its metadata on the wire: every way a request can be refused, with status, RFC error
+// code and WWW-Authenticate; and a good token reaching the tools. Tokens are signed by a key made
+// here (the real Keycloak is covered in test/integration/mcp).
+import { SignJWT } from "jose";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../../src/app.ts";
+import { createTokenVerifier } from "../../../src/auth/index.ts";
+import { loadConfig } from "../../../src/config/index.ts";
+import { createLogger } from "../../../src/log.ts";
+import { allTools, ToolRegistry } from "../../../src/mcp/index.ts";
+import { claims, createIdp, ISSUER, NOW, NOW_MS, RESOURCE, type TestIdp } from "../auth/fixtures.ts";
+import { notesCreate } from "../mcp/fixtures.ts";
+
+const METADATA = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp";
+const config = loadConfig({
+  GATEWAY_PUBLIC_URL: "https://mcp.example.com",
+  OIDC_ISSUER: ISSUER,
+  OIDC_CLIENT_SECRET: "x",
+  DATABASE_URL: "postgres://u:p@localhost/db",
+  ALLOWED_ORIGINS: "http://localhost:*",
+});
+let idp: TestIdp;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  idp = await createIdp();
+  app = createApp({
+    config,
+    log: createLogger("silent"),
+    readiness: {
+      shuttingDown: () => false,
+      idp: () => ({ discovery: "loaded", jwks: "loaded" }),
+      database: () => Promise.resolve({ ok: true }),
+    },
+    verifier: createTokenVerifier({
+      issuer: ISSUER,
+      audience: RESOURCE,
+      getKey: (h, t) => idp.getKey(h, t),
+      now: () => NOW_MS,
+    }),
+    registry: new ToolRegistry([...allTools, notesCreate]),
+  });
+});
+
+const INIT = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+};
+
+function post(body: unknown, headers: Record<string, string> = {}) {
+  return app.request("/mcp", {
+    method: "POST",
+    headers: {
+      host: "127.0.0.1:8080",
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-11-25",
+      ...headers,
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+const bearer = async (overrides: Record<string, unknown> = {}) => ({
+  authorization: `Bearer ${await idp.sign(claims(overrides))}`,
+});
+
+async function expectInvalidToken(res: Response) {
+  expect(res.status).toBe(401);
+  expect(res.headers.get("www-authenticate")).toBe(
+    `Bearer resource_metadata="${METADATA}", scope="mcp:tools", error="invalid_token", error_description="The access token is invalid or expired."`,
+  );
+  expect(await res.json()).toEqual({
+    error: "invalid_token",
+    error_description: "The access token is invalid or expired.",
+  });
+}
+
+describe("protected resource metadata (RFC 9728)", () => {
+  it.each(["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"])(
+    "is served at %s with the configured resource",
+    async (path) => {
+      const res = await app.request(path, { headers: { host: "evil.example:8080" } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("access-control-allow-origin")).toBe("*");
+      expect(await res.json()).toEqual({
+        resource: "https://mcp.example.com/mcp",
+        authorization_servers: [ISSUER],
+        scopes_supported: ["mcp:tools", "mcp:write"],
+        bearer_methods_supported: ["header"],
+        resource_name: "Nextcloud (MCP gateway)",
+      });
+    },
+  );
+});
+
+describe("POST /mcp refuses", () => {
+  it("a request without a token: 401 pointing at the metadata, no error code", async () => {
+    const res = await post(INIT);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBe(
+      `Bearer resource_metadata="${METADATA}", scope="mcp:tools"`,
+    );
+  });
+
+  it("a malformed Authorization header", async () => {
+    await expectInvalidToken(await post(INIT, { authorization: "Bearer not.a.jwt" }));
+    for (const authorization of ["Bearer not a token", "Basic YWxpY2U6c2VjcmV0"]) {
+      const res = await post(INIT, { authorization });
+      expect(res.status, authorization).toBe(401);
+      expect(res.headers.get("www-authenticate"), authorization).toMatch(
+        new RegExp(
+          `^Bearer resource_metadata="${METADATA}", scope="mcp:tools", error="invalid_token", error_description="[^"]+"$`,
+        ),
+      );
+    }
+  });
+
+  it("an expired token (past the 60 s leeway)", async () => {
+    await expectInvalidToken(await post(INIT, await bearer({ exp: NOW - 61 })));
+  });
+
+  it("a token for another audience, including a Nextcloud token", async () => {
+    await expectInvalidToken(await post(INIT, await bearer({ aud: "https://other.example.com/mcp" })));
+    await expectInvalidToken(await post(INIT, await bearer({ aud: "nextcloud" })));
+  });
+
+  it("a token from another issuer", async () => {
+    await expectInvalidToken(await post(INIT, await bearer({ iss: "https://sso.example.com/realms/other" })));
+  });
+
+  it("an unsigned token (alg none)", async () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    await expectInvalidToken(
+      await post(INIT, { authorization: `Bearer ${b64({ alg: "none", typ: "JWT" })}.${b64(claims())}.` }),
+    );
+  });
+
+  it("a token signed with HS256 using the public key as the secret", async () => {
+    const { exportSPKI } = await import("jose");
+    const secret = new TextEncoder().encode(await exportSPKI(idp.publicKey));
+    const forged = await new SignJWT(claims())
+      .setProtectedHeader({ alg: "HS256", kid: "key-1" })
+      .sign(secret);
+    await expectInvalidToken(await post(INIT, { authorization: `Bearer ${forged}` }));
+  });
+
+  it("a token signed by another key with the same kid", async () => {
+    const other = await createIdp();
+    await expectInvalidToken(await post(INIT, { authorization: `Bearer ${await other.sign(claims())}` }));
+  });
+
+  it("a valid token without mcp:tools: 403 insufficient_scope", async () => {
+    const res = await post(INIT, await bearer({ scope: "openid profile" }));
+    expect(res.status).toBe(403);
+    expect(res.headers.get("www-authenticate")).toBe(
+      `Bearer resource_metadata="${METADATA}", scope="mcp:tools", error="insufficient_scope", error_description="The token lacks the scope mcp:tools."`,
+    );
+  });
+
+  it("a write tool called without mcp:write: 403 naming every scope the call needs", async () => {
+    const res = await post(
+      {
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name: "notes_create", arguments: { title: "x" } },
+      },
+      await bearer({ scope: "mcp:tools" }),
+    );
+    expect(res.status).toBe(403);
+    const header = res.headers.get("www-authenticate") ?? "";
+    expect(header).toMatch(
+      /^Bearer resource_metadata="[^"]+", scope="mcp:tools mcp:write", error="insufficient_scope", error_description="[^"]+"$/,
+    );
+    expect(((await res.json()) as { error: string }).error).toBe("insufficient_scope");
+  });
+
+  it("an Origin that is not allowed: 403 before anything else", async () => {
+    const res = await post(INIT, { origin: "https://evil.example", ...(await bearer()) });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error_description: string }).error_description).toMatch(
+      /ALLOWED_ORIGINS/,
+    );
+  });
+
+  it("a Host that is not this server's when bound to loopback (DNS rebinding)", async () => {
+    const res = await post(INIT, { host: "attacker.example", ...(await bearer()) });
+    expect(res.status).toBe(403);
+  });
+
+  it("a body that is not JSON, and one that is too large", async () => {
+    expect((await post("{not json", await bearer())).status).toBe(400);
+    const big = JSON.stringify({ ...INIT, pad: "x".repeat(4 * 1024 * 1024) });
+    expect((await post(big, await bearer())).status).toBe(413);
+  });
+
+  it("GET and DELETE (stateless: no stream, no session)", async () => {
+    const auth = await bearer();
+    for (const method of ["GET", "DELETE"]) {
+      const res = await app.request("/mcp", { method, headers: { host: "127.0.0.1:8080", ...auth } });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get("allow")).toBe("POST, OPTIONS");
+    }
+  });
+
+  it("with 503 and Retry-After when the IdP's keys cannot be loaded", async () => {
+    const down = createApp({
+      config,
+      log: createLogger("silent"),
+      readiness: {
+        shuttingDown: () => false,
+        idp: () => ({ discovery: "failed", jwks: "pending" }),
+        database: () => Promise.resolve({ ok: true }),
+      },
+      verifier: createTokenVerifier({
+        issuer: ISSUER,
+        audience: RESOURCE,
+        getKey: () => Promise.reject(new Error("connect ECONNREFUSED")),
+        now: () => NOW_MS,
+      }),
+      registry: new ToolRegistry(allTools),
+    });
+    const res = await down.request("/mcp", {
+      method: "POST",
+      headers: { host: "127.0.0.1", "content-type": "application/json", ...(await bearer()) },
+      body: JSON.stringify(INIT),
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+  });
+});
+
+describe("POST /mcp with a good token", () => {
+  it("initializes on 2025-11-25 and 2025-06-18", async () => {
+    for (const v of ["2025-11-25", "2025-06-18"]) {
+      const res = await post(
+        { ...INIT, params: { ...INIT.params, protocolVersion: v } },
+        { ...(await bearer()), "mcp-protocol-version": v },
+      );
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as {
+        result: { protocolVersion: string; serverInfo: { name: string } };
+      };
+      expect(body.result.protocolVersion).toBe(v);
+      expect(body.result.serverInfo.name).toBe("nextcloud-mcp-gateway");
+    }
+  });
+
+  it("lists only the tools the scopes allow", async () => {
+    const list = async (scope: string) => {
+      const res = await post({ jsonrpc: "2.0", id: 3, method: "tools/list" }, await bearer({ scope }));
+      return ((await res.json()) as { result: { tools: { name: string }[] } }).result.tools
+        .map((t) => t.name)
+        .sort();
+    };
+    expect(await list("mcp:tools")).toEqual(["server_info"]);
+    expect(await list("mcp:tools mcp:write")).toEqual(["notes_create", "server_info"]);
+  });
+
+  it("calls server_info as the token's subject", async () => {
+    const res = await post(
+      { jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "server_info", arguments: {} } },
+      await bearer(),
+    );
+    expect(res.status).toBe(200);
+    const { result } = (await res.json()) as {
+      result: { structuredContent: { subject: string; scopes: string[] }; isError?: boolean };
+    };
+    expect(result.isError).toBeUndefined();
+    expect(result.structuredContent.subject).toBe("0b6f3c1e-user");
+    expect(result.structuredContent.scopes).toEqual(["openid", "mcp:tools", "mcp:write"]);
+  });
+
+  it("answers CORS preflights from allowed origins and exposes WWW-Authenticate", async () => {
+    const res = await app.request("/mcp", {
+      method: "OPTIONS",
+      headers: {
+        host: "127.0.0.1:8080",
+        origin: "http://localhost:6274",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:6274");
+    const unauth = await post(INIT, { origin: "http://localhost:6274" });
+    expect(unauth.headers.get("access-control-expose-headers")).toMatch(/www-authenticate/);
+  });
+});
+
+it("keeps the token clock honest: a token inside the leeway is still accepted", async () => {
+  const res = await post(INIT, await bearer({ exp: NOW - 30 }));
+  expect(res.status).toBe(200);
+});
