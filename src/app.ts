@@ -91,6 +91,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       resourceUrl: config.resourceUrl,
       resourceMetadataUrl: metadataUrl,
       requiredScopes: BASE_SCOPES,
+      signInScopes: config.signInScopes,
     }),
   );
   app.post(

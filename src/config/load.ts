@@ -9,6 +9,8 @@ export interface Config {
   listen: { host: string; port: number };
   /** Extra browser origins allowed on /mcp (the public URL's origin always is). */
   allowedOrigins: readonly string[];
+  /** Scopes the 401 challenge names (what clients ask for at sign-in). */
+  signInScopes: readonly string[];
   oidc: { issuer: string; clientId: string; clientSecret: string };
   /** Plain http allowed to non-loopback hosts (test networks only). */
   allowInsecureHttp: boolean;
@@ -77,6 +79,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     resourceUrl: `${e.GATEWAY_PUBLIC_URL}/mcp`,
     listen: { host: parsed.HOST, port: parsed.PORT },
     allowedOrigins: parsed.ALLOWED_ORIGINS,
+    signInScopes: parsed.MCP_SIGN_IN_SCOPES,
     oidc: {
       issuer: parsed.OIDC_ISSUER,
       clientId: parsed.OIDC_CLIENT_ID,

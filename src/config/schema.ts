@@ -103,6 +103,25 @@ export const variables = {
       example: "https://inspector.example.com,http://localhost:*",
     },
   },
+  MCP_SIGN_IN_SCOPES: {
+    schema: z
+      .string()
+      .trim()
+      .default("mcp:tools mcp:write")
+      .transform((s) => [...new Set(s.split(/[\s,]+/).filter(Boolean))])
+      .refine(
+        (list) => list.includes("mcp:tools") && list.every((x) => x === "mcp:tools" || x === "mcp:write"),
+        {
+          error: 'must be "mcp:tools" or "mcp:tools mcp:write"',
+        },
+      ),
+    doc: {
+      group: "Public URL and listener",
+      description:
+        "Scopes named in the 401 challenge, which MCP clients request when they sign in (and register with). The default lets users grant write access at the first sign-in; `mcp:tools` alone makes sign-ins read-only, and tools that change data then stay hidden until a client asks for `mcp:write` itself.",
+      example: "mcp:tools",
+    },
+  },
   OIDC_ISSUER: {
     schema: httpUrl("the issuer URL of your IdP realm", "https://sso.example.com/realms/nextcloud-mcp"),
     doc: {
@@ -121,7 +140,7 @@ export const variables = {
     doc: {
       group: "Identity provider",
       description:
-        "Client id of the gateway at the IdP (confidential client with standard token exchange enabled). Tokens sent to /mcp must name it in `aud`.",
+        "Client id of the gateway at the IdP (confidential client with standard token exchange enabled). Keycloak exchanges only tokens whose `aud` names this client, so the realm's `mcp:tools` scope adds it to MCP tokens.",
       example: "mcp-gateway",
     },
   },

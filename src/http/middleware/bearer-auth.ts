@@ -17,6 +17,8 @@ export interface BearerAuthSettings {
   resourceMetadataUrl: string;
   /** Scopes every request needs (`mcp:tools`). */
   requiredScopes: readonly string[];
+  /** Scopes the challenge to an unauthenticated or invalid request names: what clients sign in with. */
+  signInScopes: readonly string[];
 }
 
 /**
@@ -30,7 +32,7 @@ export function bearerAuth(settings: BearerAuthSettings): MiddlewareHandler<AppE
   const challenge = (
     error?: "invalid_token" | "insufficient_scope",
     description?: string,
-    scopes = settings.requiredScopes,
+    scopes = error === "insufficient_scope" ? settings.requiredScopes : settings.signInScopes,
   ) => wwwAuthenticate({ resourceMetadataUrl: settings.resourceMetadataUrl, scopes, error, description });
 
   return async function bearerAuthMiddleware(c, next) {

@@ -65,7 +65,7 @@ function listTools(token: string) {
 function expectRefused(res: Response) {
   expect(res.status).toBe(401);
   expect(res.headers.get("www-authenticate")).toMatch(
-    /^Bearer resource_metadata="http:\/\/localhost:\d+\/\.well-known\/oauth-protected-resource\/mcp", scope="mcp:tools", error="invalid_token"/,
+    /^Bearer resource_metadata="http:\/\/localhost:\d+\/\.well-known\/oauth-protected-resource\/mcp", scope="mcp:tools mcp:write", error="invalid_token"/,
   );
 }
 

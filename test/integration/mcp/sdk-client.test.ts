@@ -53,7 +53,7 @@ describe("the official MCP SDK client against the gateway and Keycloak", () => {
       expect(`${authUrl?.origin ?? ""}${authUrl?.pathname ?? ""}`).toBe(
         `${kc.issuer}/protocol/openid-connect/auth`,
       );
-      expect(provider.authorizationUrl?.searchParams.get("scope")).toBe("mcp:tools");
+      expect(provider.authorizationUrl?.searchParams.get("scope")).toBe("mcp:tools mcp:write");
       expect(provider.authorizationUrl?.searchParams.get("resource")).toBe(mcpUrl);
       expect(provider.authorizationUrl?.searchParams.get("code_challenge_method")).toBe("S256");
 
@@ -64,7 +64,8 @@ describe("the official MCP SDK client against the gateway and Keycloak", () => {
       const info = result.structuredContent as ServerInfo;
       const token = provider.tokens()?.access_token ?? "";
       expect(info.subject).toBe(claims(token).sub);
-      expect(info.scopes).toContain("mcp:tools");
+      // The dynamically registered client may ask for write access at the first sign-in.
+      expect(info.scopes).toEqual(expect.arrayContaining(["mcp:tools", "mcp:write"]));
       expect(info.gateway.name).toBe("nextcloud-mcp-gateway");
     } finally {
       await client.close();

@@ -71,6 +71,14 @@ describe("loadConfig", () => {
     );
   });
 
+  it("takes the sign-in scopes as a list and allows only the MCP scopes", () => {
+    expect(loadConfig(valid).signInScopes).toEqual(["mcp:tools", "mcp:write"]);
+    expect(loadConfig({ ...valid, MCP_SIGN_IN_SCOPES: "mcp:tools" }).signInScopes).toEqual(["mcp:tools"]);
+    expect(problems({ ...valid, MCP_SIGN_IN_SCOPES: "mcp:write openid" })).toEqual([
+      'MCP_SIGN_IN_SCOPES: must be "mcp:tools" or "mcp:tools mcp:write"',
+    ]);
+  });
+
   it("treats empty values as unset and rejects non-boolean flags", () => {
     expect(loadConfig({ ...valid, PORT: "", LOG_LEVEL: "" }).listen.port).toBe(8080);
     expect(problems({ ...valid, ALLOW_INSECURE_HTTP: "yes please" })).toEqual([

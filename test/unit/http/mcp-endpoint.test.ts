@@ -70,7 +70,7 @@ const bearer = async (overrides: Record<string, unknown> = {}) => ({
 async function expectInvalidToken(res: Response) {
   expect(res.status).toBe(401);
   expect(res.headers.get("www-authenticate")).toBe(
-    `Bearer resource_metadata="${METADATA}", scope="mcp:tools", error="invalid_token", error_description="The access token is invalid or expired."`,
+    `Bearer resource_metadata="${METADATA}", scope="mcp:tools mcp:write", error="invalid_token", error_description="The access token is invalid or expired."`,
   );
   expect(await res.json()).toEqual({
     error: "invalid_token",
@@ -101,7 +101,7 @@ describe("POST /mcp refuses", () => {
     const res = await post(INIT);
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe(
-      `Bearer resource_metadata="${METADATA}", scope="mcp:tools"`,
+      `Bearer resource_metadata="${METADATA}", scope="mcp:tools mcp:write"`,
     );
   });
 
@@ -112,7 +112,7 @@ describe("POST /mcp refuses", () => {
       expect(res.status, authorization).toBe(401);
       expect(res.headers.get("www-authenticate"), authorization).toMatch(
         new RegExp(
-          `^Bearer resource_metadata="${METADATA}", scope="mcp:tools", error="invalid_token", error_description="[^"]+"$`,
+          `^Bearer resource_metadata="${METADATA}", scope="mcp:tools mcp:write", error="invalid_token", error_description="[^"]+"$`,
         ),
       );
     }
@@ -294,4 +294,32 @@ describe("POST /mcp with a good token", () => {
 it("keeps the token clock honest: a token inside the leeway is still accepted", async () => {
   const res = await post(INIT, await bearer({ exp: NOW - 30 }));
   expect(res.status).toBe(200);
+});
+
+it("names only mcp:tools in the challenge when sign-ins are configured read-only", async () => {
+  const readOnly = createApp({
+    config: { ...config, signInScopes: ["mcp:tools"] },
+    log: createLogger("silent"),
+    readiness: {
+      shuttingDown: () => false,
+      idp: () => ({ discovery: "loaded", jwks: "loaded" }),
+      database: () => Promise.resolve({ ok: true }),
+    },
+    verifier: createTokenVerifier({
+      issuer: ISSUER,
+      audience: RESOURCE,
+      getKey: (h, t) => idp.getKey(h, t),
+      now: () => NOW_MS,
+    }),
+    registry: new ToolRegistry(allTools),
+  });
+  const res = await readOnly.request("/mcp", {
+    method: "POST",
+    headers: { host: "127.0.0.1", "content-type": "application/json" },
+    body: JSON.stringify(INIT),
+  });
+  expect(res.status).toBe(401);
+  expect(res.headers.get("www-authenticate")).toBe(
+    `Bearer resource_metadata="${METADATA}", scope="mcp:tools"`,
+  );
 });
