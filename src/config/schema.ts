@@ -99,7 +99,7 @@ export const variables = {
     doc: {
       group: "Public URL and listener",
       description:
-        "Browser origins allowed to call /mcp besides the gateway's own (a request whose `Origin` header is not allowed gets 403, which stops DNS-rebinding and cross-site calls). Comma-separated; `:*` as the port allows any port, e.g. `http://localhost:*` for a local MCP Inspector. Requests without an `Origin` header (desktop clients) are not affected.",
+        "Browser origins allowed to call /mcp besides the gateway's own (a request whose `Origin` header is not allowed gets 403, which stops DNS-rebinding and cross-site calls). Comma-separated; `:*` as the port allows any port, e.g. `http://localhost:*` for a local MCP Inspector. While the gateway listens on loopback (HOST), loopback origins are allowed too. Requests without an `Origin` header (desktop clients) are not affected.",
       example: "https://inspector.example.com,http://localhost:*",
     },
   },

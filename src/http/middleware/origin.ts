@@ -12,12 +12,19 @@ export interface OriginGuardSettings {
   listenHost: string;
 }
 
-/** True when `origin` is the public origin or matches one of the allowed ones. */
-export function originAllowed(
-  origin: string,
-  settings: Pick<OriginGuardSettings, "publicUrl" | "allowedOrigins">,
-): boolean {
+/**
+ * True when `origin` is the public origin, matches one of the allowed ones, or (when the gateway
+ * listens on loopback) is itself a loopback origin: pages of other sites cannot have one.
+ */
+export function originAllowed(origin: string, settings: OriginGuardSettings): boolean {
   if (origin === new URL(settings.publicUrl).origin) return true;
+  if (
+    isLoopbackHost(settings.listenHost) &&
+    URL.canParse(origin) &&
+    isLoopbackHost(new URL(origin).hostname)
+  ) {
+    return true;
+  }
   return settings.allowedOrigins.some((allowed) => {
     if (allowed.endsWith(":*")) {
       const base = allowed.slice(0, -2);

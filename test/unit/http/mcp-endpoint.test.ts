@@ -323,3 +323,42 @@ it("names only mcp:tools in the challenge when sign-ins are configured read-only
     `Bearer resource_metadata="${METADATA}", scope="mcp:tools"`,
   );
 });
+
+describe("Origin on loopback and on all interfaces", () => {
+  it("allows loopback origins only while the gateway listens on loopback", async () => {
+    const headers = {
+      host: "127.0.0.1:8080",
+      origin: "http://localhost:3999",
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    };
+    const onLoopback = await app.request("/mcp", {
+      method: "POST",
+      headers: { ...headers, ...(await bearer()) },
+      body: JSON.stringify(INIT),
+    });
+    expect(onLoopback.status).toBe(200);
+    const exposed = createApp({
+      config: { ...config, listen: { host: "0.0.0.0", port: 8080 }, allowedOrigins: [] },
+      log: createLogger("silent"),
+      readiness: {
+        shuttingDown: () => false,
+        idp: () => ({ discovery: "loaded", jwks: "loaded" }),
+        database: () => Promise.resolve({ ok: true }),
+      },
+      verifier: createTokenVerifier({
+        issuer: ISSUER,
+        audience: RESOURCE,
+        getKey: (h, t) => idp.getKey(h, t),
+        now: () => NOW_MS,
+      }),
+      registry: new ToolRegistry(allTools),
+    });
+    const res = await exposed.request("/mcp", {
+      method: "POST",
+      headers: { ...headers, ...(await bearer()) },
+      body: JSON.stringify(INIT),
+    });
+    expect(res.status).toBe(403);
+  });
+});
