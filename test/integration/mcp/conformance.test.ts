@@ -8,40 +8,22 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startGateway, type RunningGateway } from "../../../src/cli/serve.ts";
-import { loadConfig } from "../../../src/config/index.ts";
-import { createLogger } from "../../../src/log.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../../harness/browser.ts";
-import { createTestDatabase } from "../../harness/postgres.ts";
-import { freePort } from "../../harness/wait.ts";
+import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { clientConfig, DEMO_USERS, signIn } from "../support/oauth.ts";
 
 const CONFORMANCE = new URL(
   "../../../node_modules/@modelcontextprotocol/conformance/dist/index.js",
   import.meta.url,
 ).pathname;
-const kc = inject("keycloak");
-const realmEnv = inject("realmEnv");
-let gateway: RunningGateway;
+let gw: TestGateway;
 let proxy: Server;
 let proxyUrl: string;
-let db: { url: string; drop(): Promise<void> };
 const out = mkdtempSync(join(tmpdir(), "ncmcp-conformance-"));
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject("pgAdminUrl"), "conformance");
-  gateway = await startGateway(
-    loadConfig({
-      GATEWAY_PUBLIC_URL: realmEnv.MCP_GATEWAY_URL,
-      PORT: String(await freePort()),
-      OIDC_ISSUER: kc.issuer,
-      OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
-      DATABASE_URL: db.url,
-    }),
-    createLogger("silent"),
-    { migrate: true },
-  );
+  gw = await startTestGateway();
   const browser: Browser = await launchBrowser();
   let token: string;
   try {
@@ -56,7 +38,7 @@ beforeAll(async () => {
   } finally {
     await browser.close();
   }
-  const target = new URL(gateway.url);
+  const target = new URL(gw.gateway.url);
   proxy = createServer((req, res) => {
     const upstream = request(
       {
@@ -80,8 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((resolve) => proxy.close(resolve));
-  await gateway.shutdown("test end");
-  await db.drop();
+  await gw.stop();
   rmSync(out, { recursive: true, force: true });
 });
 

@@ -4,36 +4,19 @@
 import * as oidc from "openid-client";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startGateway, type RunningGateway } from "../../../src/cli/serve.ts";
-import { loadConfig } from "../../../src/config/index.ts";
-import { createLogger } from "../../../src/log.ts";
 import { launchBrowser } from "../../harness/browser.ts";
 import { adminToken } from "../../harness/keycloak.ts";
-import { createTestDatabase } from "../../harness/postgres.ts";
-import { freePort } from "../../harness/wait.ts";
+import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { clientConfig, DEMO_USERS, gatewayClient, signIn } from "../support/oauth.ts";
 
 const kc = inject("keycloak");
-const realmEnv = inject("realmEnv");
 let browser: Browser;
-let gateway: RunningGateway;
-let db: { url: string; drop(): Promise<void> };
+let gw: TestGateway;
 let mcpToken: string;
 let plainToken: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject("pgAdminUrl"), "tokens");
-  gateway = await startGateway(
-    loadConfig({
-      GATEWAY_PUBLIC_URL: realmEnv.MCP_GATEWAY_URL,
-      PORT: String(await freePort()),
-      OIDC_ISSUER: kc.issuer,
-      OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
-      DATABASE_URL: db.url,
-    }),
-    createLogger("silent"),
-    { migrate: true },
-  );
+  gw = await startTestGateway();
   browser = await launchBrowser();
   const config = await clientConfig("mcp-client");
   const redirectUri = "http://127.0.0.1:38120/callback";
@@ -45,12 +28,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser.close();
-  await gateway.shutdown("test end");
-  await db.drop();
+  await gw.stop();
 });
 
 function listTools(token: string) {
-  return fetch(`${gateway.url}/mcp`, {
+  return fetch(`${gw.gateway.url}/mcp`, {
     method: "POST",
     headers: {
       authorization: `Bearer ${token}`,

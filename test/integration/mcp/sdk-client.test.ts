@@ -3,11 +3,8 @@
 // in on Keycloak's real login page in Chromium, and tools/list and server_info work.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startGateway, type RunningGateway } from "../../../src/cli/serve.ts";
-import { loadConfig } from "../../../src/config/index.ts";
-import { createLogger } from "../../../src/log.ts";
 import { launchBrowser } from "../../harness/browser.ts";
-import { createTestDatabase } from "../../harness/postgres.ts";
+import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { claims, DEMO_USERS } from "../support/oauth.ts";
 import { BrowserOAuthProvider, connectWithSignIn } from "../support/sdk-client.ts";
 
@@ -15,25 +12,16 @@ const kc = inject("keycloak");
 const realmEnv = inject("realmEnv");
 const mcpUrl = `${realmEnv.MCP_GATEWAY_URL}/mcp`;
 let browser: Browser;
-let gateway: RunningGateway;
-let db: { url: string; drop(): Promise<void> };
+let gw: TestGateway;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject("pgAdminUrl"), "e2e");
-  const config = loadConfig({
-    GATEWAY_PUBLIC_URL: realmEnv.MCP_GATEWAY_URL,
-    PORT: String(inject("gatewayPort")),
-    OIDC_ISSUER: kc.issuer,
-    OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
-    DATABASE_URL: db.url,
-  });
-  gateway = await startGateway(config, createLogger("silent"), { migrate: true });
+  // The SDK checks that the metadata's resource matches the URL it connects to: the realm's URL.
+  gw = await startTestGateway({ port: inject("gatewayPort") });
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser.close();
-  await gateway.shutdown("test end");
-  await db.drop();
+  await gw.stop();
 });
 
 interface ServerInfo {

@@ -3,10 +3,11 @@
 // here (the real Keycloak is covered in test/integration/mcp).
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../../src/app.ts";
+import { createApp, type AppDeps } from "../../../src/app.ts";
 import { createTokenVerifier } from "../../../src/auth/index.ts";
 import { loadConfig } from "../../../src/config/index.ts";
 import { createLogger } from "../../../src/log.ts";
+import type { ReadinessProbes } from "../../../src/http/health.ts";
 import { allTools, ToolRegistry } from "../../../src/mcp/index.ts";
 import { claims, createIdp, ISSUER, NOW, NOW_MS, RESOURCE, type TestIdp } from "../auth/fixtures.ts";
 import { notesCreate } from "../mcp/fixtures.ts";
@@ -22,16 +23,18 @@ const config = loadConfig({
 let idp: TestIdp;
 let app: ReturnType<typeof createApp>;
 
-beforeAll(async () => {
-  idp = await createIdp();
-  app = createApp({
+const ready: ReadinessProbes = {
+  shuttingDown: () => false,
+  idp: () => ({ discovery: "loaded", jwks: "loaded" }),
+  database: () => Promise.resolve({ ok: true }),
+};
+
+/** The app under test, with the local IdP's keys unless told otherwise. */
+function makeApp(over: Partial<AppDeps> = {}) {
+  return createApp({
     config,
     log: createLogger("silent"),
-    readiness: {
-      shuttingDown: () => false,
-      idp: () => ({ discovery: "loaded", jwks: "loaded" }),
-      database: () => Promise.resolve({ ok: true }),
-    },
+    readiness: ready,
     verifier: createTokenVerifier({
       issuer: ISSUER,
       audience: RESOURCE,
@@ -39,7 +42,13 @@ beforeAll(async () => {
       now: () => NOW_MS,
     }),
     registry: new ToolRegistry([...allTools, notesCreate]),
+    ...over,
   });
+}
+
+beforeAll(async () => {
+  idp = await createIdp();
+  app = makeApp();
 });
 
 const INIT = {
@@ -207,21 +216,14 @@ describe("POST /mcp refuses", () => {
   });
 
   it("with 503 and Retry-After when the IdP's keys cannot be loaded", async () => {
-    const down = createApp({
-      config,
-      log: createLogger("silent"),
-      readiness: {
-        shuttingDown: () => false,
-        idp: () => ({ discovery: "failed", jwks: "pending" }),
-        database: () => Promise.resolve({ ok: true }),
-      },
+    const down = makeApp({
+      readiness: { ...ready, idp: () => ({ discovery: "failed", jwks: "pending" }) },
       verifier: createTokenVerifier({
         issuer: ISSUER,
         audience: RESOURCE,
         getKey: () => Promise.reject(new Error("connect ECONNREFUSED")),
         now: () => NOW_MS,
       }),
-      registry: new ToolRegistry(allTools),
     });
     const res = await down.request("/mcp", {
       method: "POST",
@@ -297,22 +299,7 @@ it("keeps the token clock honest: a token inside the leeway is still accepted", 
 });
 
 it("names only mcp:tools in the challenge when sign-ins are configured read-only", async () => {
-  const readOnly = createApp({
-    config: { ...config, signInScopes: ["mcp:tools"] },
-    log: createLogger("silent"),
-    readiness: {
-      shuttingDown: () => false,
-      idp: () => ({ discovery: "loaded", jwks: "loaded" }),
-      database: () => Promise.resolve({ ok: true }),
-    },
-    verifier: createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: (h, t) => idp.getKey(h, t),
-      now: () => NOW_MS,
-    }),
-    registry: new ToolRegistry(allTools),
-  });
+  const readOnly = makeApp({ config: { ...config, signInScopes: ["mcp:tools"] } });
   const res = await readOnly.request("/mcp", {
     method: "POST",
     headers: { host: "127.0.0.1", "content-type": "application/json" },
@@ -338,21 +325,8 @@ describe("Origin on loopback and on all interfaces", () => {
       body: JSON.stringify(INIT),
     });
     expect(onLoopback.status).toBe(200);
-    const exposed = createApp({
+    const exposed = makeApp({
       config: { ...config, listen: { host: "0.0.0.0", port: 8080 }, allowedOrigins: [] },
-      log: createLogger("silent"),
-      readiness: {
-        shuttingDown: () => false,
-        idp: () => ({ discovery: "loaded", jwks: "loaded" }),
-        database: () => Promise.resolve({ ok: true }),
-      },
-      verifier: createTokenVerifier({
-        issuer: ISSUER,
-        audience: RESOURCE,
-        getKey: (h, t) => idp.getKey(h, t),
-        now: () => NOW_MS,
-      }),
-      registry: new ToolRegistry(allTools),
     });
     const res = await exposed.request("/mcp", {
       method: "POST",
