@@ -1,0 +1,193 @@
+import { createHash } from "node:crypto";
+import { decodeJwt } from "jose";
+import { describeError, GatewayError } from "../errors.ts";
+import type { Idp } from "../idp/index.ts";
+import { exchangeToken, type ExchangedToken } from "../idp/exchange.ts";
+
+/** Default bound of the exchanged-token cache of a {@link TokenBroker}. */
+export const DEFAULT_MAX_EXCHANGED_TOKENS = 10_000;
+
+/** Default seconds before its expiry at which a cached exchanged token is no longer handed out. */
+export const DEFAULT_SKEW_SECONDS = 30;
+
+/** Options of {@link TokenBroker}. */
+export interface TokenBrokerOptions {
+  /** The loaded IdP, e.g. `() => idpClient.load()`; a rejection counts as the IdP being unreachable. */
+  idp: () => Promise<Idp>;
+  /** The audience of the tokens to mint: Nextcloud's client id at the IdP. */
+  audience: string;
+  /** Scopes to request, e.g. the client scope whose audience mapper adds `audience`. */
+  scope?: string;
+  /** Seconds before `expiresAt` at which a cached token is exchanged anew. Default {@link DEFAULT_SKEW_SECONDS}. */
+  skewSeconds?: number;
+  /** Most cached tokens; expired ones go first, then the oldest. Default {@link DEFAULT_MAX_EXCHANGED_TOKENS}. */
+  maxEntries?: number;
+  /** Clock in milliseconds since the epoch. */
+  now?: () => number;
+  /** The exchange itself; tests of the cache replace it. Default {@link exchangeToken}. */
+  exchange?: typeof exchangeToken;
+}
+
+/** Broker counters, for metrics. */
+export interface TokenBrokerStats {
+  /** Exchanges sent to the IdP (callers that shared one count once). */
+  readonly exchanges: number;
+  /** Calls answered from the cache. */
+  readonly cacheHits: number;
+  /** Exchanges that failed, including when the IdP was not loaded. */
+  readonly failures: number;
+}
+
+interface Entry {
+  token: ExchangedToken;
+  /** Milliseconds since the epoch from which the entry is not handed out. */
+  until: number;
+}
+
+// Keyed by a digest so that the broker never holds a usable subject token.
+function keyOf(subjectToken: string): string {
+  return createHash("sha256").update(subjectToken).digest("base64url");
+}
+
+/** The subject token's `exp` in milliseconds, when it is a JWT that has one. */
+function subjectExpiry(subjectToken: string): number | undefined {
+  try {
+    const { exp } = decodeJwt(subjectToken);
+    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Turns a verified MCP token into a Nextcloud token by token exchange, once per token and replica:
+ * the result is cached by SHA-256 of the subject token until shortly before it expires (and never
+ * past the subject token's own `exp`), and concurrent calls for one token share one exchange. A
+ * failed exchange is not remembered, so the next call tries again.
+ * @see https://www.rfc-editor.org/rfc/rfc8693#section-2.1
+ */
+export class TokenBroker {
+  readonly #idp: () => Promise<Idp>;
+  readonly #request: { audience: string; scope?: string };
+  readonly #skewMs: number;
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+  readonly #exchange: typeof exchangeToken;
+  readonly #entries = new Map<string, Entry>();
+  readonly #inFlight = new Map<string, Promise<ExchangedToken>>();
+  #exchanges = 0;
+  #cacheHits = 0;
+  #failures = 0;
+
+  constructor(options: TokenBrokerOptions) {
+    const skewSeconds = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
+    const maxEntries = options.maxEntries ?? DEFAULT_MAX_EXCHANGED_TOKENS;
+    if (!options.audience) throw new RangeError("audience must not be empty");
+    if (!Number.isFinite(skewSeconds) || skewSeconds < 0) {
+      throw new RangeError(`skewSeconds must be a non-negative number, got ${skewSeconds}`);
+    }
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      throw new RangeError(`maxEntries must be a positive integer, got ${maxEntries}`);
+    }
+    this.#idp = options.idp;
+    this.#request = {
+      audience: options.audience,
+      ...(options.scope ? { scope: options.scope } : {}),
+    };
+    this.#skewMs = skewSeconds * 1000;
+    this.#maxEntries = maxEntries;
+    this.#now = options.now ?? Date.now;
+    this.#exchange = options.exchange ?? exchangeToken;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): TokenBrokerStats {
+    return { exchanges: this.#exchanges, cacheHits: this.#cacheHits, failures: this.#failures };
+  }
+
+  /** Cached tokens, including expired ones not yet dropped. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * A Nextcloud token for the (already verified) MCP access token `subjectToken`.
+   * @param signal stops this caller's wait only; an exchange other callers share goes on.
+   * @throws GatewayError as {@link exchangeToken} does; `temporarily_unavailable` while the IdP is not loaded.
+   */
+  async nextcloudToken(subjectToken: string, signal?: AbortSignal): Promise<ExchangedToken> {
+    signal?.throwIfAborted();
+    const key = keyOf(subjectToken);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      if (this.#now() < entry.until) {
+        this.#cacheHits++;
+        return entry.token;
+      }
+      this.#entries.delete(key);
+    }
+    let flight = this.#inFlight.get(key);
+    if (flight === undefined) {
+      // Removed once settled, so a failure is not remembered and the next call tries again.
+      flight = this.#fly(key, subjectExpiry(subjectToken), subjectToken).finally(() => {
+        this.#inFlight.delete(key);
+      });
+      this.#inFlight.set(key, flight);
+    }
+    return untilAborted(flight, signal);
+  }
+
+  async #fly(key: string, subjectExp: number | undefined, subjectToken: string): Promise<ExchangedToken> {
+    this.#exchanges++;
+    try {
+      let idp: Idp;
+      try {
+        idp = await this.#idp();
+      } catch (err) {
+        if (err instanceof GatewayError) throw err;
+        throw new GatewayError(
+          "temporarily_unavailable",
+          "The identity provider is unreachable; try again in a moment.",
+          { detail: `token exchange: identity provider not loaded: ${describeError(err)}`, cause: err },
+        );
+      }
+      const token = await this.#exchange(idp, subjectToken, this.#request, { now: this.#now });
+      this.#remember(key, token, subjectExp);
+      return token;
+    } catch (err) {
+      this.#failures++;
+      throw err;
+    }
+  }
+
+  #remember(key: string, token: ExchangedToken, subjectExp: number | undefined): void {
+    const now = this.#now();
+    const until = Math.min(token.expiresAt * 1000 - this.#skewMs, subjectExp ?? Infinity);
+    if (now >= until) return;
+    this.#entries.delete(key);
+    if (this.#entries.size >= this.#maxEntries) {
+      // Runs only after an exchange, whose round trip dwarfs the sweep.
+      for (const [k, e] of this.#entries) if (now >= e.until) this.#entries.delete(k);
+    }
+    while (this.#entries.size >= this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done === true) break;
+      this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, { token, until });
+  }
+}
+
+// The shared exchange keeps running when one caller gives up; only that caller's wait ends.
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      signal.removeEventListener("abort", onAbort);
+    });
+  });
+}
