@@ -1,9 +1,18 @@
+import { join } from "node:path";
 import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
 import { IdpClient } from "../idp/index.ts";
 import { probeClientCredentials, type ProbeResult } from "../idp/probe.ts";
 import type { Logger } from "../log.ts";
-import { openStore, pendingMigrations } from "../store/index.ts";
+import {
+  openStore,
+  pendingMigrations,
+  PGLITE_SUBDIR,
+  pgliteExists,
+  readMigrations,
+  type Migration,
+  type Store,
+} from "../store/index.ts";
 
 /** One line of the `check` report. */
 export interface CheckLine extends ProbeResult {
@@ -43,32 +52,56 @@ export async function runCheck(config: Config, log: Logger): Promise<CheckLine[]
       message: `${status.error ?? describeError(err)}; check OIDC_ISSUER and that the IdP is reachable from here`,
     });
   }
-  const store = openStore(config.database.url, {
-    poolMax: 1,
-    connectTimeoutS: Math.ceil(config.outboundTimeoutMs / 1000),
-  });
-  try {
-    const pending = await pendingMigrations(store.sql);
-    lines.push({ name: "database", ok: true, message: "PostgreSQL reachable" });
+  const target = config.database;
+  if (target.backend === "pglite" && !pgliteExists(target.dataDir)) {
+    // `check` only looks: the first `serve` or `migrate` creates the embedded database.
+    const pending = await readMigrations();
     lines.push(
-      pending.length === 0
-        ? { name: "database schema", ok: true, message: "up to date" }
-        : {
-            name: "database schema",
-            ok: false,
-            message: `${pending.length} migration(s) pending (${pending.map((m) => m.file).join(", ")}); run \`nextcloud-mcp-gateway migrate\``,
-          },
+      {
+        name: "database",
+        ok: true,
+        message: `embedded database (PGlite) in ${join(target.dataDir, PGLITE_SUBDIR)} not created yet; \`serve\` or \`migrate\` creates it`,
+      },
+      pendingLine(pending),
     );
-  } catch (err) {
+    return lines;
+  }
+  let store: Store | undefined;
+  try {
+    store = await openStore(target, {
+      poolMax: 1,
+      connectTimeoutS: Math.ceil(config.outboundTimeoutMs / 1000),
+    });
+    const pending = await pendingMigrations(store);
     lines.push({
       name: "database",
-      ok: false,
-      message: `${describeError(err)}; check DATABASE_URL and that PostgreSQL is reachable`,
+      ok: true,
+      message:
+        store.backend === "postgres"
+          ? "PostgreSQL reachable"
+          : `embedded database (PGlite) in ${store.location}`,
     });
+    lines.push(pendingLine(pending));
+  } catch (err) {
+    const fix =
+      target.backend === "postgres"
+        ? "check DATABASE_URL and that PostgreSQL is reachable"
+        : "check DATA_DIR, or set DATABASE_URL to use PostgreSQL";
+    lines.push({ name: "database", ok: false, message: `${describeError(err)}; ${fix}` });
   } finally {
-    await store.close();
+    await store?.close();
   }
   return lines;
+}
+
+function pendingLine(pending: readonly Migration[]): CheckLine {
+  return pending.length === 0
+    ? { name: "database schema", ok: true, message: "up to date" }
+    : {
+        name: "database schema",
+        ok: false,
+        message: `${pending.length} migration(s) pending (${pending.map((m) => m.file).join(", ")}); run \`nextcloud-mcp-gateway migrate\``,
+      };
 }
 
 /** Formats the report for a terminal. */

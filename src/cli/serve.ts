@@ -23,10 +23,16 @@ export async function startGateway(
   log: Logger,
   options: { migrate: boolean },
 ): Promise<RunningGateway> {
-  const store = openStore(config.database.url, { poolMax: config.database.poolMax });
+  const store = await openStore(config.database);
+  if (store.backend === "pglite") {
+    log.info(
+      { dataDir: store.location },
+      "using the embedded database (PGlite): one process only; set DATABASE_URL for production",
+    );
+  }
   if (options.migrate) {
     try {
-      const result = await migrate(store.sql);
+      const result = await migrate(store);
       log.info({ applied: result.applied, version: result.version }, "database schema up to date");
     } catch (err) {
       await store.close();
@@ -63,10 +69,18 @@ export async function startGateway(
       shuttingDown: () => shuttingDown,
       idp: () => idp.status,
       async database() {
-        if (!(await store.ping())) return { ok: false, error: "PostgreSQL does not answer" };
+        if (!(await store.ping())) {
+          return {
+            ok: false,
+            error:
+              store.backend === "postgres"
+                ? "PostgreSQL does not answer"
+                : "the embedded database does not answer",
+          };
+        }
         if (!schemaCurrent) {
           try {
-            const pending = await pendingMigrations(store.sql);
+            const pending = await pendingMigrations(store);
             if (pending.length > 0) {
               return {
                 ok: false,

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { isLoopbackHost, variables, type Env } from "./schema.ts";
 
 /** The gateway's configuration, validated and shaped for use. */
@@ -14,7 +15,8 @@ export interface Config {
   oidc: { issuer: string; clientId: string; clientSecret: string };
   /** Plain http allowed to non-loopback hosts (test networks only). */
   allowInsecureHttp: boolean;
-  database: { url: string; poolMax: number };
+  /** PostgreSQL when DATABASE_URL is set, else the embedded PGlite in `<DATA_DIR>/pglite`. */
+  database: { backend: "postgres"; url: string; poolMax: number } | { backend: "pglite"; dataDir: string };
   logLevel: Env["LOG_LEVEL"];
   outboundTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -86,7 +88,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       clientSecret: parsed.OIDC_CLIENT_SECRET,
     },
     allowInsecureHttp: parsed.ALLOW_INSECURE_HTTP,
-    database: { url: parsed.DATABASE_URL, poolMax: parsed.DATABASE_POOL_MAX },
+    database:
+      parsed.DATABASE_URL === ""
+        ? { backend: "pglite", dataDir: resolve(parsed.DATA_DIR) }
+        : { backend: "postgres", url: parsed.DATABASE_URL, poolMax: parsed.DATABASE_POOL_MAX },
     logLevel: parsed.LOG_LEVEL,
     outboundTimeoutMs: parsed.OUTBOUND_TIMEOUT_MS,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,

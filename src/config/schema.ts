@@ -161,20 +161,17 @@ export const variables = {
   },
   DATABASE_URL: {
     schema: z
-      .string({
-        error: (i) =>
-          i.input === undefined
-            ? "missing; set a PostgreSQL URL, e.g. postgres://gateway:secret@db.example.com:5432/gateway"
-            : undefined,
-      })
+      .string()
       .trim()
       .refine((s) => URL.canParse(s) && /^postgres(ql)?:$/.test(new URL(s).protocol), {
         error: "not a PostgreSQL URL; use postgres://user:password@host:5432/database",
-      }),
+      })
+      // Unset selects the embedded database; "" (rendered as "none" in the docs) stands for unset.
+      .default(""),
     doc: {
       group: "Database",
       description:
-        "PostgreSQL connection URL. The database holds users, encrypted offline grants, login states, job runs and the audit trail; it is the only state shared between replicas. Add `?sslmode=require` for TLS.",
+        "PostgreSQL connection URL. The database holds users, encrypted offline grants, login states, job runs and the audit trail; it is the only state shared between replicas. Add `?sslmode=require` for TLS. When unset, the gateway uses an embedded PostgreSQL (PGlite) in DATA_DIR instead: fine for one gateway process on one machine, but set DATABASE_URL for production and for more than one replica.",
       example: "postgres://gateway:secret@db.example.com:5432/gateway",
       secret: true,
     },
@@ -185,6 +182,21 @@ export const variables = {
       group: "Database",
       description: "Largest number of connections one replica opens.",
       example: "10",
+    },
+  },
+  DATA_DIR: {
+    schema: z
+      .string()
+      .trim()
+      .min(1, {
+        error: "empty; give a directory the gateway may write to, e.g. /var/lib/nextcloud-mcp-gateway",
+      })
+      .default("./.data"),
+    doc: {
+      group: "Database",
+      description:
+        "Directory of the embedded database, used only when DATABASE_URL is unset: PGlite keeps its files in `<DATA_DIR>/pglite` and the gateway creates the directory on first start. A relative path is resolved against the working directory at start (the default is `.data` next to where the gateway is started), so give an absolute path in services and containers, on a persistent volume. Only one gateway process may use a directory at a time; a second one refuses to start.",
+      example: "/var/lib/nextcloud-mcp-gateway",
     },
   },
   ALLOW_INSECURE_HTTP: {

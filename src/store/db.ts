@@ -1,50 +1,63 @@
-import { Kysely } from "kysely";
-import { PostgresJSDialect } from "kysely-postgres-js";
-import postgres from "postgres";
+import type { Kysely } from "kysely";
+import { openPostgresStore } from "./postgres.ts";
 import type { Database } from "./schema.ts";
 
-/** A connection pool and the typed query builder on top of it. */
+/** Which database engine a store runs on. */
+export type StoreBackend = "postgres" | "pglite";
+
+/** Where the data lives: a PostgreSQL server, or the embedded PGlite in a data directory. */
+export type StoreTarget =
+  | { backend: "postgres"; url: string; poolMax?: number; connectTimeoutS?: number }
+  | { backend: "pglite"; dataDir: string };
+
+/**
+ * One connection held exclusively, for what must stay on one connection: session advisory locks,
+ * `BEGIN … COMMIT` around several statements, and multi-statement SQL files.
+ */
+export interface StoreSession {
+  /** Runs one statement with `$1`, `$2` … parameters (extended protocol) and returns its rows. */
+  query<R extends object>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs several statements without parameters (simple protocol), e.g. a migration file. */
+  exec(statements: string): Promise<void>;
+}
+
+/**
+ * The database behind the gateway, the same on both backends: the typed query builder (timestamps
+ * read as Date, bytea as Uint8Array, jsonb as objects, bigint as string), an exclusive session for
+ * the migration runner, a readiness probe and close.
+ */
 export interface Store {
-  readonly sql: postgres.Sql;
+  readonly backend: StoreBackend;
+  /** Where the data lives, safe to print: `host:port/database` (no credentials) or the PGlite directory. */
+  readonly location: string;
   readonly db: Kysely<Database>;
+  /**
+   * Runs `fn` on one connection that nothing else uses meanwhile. On PGlite (one connection) `db`
+   * waits until `fn` is done, so `fn` must not use `db` itself.
+   */
+  withSession<T>(fn: (session: StoreSession) => Promise<T>): Promise<T>;
   /** True when a trivial query succeeds within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
-/** Opens a pool to PostgreSQL (postgres.js) with kysely on top; connects lazily. */
-export function openStore(url: string, options: { poolMax?: number; connectTimeoutS?: number } = {}): Store {
-  const sql = postgres(url, {
-    max: options.poolMax ?? 10,
-    connect_timeout: options.connectTimeoutS ?? 10,
-    idle_timeout: 60,
-    // Notices (e.g. "relation already exists, skipping") are not errors; keep stdout JSON-only.
-    onnotice: () => undefined,
-    connection: { application_name: "nextcloud-mcp-gateway" },
+/**
+ * Opens the store: a postgres.js pool that connects lazily, or the embedded PGlite, which takes
+ * the data directory's lock and starts (creating the database on first use) before this resolves.
+ * `options` override the target's pool settings (PostgreSQL only).
+ * @throws when the PGlite directory is in use by another process or cannot be opened.
+ */
+export async function openStore(
+  target: StoreTarget,
+  options: { poolMax?: number; connectTimeoutS?: number } = {},
+): Promise<Store> {
+  if (target.backend === "pglite") {
+    // Loaded only here, so that deployments on PostgreSQL never load PGlite.
+    const { openPgliteStore } = await import("./pglite.ts");
+    return openPgliteStore(target.dataDir);
+  }
+  return openPostgresStore(target.url, {
+    poolMax: options.poolMax ?? target.poolMax,
+    connectTimeoutS: options.connectTimeoutS ?? target.connectTimeoutS,
   });
-  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: sql }) });
-  return {
-    sql,
-    db,
-    async ping(timeoutMs = 2000) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<false>((resolve) => {
-        timer = setTimeout(() => {
-          resolve(false);
-        }, timeoutMs);
-      });
-      try {
-        return await Promise.race([sql`select 1 as ok`.then(() => true), timeout]);
-      } catch {
-        return false;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    async close() {
-      await db.destroy();
-      // kysely only ends the pool if it used it itself; raw `sql` users need the explicit end.
-      await sql.end({ timeout: 5 });
-    },
-  };
 }

@@ -1,11 +1,15 @@
-// Storage: PostgreSQL through postgres.js and kysely, the SQL migrations in sql/, and (as the
-// flows arrive) grants, login states, audit and the sealing of secrets with the key ring.
-export { openStore, type Store } from "./db.ts";
+// Storage: PostgreSQL through postgres.js and kysely, or the embedded PGlite when no DATABASE_URL
+// is set; the SQL migrations in sql/ for both, and (as the flows arrive) grants, login states,
+// audit and the sealing of secrets with the key ring.
+export { openStore, type Store, type StoreBackend, type StoreSession, type StoreTarget } from "./db.ts";
+export { integrityViolation, type IntegrityCode } from "./errors.ts";
+export { PGLITE_LOCK_FILE, PGLITE_SUBDIR, pgliteExists } from "./pglite-paths.ts";
 export {
   migrate,
   pendingMigrations,
   readMigrations,
   MIGRATIONS_DIR,
+  type Migration,
   type MigrationResult,
 } from "./migrate.ts";
 export type { Database, GrantStatus, OfflineGrant, User } from "./schema.ts";

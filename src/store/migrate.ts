@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
-import type postgres from "postgres";
+import { sql } from "kysely";
+import type { Store } from "./db.ts";
 
 /** Where the numbered SQL files live: <package root>/sql, from src/store or dist/store alike. */
 export const MIGRATIONS_DIR = new URL("../../sql/", import.meta.url);
@@ -53,23 +54,25 @@ export async function readMigrations(dir: URL = MIGRATIONS_DIR): Promise<Migrati
 /**
  * Applies pending migrations in order, each in its own transaction, under a PostgreSQL advisory
  * lock so that replicas starting together apply each file exactly once. Refuses to run when an
- * applied file was edited or the database is newer than the files.
+ * applied file was edited or the database is newer than the files. The same files and checks run
+ * on PGlite, where the lock is moot (one connection, one process) but harmless.
  */
-export async function migrate(sql: postgres.Sql, dir: URL = MIGRATIONS_DIR): Promise<MigrationResult> {
+export async function migrate(store: Store, dir: URL = MIGRATIONS_DIR): Promise<MigrationResult> {
   const migrations = await readMigrations(dir);
-  const conn = await sql.reserve();
-  try {
-    await conn`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+  const lockKey = MIGRATION_LOCK_KEY.toString();
+  return store.withSession(async (conn) => {
+    await conn.query("select pg_advisory_lock($1::bigint)", [lockKey]);
     try {
-      await conn.unsafe(`
+      await conn.exec(`
         CREATE TABLE IF NOT EXISTS schema_migrations (
           version    integer PRIMARY KEY,
           name       text NOT NULL,
           checksum   text NOT NULL,
           applied_at timestamptz NOT NULL DEFAULT now()
         )`);
-      const rows = await conn<{ version: number; name: string; checksum: string }[]>`
-        select version, name, checksum from schema_migrations order by version`;
+      const rows = await conn.query<{ version: number; name: string; checksum: string }>(
+        "select version, name, checksum from schema_migrations order by version",
+      );
       const known = new Map(migrations.map((m) => [m.version, m]));
       for (const row of rows) {
         const m = known.get(row.version);
@@ -90,13 +93,17 @@ export async function migrate(sql: postgres.Sql, dir: URL = MIGRATIONS_DIR): Pro
       const applied: string[] = [];
       for (const m of migrations) {
         if (done.has(m.version)) continue;
-        await conn.unsafe("BEGIN");
+        await conn.exec("BEGIN");
         try {
-          await conn.unsafe(m.sql).simple();
-          await conn`insert into schema_migrations (version, name, checksum) values (${m.version}, ${m.name}, ${m.checksum})`;
-          await conn.unsafe("COMMIT");
+          await conn.exec(m.sql);
+          await conn.query("insert into schema_migrations (version, name, checksum) values ($1, $2, $3)", [
+            m.version,
+            m.name,
+            m.checksum,
+          ]);
+          await conn.exec("COMMIT");
         } catch (err) {
-          await conn.unsafe("ROLLBACK");
+          await conn.exec("ROLLBACK");
           throw new Error(`sql/${m.file} failed and was rolled back: ${(err as Error).message}`, {
             cause: err,
           });
@@ -106,21 +113,19 @@ export async function migrate(sql: postgres.Sql, dir: URL = MIGRATIONS_DIR): Pro
       }
       return { applied, version: Math.max(0, ...done) };
     } finally {
-      await conn`select pg_advisory_unlock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+      await conn.query("select pg_advisory_unlock($1::bigint)", [lockKey]);
     }
-  } finally {
-    conn.release();
-  }
+  });
 }
 
 /** Versions on disk that the database has not applied yet (for readiness and `check`). */
-export async function pendingMigrations(sql: postgres.Sql, dir: URL = MIGRATIONS_DIR): Promise<Migration[]> {
+export async function pendingMigrations(store: Store, dir: URL = MIGRATIONS_DIR): Promise<Migration[]> {
   const migrations = await readMigrations(dir);
-  const [exists] = await sql<
-    { present: boolean }[]
-  >`select to_regclass('schema_migrations') is not null as present`;
-  if (!exists?.present) return migrations;
-  const rows = await sql<{ version: number }[]>`select version from schema_migrations`;
-  const done = new Set(rows.map((r) => r.version));
+  const { rows } = await sql<{
+    present: boolean;
+  }>`select to_regclass('schema_migrations') is not null as present`.execute(store.db);
+  if (!rows[0]?.present) return migrations;
+  const applied = await store.db.selectFrom("schema_migrations").select("version").execute();
+  const done = new Set(applied.map((r) => r.version));
   return migrations.filter((m) => !done.has(m.version));
 }

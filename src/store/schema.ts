@@ -3,6 +3,8 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "
 /** A timestamp column: read as Date, written as Date or ISO string. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type TimestampDefault = ColumnType<Date, Date | string | undefined, Date | string>;
+/** A jsonb column with a default: read as an object, written as an object or as JSON text. */
+type Json<T extends object> = ColumnType<T, T | string | undefined, T | string>;
 
 /** Kysely's view of the schema in sql/; docs/storage.md describes every column. */
 export interface Database {
@@ -63,7 +65,7 @@ export interface JobRunsTable {
   started_at: TimestampDefault;
   finished_at: Timestamp | null;
   outcome: "ok" | "failed" | "skipped" | null;
-  counts: ColumnType<Record<string, number>, string | undefined, string>;
+  counts: Json<Record<string, number>>;
   error: string | null;
 }
 
@@ -73,7 +75,7 @@ export interface AuditEventsTable {
   user_id: string | null;
   subject_hash: string | null;
   action: string;
-  detail: ColumnType<Record<string, unknown>, string | undefined, string>;
+  detail: Json<Record<string, unknown>>;
 }
 
 export interface SchemaMigrationsTable {

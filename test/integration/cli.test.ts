@@ -78,7 +78,7 @@ describe("nextcloud-mcp-gateway check", () => {
   });
 
   it("lists every configuration problem and exits 2", async () => {
-    const r = await runGatewayCli(["check"], { OIDC_ISSUER: "nope", PORT: "0" });
+    const r = await runGatewayCli(["check"], { OIDC_ISSUER: "nope", PORT: "0", DATABASE_URL: "mysql://x/y" });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Configuration is invalid \(5 problems\)/);
     for (const name of ["GATEWAY_PUBLIC_URL", "PORT", "OIDC_ISSUER", "OIDC_CLIENT_SECRET", "DATABASE_URL"]) {

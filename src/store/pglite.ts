@@ -1,0 +1,83 @@
+import { join } from "node:path";
+import { PGlite, types } from "@electric-sql/pglite";
+import { Kysely } from "kysely";
+import { lockDataDir } from "./data-dir-lock.ts";
+import type { Store } from "./db.ts";
+import { createMutex, pgliteDialect } from "./pglite-dialect.ts";
+import { PGLITE_LOCK_FILE, PGLITE_SUBDIR } from "./pglite-paths.ts";
+import type { Database } from "./schema.ts";
+import { within } from "./within.ts";
+
+/**
+ * Opens the embedded PostgreSQL (PGlite) in `<dataDir>/pglite`, creating it on first use, after
+ * taking `<dataDir>/pglite.lock`: PGlite is one process's private database, and a second process
+ * writing the same files would corrupt them.
+ * @throws when another process holds the directory, or PGlite cannot start there.
+ */
+export async function openPgliteStore(dataDir: string): Promise<Store> {
+  const lock = await lockDataDir(dataDir, PGLITE_LOCK_FILE);
+  const location = join(dataDir, PGLITE_SUBDIR);
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create(location, {
+      // bigint as string, as postgres.js returns it (PGlite would give number or BigInt by size).
+      parsers: { [types.INT8]: (value: string) => value },
+    });
+  } catch (err) {
+    await lock.release();
+    throw new Error(
+      `cannot open the embedded database in ${location}: ${(err as Error).message}; ` +
+        "check that DATA_DIR is a writable directory holding only gateway data",
+      { cause: err },
+    );
+  }
+  const acquire = createMutex();
+  const db = new Kysely<Database>({ dialect: pgliteDialect(pg, acquire) });
+  let closed = false;
+  return {
+    backend: "pglite",
+    location,
+    db,
+    async withSession(fn) {
+      const release = await acquire();
+      try {
+        return await fn({
+          async query<R extends object>(text: string, params: readonly unknown[] = []) {
+            return (await pg.query<R>(text, [...params])).rows;
+          },
+          async exec(statements: string) {
+            await pg.exec(statements);
+          },
+        });
+      } finally {
+        release();
+      }
+    },
+    ping(timeoutMs = 2000) {
+      return within(
+        (async () => {
+          const release = await acquire();
+          try {
+            await pg.query("select 1 as ok");
+          } finally {
+            release();
+          }
+        })(),
+        timeoutMs,
+      );
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+      // Wait for a session in progress, then shut PostgreSQL down cleanly before the lock goes.
+      const release = await acquire();
+      try {
+        await pg.close();
+      } finally {
+        release();
+        await lock.release();
+      }
+    },
+  };
+}
