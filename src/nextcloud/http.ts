@@ -1,0 +1,159 @@
+// Every HTTP call to Nextcloud: bearer token, `OCS-APIRequest: true`, a timeout through AbortSignal,
+// a response size limit, and retries with jittered backoff only for idempotent requests on 429/503.
+import { errorFromResponse, NextcloudError, parseRetryAfter } from "./errors.ts";
+
+/** How to reach one Nextcloud as one user. */
+export interface NextcloudClientOptions {
+  /** e.g. https://cloud.example.com (no trailing slash needed). */
+  baseUrl: string;
+  /** The user's Nextcloud-audience token; called for every request so it may rotate. */
+  token: () => Promise<string> | string;
+  /** Bound on every request, including reading the body. */
+  timeoutMs: number;
+  /** Largest response body accepted, in bytes (default 10 MiB). */
+  maxResponseBytes?: number;
+  /** Retries for idempotent requests on 429/503 (default 2). */
+  retries?: number;
+  /** Longest wait before a retry; a longer Retry-After fails at once (default 5 s). */
+  maxRetryDelayMs?: number;
+  /** Injected fetch (tests, proxies); the global fetch otherwise. */
+  fetch?: typeof fetch;
+}
+
+/** One request; `what` names the resource for error messages. */
+export interface NextcloudRequest {
+  method: string;
+  /** Path below baseUrl, starting with "/", with its query string. */
+  path: string;
+  what: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  /** Statuses that are not errors for this call (e.g. 207, 304, 412 handled by the caller). */
+  accept?: number[];
+  maxResponseBytes?: number;
+  signal?: AbortSignal;
+}
+
+/** A response read in full (within the size limit). */
+export interface NextcloudResponse {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+  text(): string;
+  json(): unknown;
+}
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PROPFIND", "SEARCH", "REPORT", "PUT", "DELETE"]);
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Sends a request with the user's bearer token (RFC 6750 §2.1) and maps failures to NextcloudError.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ */
+export async function send(
+  options: NextcloudClientOptions,
+  req: NextcloudRequest,
+): Promise<NextcloudResponse> {
+  const retries = IDEMPOTENT.has(req.method) ? (options.retries ?? 2) : 0;
+  for (let attempt = 0; ; attempt++) {
+    const res = await once(options, req);
+    const retryable = res.status === 429 || res.status === 503;
+    if (retryable && attempt < retries) {
+      const asked = parseRetryAfter(res.headers.get("retry-after"));
+      const backoff = Math.min(4000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      const delay = asked ?? backoff;
+      if (delay <= (options.maxRetryDelayMs ?? 5000)) {
+        await new Promise((r) => setTimeout(r, delay));
+        continue;
+      }
+    }
+    if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
+    throw errorFromResponse(res.status, res.headers, req.what, { message: messageOf(res) });
+  }
+}
+
+async function once(options: NextcloudClientOptions, req: NextcloudRequest): Promise<NextcloudResponse> {
+  const doFetch = options.fetch ?? fetch;
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
+  const url = `${options.baseUrl.replace(/\/+$/, "")}${req.path}`;
+  const limit = req.maxResponseBytes ?? options.maxResponseBytes ?? DEFAULT_MAX_BYTES;
+  try {
+    const token = await options.token();
+    const res = await doFetch(url, {
+      method: req.method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        "OCS-APIRequest": "true",
+        ...req.headers,
+      },
+      ...(req.body === undefined ? {} : { body: req.body }),
+      redirect: "manual",
+      signal,
+    });
+    const body = await readLimited(res, limit, req.what);
+    return {
+      status: res.status,
+      headers: res.headers,
+      body,
+      text: () => new TextDecoder().decode(body),
+      json: () => JSON.parse(new TextDecoder().decode(body)) as unknown,
+    };
+  } catch (err) {
+    if (err instanceof NextcloudError) throw err;
+    if (timeout.aborted) {
+      throw new NextcloudError(
+        "timeout",
+        `Nextcloud did not answer within ${String(options.timeoutMs)} ms for ${req.what}.`,
+        {
+          cause: err,
+        },
+      );
+    }
+    throw new NextcloudError("unavailable", `Nextcloud could not be reached for ${req.what}.`, {
+      detail: err instanceof Error ? err.message : String(err),
+      cause: err,
+    });
+  }
+}
+
+async function readLimited(res: Response, limit: number, what: string): Promise<Uint8Array> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > limit) {
+    await res.body?.cancel();
+    throw new NextcloudError("too_large", `${what} is larger than the ${String(limit)} bytes allowed.`);
+  }
+  if (!res.body) return new Uint8Array();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new NextcloudError("too_large", `${what} is larger than the ${String(limit)} bytes allowed.`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** Nextcloud's own message from a JSON (`message`, OCS `meta.message`) or Sabre XML error body. */
+function messageOf(res: NextcloudResponse): string | undefined {
+  const text = res.text();
+  try {
+    const body = JSON.parse(text) as { message?: unknown; ocs?: { meta?: { message?: unknown } } };
+    const m = body.message ?? body.ocs?.meta?.message;
+    return typeof m === "string" && m !== "" ? m : undefined;
+  } catch {
+    return /<s:message>([^<]*)<\/s:message>/.exec(text)?.[1];
+  }
+}

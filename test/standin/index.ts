@@ -1,0 +1,206 @@
+// The Nextcloud stand-in, a test fixture (never shipped): validates bearer tokens exactly like
+// user_oidc, serves OCS (capabilities, cloud/user), the Notes API v1 over the user's files, and
+// WebDAV files through a real WebDAV server; can reproduce the CORS logout on app routes.
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { BearerValidator, localUid, type StandinUser } from "./auth.ts";
+import { DavFront, segments } from "./dav.ts";
+import { treeSize } from "./dav-fs.ts";
+import { handleNotes, type NotesContext } from "./notes.ts";
+import { capabilities, sendOcs, userDetails, type OcsVersion } from "./ocs.ts";
+import { sendDavUnauthorized, sendJson } from "./respond.ts";
+
+export { localUid, type StandinUser };
+
+/** How to start the stand-in; mirrors the user_oidc provider settings it imitates. */
+export interface StandinOptions {
+  /** The IdP issuer; discovery is fetched from it, and `iss` must equal the discovered issuer. */
+  issuer: string;
+  /** user_oidc's client id, which `aud` must contain (the realm's "nextcloud"). */
+  audience: string;
+  uidClaim?: "sub" | "preferred_username";
+  uniqueUid?: { providerId: number };
+  /** Reproduce unpatched Nextcloud: `#[CORS]` app routes (Notes) answer 401 to bearer requests. */
+  appRoutesRefuseBearer?: boolean;
+  /** Where user files live (`<dataDir>/<uid>/files`); a temporary folder by default. */
+  dataDir?: string;
+  port?: number;
+  /** The Notes app's folder in each user's files (capability `notes.notes_path`). */
+  notesPath?: string;
+}
+
+/** A running stand-in. */
+export interface NextcloudStandin {
+  url: string;
+  stop(): Promise<void>;
+  /** Every bearer token received, so tests can prove which tokens reached Nextcloud. */
+  readonly seenTokens: string[];
+  setAppRoutesRefuseBearer(refuse: boolean): void;
+  /** Maintenance mode: every route answers 503 with `X-Nextcloud-Maintenance-Mode: 1`. */
+  setMaintenance(on: boolean, retryAfterSeconds?: number): void;
+  /** The users provisioned so far (user_oidc provisions on the first valid bearer request). */
+  users(): StandinUser[];
+  /** `<dataDir>/<uid>/files` */
+  filesRoot(uid: string): string;
+  /** Writes files into a user's files (paths relative to the user's root). */
+  seed(uid: string, files: Record<string, string | Uint8Array>): Promise<void>;
+}
+
+/** Starts the stand-in on 127.0.0.1 (a free port unless `port` is given). */
+export async function startNextcloudStandin(options: StandinOptions): Promise<NextcloudStandin> {
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "nc-standin-")));
+  const notesPath = options.notesPath ?? "Notes";
+  const validator = new BearerValidator({
+    issuer: options.issuer,
+    audience: options.audience,
+    uidClaim: options.uidClaim ?? "sub",
+    uniqueUid: options.uniqueUid,
+  });
+  const dav = new DavFront(dataDir);
+  await dav.start();
+  const seenTokens: string[] = [];
+  const users = new Map<string, StandinUser>();
+  const favorites = new Map<string, Set<number>>();
+  let refuseBearer = options.appRoutesRefuseBearer ?? false;
+  let maintenance: { retryAfter: number } | undefined;
+
+  const notesContext = (uid: string): NotesContext => {
+    let fav = favorites.get(uid);
+    if (!fav) favorites.set(uid, (fav = new Set()));
+    return { filesRoot: dav.filesRoot(uid), notesPath, favorites: fav };
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://standin.invalid");
+    const path = url.pathname;
+    if (maintenance !== undefined) {
+      sendJson(
+        res,
+        503,
+        { message: "Nextcloud is in maintenance mode" },
+        {
+          "X-Nextcloud-Maintenance-Mode": "1",
+          "Retry-After": String(maintenance.retryAfter),
+        },
+      );
+      return;
+    }
+    if (path === "/status.php") {
+      sendJson(res, 200, {
+        installed: true,
+        maintenance: false,
+        needsDbUpgrade: false,
+        version: "31.0.9.1",
+        versionstring: "31.0.9",
+        edition: "",
+        productname: "Nextcloud",
+        extendedSupport: false,
+      });
+      return;
+    }
+    const auth = req.headers.authorization ?? "";
+    const bearer = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+    let user: StandinUser | undefined;
+    if (bearer !== undefined) {
+      seenTokens.push(bearer);
+      user = await validator.validate(bearer);
+      if (user && !users.has(user.uid)) {
+        users.set(user.uid, user);
+        dav.filesRoot(user.uid);
+      }
+    }
+
+    const ocs = /^\/ocs\/v([12])\.php\/(.*)$/.exec(path);
+    if (ocs) {
+      const version = Number(ocs[1]) as OcsVersion;
+      const rest = ocs[2] ?? "";
+      if (rest === "cloud/capabilities") {
+        sendOcs(req, res, url, version, 200, capabilities(notesPath));
+      } else if (user === undefined) {
+        sendOcs(req, res, url, version, 997, [], "Current user is not logged in");
+      } else if (rest === "cloud/user") {
+        sendOcs(req, res, url, version, 200, userDetails(user, treeSize(dav.filesRoot(user.uid))));
+      } else {
+        sendOcs(
+          req,
+          res,
+          url,
+          version,
+          998,
+          [],
+          "Invalid query, please check the syntax. API specifications are here: http://www.freedesktop.org/wiki/Specifications/open-collaboration-services.",
+        );
+      }
+      return;
+    }
+
+    const notes = /^(?:\/index\.php)?\/apps\/notes\/api\/v1\/(.*)$/.exec(path);
+    if (notes) {
+      if (user !== undefined && refuseBearer) {
+        // Unpatched Nextcloud: CORSMiddleware logs the bearer session out (user_oidc issue 836).
+        sendJson(res, 401, { message: "CORS requires basic auth" });
+      } else if (user === undefined) {
+        sendJson(res, 401, { message: "Current user is not logged in" });
+      } else {
+        await handleNotes(req, res, url, notes[1] ?? "", notesContext(user.uid));
+      }
+      return;
+    }
+
+    if (path === "/remote.php/dav" || path.startsWith("/remote.php/dav/")) {
+      if (user === undefined) sendDavUnauthorized(res);
+      else await dav.handle(req, res, url, user.uid);
+      return;
+    }
+    sendJson(res, 404, { message: "Page not found" });
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { message: "Internal Server Error", detail: String(err) });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${String(port)}`,
+    seenTokens,
+    setAppRoutesRefuseBearer(refuse) {
+      refuseBearer = refuse;
+    },
+    setMaintenance(on, retryAfterSeconds = 120) {
+      maintenance = on ? { retryAfter: retryAfterSeconds } : undefined;
+    },
+    users: () => [...users.values()],
+    filesRoot: (uid) => dav.filesRoot(uid),
+    async seed(uid, files) {
+      const root = dav.filesRoot(uid);
+      for (const [p, content] of Object.entries(files)) {
+        const segs = segments(p);
+        if (segs === undefined || segs.length === 0) throw new Error(`seed: invalid path ${p}`);
+        const real = join(root, ...segs);
+        await mkdir(dirname(real), { recursive: true });
+        await writeFile(real, content);
+      }
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+      await dav.stop();
+      if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
