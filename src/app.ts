@@ -14,6 +14,7 @@ import { requestLog } from "./http/middleware/request-log.ts";
 import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
 import type { Logger } from "./log.ts";
 import type { ToolRegistry } from "./mcp/index.ts";
+import { nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
 
 /** Everything the HTTP app needs, built by main.ts (or a test). */
 export interface AppDeps {
@@ -24,6 +25,8 @@ export interface AppDeps {
   verifier: TokenVerifier;
   /** The tools, assembled once at start. */
   registry: ToolRegistry;
+  /** Nextcloud and the token broker that reaches it; absent without NEXTCLOUD_URL. */
+  nextcloud?: NextcloudAccess | undefined;
 }
 
 /** Largest JSON-RPC body accepted on /mcp. */
@@ -96,7 +99,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.post(
     "/mcp",
-    mcpEndpoint({ registry: deps.registry, resourceMetadataUrl: metadataUrl, baseScopes: BASE_SCOPES }),
+    mcpEndpoint({
+      registry: deps.registry,
+      resourceMetadataUrl: metadataUrl,
+      baseScopes: BASE_SCOPES,
+      nextcloud: deps.nextcloud && nextcloudClients(deps.nextcloud),
+    }),
   );
   app.on(["GET", "DELETE"], "/mcp", mcpMethodNotAllowed);
 

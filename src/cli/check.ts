@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
-import { IdpClient } from "../idp/index.ts";
+import { IdpClient, idpSettingsOf } from "../idp/index.ts";
+import { fetchCapabilities } from "../nextcloud/index.ts";
 import { probeClientCredentials, type ProbeResult } from "../idp/probe.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -25,16 +26,7 @@ export interface CheckLine extends ProbeResult {
  */
 export async function runCheck(config: Config, log: Logger): Promise<CheckLine[]> {
   const lines: CheckLine[] = [{ name: "configuration", ok: true, message: "all variables valid" }];
-  const idp = new IdpClient(
-    {
-      issuer: config.oidc.issuer,
-      clientId: config.oidc.clientId,
-      clientSecret: config.oidc.clientSecret,
-      allowInsecureHttp: config.allowInsecureHttp,
-      timeoutMs: config.outboundTimeoutMs,
-    },
-    log,
-  );
+  const idp = new IdpClient(idpSettingsOf(config), log);
   try {
     const loaded = await idp.load();
     lines.push({ name: "idp discovery", ok: true, message: `issuer ${loaded.metadata.issuer}` });
@@ -52,6 +44,7 @@ export async function runCheck(config: Config, log: Logger): Promise<CheckLine[]
       message: `${status.error ?? describeError(err)}; check OIDC_ISSUER and that the IdP is reachable from here`,
     });
   }
+  lines.push(await nextcloudLine(config));
   const target = config.database;
   if (target.backend === "pglite" && !pgliteExists(target.dataDir)) {
     // `check` only looks: the first `serve` or `migrate` creates the embedded database.
@@ -92,6 +85,36 @@ export async function runCheck(config: Config, log: Logger): Promise<CheckLine[]
     await store?.close();
   }
   return lines;
+}
+
+/** Nextcloud reachable, with its version and the apps the tools use (capabilities are public). */
+async function nextcloudLine(config: Config): Promise<CheckLine> {
+  if (config.nextcloud === undefined) {
+    return {
+      name: "nextcloud",
+      ok: false,
+      message: "NEXTCLOUD_URL is not set: the gateway offers no Nextcloud tools",
+    };
+  }
+  try {
+    const caps = await fetchCapabilities({
+      baseUrl: config.nextcloud.url,
+      timeoutMs: config.nextcloud.timeoutMs,
+      token: () => "",
+    });
+    const apps = caps.notes ? "notes" : "no notes app";
+    return {
+      name: "nextcloud",
+      ok: true,
+      message: `Nextcloud ${caps.version.string} at ${config.nextcloud.url} (${apps})`,
+    };
+  } catch (err) {
+    return {
+      name: "nextcloud",
+      ok: false,
+      message: `${describeError(err)}; check NEXTCLOUD_URL and that Nextcloud is reachable from here`,
+    };
+  }
 }
 
 function pendingLine(pending: readonly Migration[]): CheckLine {

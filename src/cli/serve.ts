@@ -4,9 +4,10 @@ import { createApp } from "../app.ts";
 import { createTokenVerifier } from "../auth/index.ts";
 import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
-import { IdpClient } from "../idp/index.ts";
+import { IdpClient, idpSettingsOf } from "../idp/index.ts";
 import type { Logger } from "../log.ts";
 import { allTools, ToolRegistry } from "../mcp/index.ts";
+import { TokenBroker } from "../tokens/index.ts";
 import { migrate, openStore, pendingMigrations } from "../store/index.ts";
 import { VERSION } from "../version.ts";
 
@@ -39,16 +40,7 @@ export async function startGateway(
       throw new Error(`database migration failed: ${describeError(err)}`, { cause: err });
     }
   }
-  const idp = new IdpClient(
-    {
-      issuer: config.oidc.issuer,
-      clientId: config.oidc.clientId,
-      clientSecret: config.oidc.clientSecret,
-      allowInsecureHttp: config.allowInsecureHttp,
-      timeoutMs: config.outboundTimeoutMs,
-    },
-    log,
-  );
+  const idp = new IdpClient(idpSettingsOf(config), log);
   idp.startBackgroundLoad();
 
   const verifier = createTokenVerifier({
@@ -65,6 +57,15 @@ export async function startGateway(
     log,
     verifier,
     registry: new ToolRegistry(allTools),
+    nextcloud: config.nextcloud && {
+      baseUrl: config.nextcloud.url,
+      timeoutMs: config.nextcloud.timeoutMs,
+      broker: new TokenBroker({
+        idp: () => idp.load(),
+        audience: config.nextcloud.audience,
+        ...(config.nextcloud.tokenScope === "" ? {} : { scope: config.nextcloud.tokenScope }),
+      }),
+    },
     readiness: {
       shuttingDown: () => shuttingDown,
       idp: () => idp.status,

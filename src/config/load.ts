@@ -15,6 +15,8 @@ export interface Config {
   oidc: { issuer: string; clientId: string; clientSecret: string };
   /** Plain http allowed to non-loopback hosts (test networks only). */
   allowInsecureHttp: boolean;
+  /** Nextcloud, when configured: where, which audience and scope the exchange asks for, time limit. */
+  nextcloud: { url: string; audience: string; tokenScope: string; timeoutMs: number } | undefined;
   /** PostgreSQL when DATABASE_URL is set, else the embedded PGlite in `<DATA_DIR>/pglite`. */
   database: { backend: "postgres"; url: string; poolMax: number } | { backend: "pglite"; dataDir: string };
   logLevel: Env["LOG_LEVEL"];
@@ -64,6 +66,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     for (const [name, url] of [
       ["GATEWAY_PUBLIC_URL", e.GATEWAY_PUBLIC_URL],
       ["OIDC_ISSUER", e.OIDC_ISSUER],
+      ["NEXTCLOUD_URL", e.NEXTCLOUD_URL === "" ? undefined : e.NEXTCLOUD_URL],
     ] as const) {
       const p = url === undefined ? undefined : insecureHttp(name, url);
       if (p) problems.push(p);
@@ -88,6 +91,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       clientSecret: parsed.OIDC_CLIENT_SECRET,
     },
     allowInsecureHttp: parsed.ALLOW_INSECURE_HTTP,
+    nextcloud:
+      parsed.NEXTCLOUD_URL === ""
+        ? undefined
+        : {
+            url: parsed.NEXTCLOUD_URL,
+            audience: parsed.NEXTCLOUD_AUDIENCE,
+            tokenScope: parsed.NEXTCLOUD_TOKEN_SCOPE,
+            timeoutMs: parsed.NEXTCLOUD_TIMEOUT_MS,
+          },
     database:
       parsed.DATABASE_URL === ""
         ? { backend: "pglite", dataDir: resolve(parsed.DATA_DIR) }

@@ -9,7 +9,7 @@ export interface VariableDoc {
   /** Never echoed in errors or logs. */
   secret?: boolean;
   /** Section heading in the docs. */
-  group: "Public URL and listener" | "Identity provider" | "Database" | "Operations";
+  group: "Public URL and listener" | "Identity provider" | "Nextcloud" | "Database" | "Operations";
 }
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
@@ -157,6 +157,52 @@ export const variables = {
         "Secret of the gateway's client at the IdP (Keycloak: Clients → mcp-gateway → Credentials). Never logged.",
       example: "<from your IdP>",
       secret: true,
+    },
+  },
+  NEXTCLOUD_URL: {
+    schema: z
+      .string()
+      .trim()
+      .default("")
+      .refine((s) => s === "" || URL.canParse(s), {
+        error: "not a URL; set it to your Nextcloud's base URL, e.g. https://cloud.example.com",
+      })
+      .transform((s) => s.replace(/\/+$/, "")),
+    doc: {
+      group: "Nextcloud",
+      description:
+        "Base URL of the Nextcloud the tools work in (the one that trusts the IdP through user_oidc). Unset, the gateway offers no Nextcloud tools and `check` fails. https is required except on loopback hosts.",
+      example: "https://cloud.example.com",
+    },
+  },
+  NEXTCLOUD_AUDIENCE: {
+    schema: z
+      .string()
+      .trim()
+      .min(1, { error: "empty; give the client id Nextcloud's user_oidc checks" })
+      .default("nextcloud"),
+    doc: {
+      group: "Nextcloud",
+      description:
+        "The `audience` of every token exchange (RFC 8693): the client id that Nextcloud's user_oidc checks in `aud` (its `--clientid`).",
+      example: "nextcloud",
+    },
+  },
+  NEXTCLOUD_TOKEN_SCOPE: {
+    schema: z.string().trim().default("nextcloud-audience"),
+    doc: {
+      group: "Nextcloud",
+      description:
+        "The `scope` sent with each token exchange; in the shipped Keycloak realm the `nextcloud-audience` scope is what adds the Nextcloud client to the exchanged token's audience. Empty sends none.",
+      example: "nextcloud-audience",
+    },
+  },
+  NEXTCLOUD_TIMEOUT_MS: {
+    schema: integer(500, 300_000).default(30_000),
+    doc: {
+      group: "Nextcloud",
+      description: "Time limit for each call to Nextcloud, in milliseconds.",
+      example: "30000",
     },
   },
   DATABASE_URL: {

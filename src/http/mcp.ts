@@ -4,6 +4,8 @@ import { missingScopes, wwwAuthenticate } from "../auth/index.ts";
 import { describeError } from "../errors.ts";
 import { subjectHash } from "../log.ts";
 import { createMcpServer, requiredScopesForCall, type ToolRegistry } from "../mcp/index.ts";
+import type { NextcloudClient } from "../nextcloud/index.ts";
+import { instanceCapabilities } from "./nextcloud-access.ts";
 import type { AppEnv } from "./env.ts";
 
 /** Settings of {@link mcpEndpoint}. */
@@ -12,6 +14,16 @@ export interface McpEndpointSettings {
   resourceMetadataUrl: string;
   /** Scopes every call needs besides a tool's own. */
   baseScopes: readonly string[];
+  /** Makes the request's Nextcloud client; absent when no Nextcloud is configured. */
+  nextcloud?: ((subjectToken: string, subject: string, signal: AbortSignal) => NextcloudClient) | undefined;
+}
+
+function isListOrCall(body: unknown): boolean {
+  const messages = Array.isArray(body) ? (body as unknown[]) : [body];
+  return messages.some((m) => {
+    const method = (m as { method?: unknown } | null)?.method;
+    return method === "tools/list" || method === "tools/call";
+  });
 }
 
 function jsonRpcError(code: number, message: string) {
@@ -53,14 +65,33 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
         }),
       });
     }
-    const server = createMcpServer(settings.registry, {
-      auth: info,
-      subject: verified.subject,
-      scopes: verified.scopes,
-      signal: c.req.raw.signal,
-      requestId: c.get("requestId"),
-      log,
-    });
+    const signal = c.req.raw.signal;
+    const nextcloud = settings.nextcloud?.(info.token, verified.subject, signal);
+    // Tools that need an app the instance lacks are hidden. Without Nextcloud only the gateway's
+    // own tools remain; when the capabilities cannot be read, every tool stays and fails with its
+    // own message rather than vanishing.
+    let capabilities: ReadonlySet<string> | "all" = new Set<string>();
+    if (nextcloud !== undefined && isListOrCall(body)) {
+      try {
+        capabilities = await instanceCapabilities(nextcloud);
+      } catch (err) {
+        log.warn({ err: describeError(err) }, "Nextcloud capabilities unavailable");
+        capabilities = "all";
+      }
+    }
+    const server = createMcpServer(
+      settings.registry,
+      {
+        auth: info,
+        subject: verified.subject,
+        scopes: verified.scopes,
+        signal,
+        requestId: c.get("requestId"),
+        log,
+        nextcloud,
+      },
+      { capabilities },
+    );
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

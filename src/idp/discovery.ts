@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, type RemoteJWKSet } from "jose";
 import * as oidc from "openid-client";
+import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
@@ -11,6 +12,17 @@ export interface IdpSettings {
   /** Plain http allowed (loopback issuers always are). */
   allowInsecureHttp: boolean;
   timeoutMs: number;
+}
+
+/** The IdP settings of the gateway's configuration. */
+export function idpSettingsOf(config: Config): IdpSettings {
+  return {
+    issuer: config.oidc.issuer,
+    clientId: config.oidc.clientId,
+    clientSecret: config.oidc.clientSecret,
+    allowInsecureHttp: config.allowInsecureHttp,
+    timeoutMs: config.outboundTimeoutMs,
+  };
 }
 
 /** Where loading the IdP stands; `/readyz` and `check` report it. */

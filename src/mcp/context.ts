@@ -1,4 +1,6 @@
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import { GatewayError } from "../errors.ts";
+import type { NextcloudClient } from "../nextcloud/index.ts";
 
 /**
  * The logging a tool may do: pino's `Logger` satisfies it, and so does a test spy. Pass fields as
@@ -24,4 +26,20 @@ export interface ToolContext {
   readonly requestId: string;
   /** A logger already bound to this request. */
   readonly log: ToolLogger;
+  /**
+   * The user's Nextcloud, reached with a Nextcloud-audience token exchanged for the MCP token (the
+   * MCP token itself never leaves the gateway); undefined when the gateway has no NEXTCLOUD_URL.
+   */
+  readonly nextcloud?: NextcloudClient | undefined;
+}
+
+/** The Nextcloud client of a request, or a tool error saying the gateway has none configured. */
+export function nextcloudOf(ctx: ToolContext): NextcloudClient {
+  if (ctx.nextcloud === undefined) {
+    throw new GatewayError(
+      "temporarily_unavailable",
+      "This gateway is not connected to a Nextcloud: its operator has to set NEXTCLOUD_URL.",
+    );
+  }
+  return ctx.nextcloud;
 }

@@ -2,7 +2,7 @@ import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { ToolContext } from "./context.ts";
 
-const NAME = /^[a-z]+_[a-z_]+$/;
+const NAME = /^[a-z]+(_[a-z]+)*$/;
 const TOOLS_SCOPE = "mcp:tools";
 const WRITE_SCOPE = "mcp:write";
 

@@ -83,7 +83,8 @@ async function once(options: NextcloudClientOptions, req: NextcloudRequest): Pro
     const res = await doFetch(url, {
       method: req.method,
       headers: {
-        Authorization: `Bearer ${token}`,
+        // An empty token means an anonymous request (e.g. public capabilities in `check`).
+        ...(token === "" ? {} : { Authorization: `Bearer ${token}` }),
         "OCS-APIRequest": "true",
         ...req.headers,
       },

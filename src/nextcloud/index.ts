@@ -52,12 +52,15 @@ export interface NextcloudClient {
  * @see https://docs.nextcloud.com/server/latest/developer_manual/client_apis/
  */
 export function createNextcloudClient(
-  options: NextcloudClientOptions & { userId?: string },
+  options: NextcloudClientOptions & { userId?: string; onUser?: (user: NextcloudUser) => void },
   caches: { capabilities?: CapabilitiesCache; probes?: ProbeCache } = {},
 ): NextcloudClient {
   let user: Promise<NextcloudUser> | undefined;
   const getUser = (): Promise<NextcloudUser> => {
-    user ??= fetchCurrentUser(options);
+    user ??= fetchCurrentUser(options).then((u) => {
+      options.onUser?.(u);
+      return u;
+    });
     user.catch(() => {
       user = undefined;
     });

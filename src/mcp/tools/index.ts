@@ -2,6 +2,7 @@
 // Adding a tool here adds it to tools/list (subject to scopes and capabilities) and to docs/tools.md.
 import type { AnyToolDefinition } from "../registry.ts";
 import { serverInfo } from "./server-info.ts";
+import { whoami } from "./whoami.ts";
 
 /** Every tool, in the order tools/list and docs/tools.md show them. */
-export const allTools: readonly AnyToolDefinition[] = [serverInfo];
+export const allTools: readonly AnyToolDefinition[] = [serverInfo, whoami];

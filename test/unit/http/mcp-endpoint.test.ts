@@ -10,7 +10,20 @@ import { createLogger } from "../../../src/log.ts";
 import type { ReadinessProbes } from "../../../src/http/health.ts";
 import { allTools, ToolRegistry } from "../../../src/mcp/index.ts";
 import { claims, createIdp, ISSUER, NOW, NOW_MS, RESOURCE, type TestIdp } from "../auth/fixtures.ts";
-import { notesCreate } from "../mcp/fixtures.ts";
+import { z } from "zod";
+import { defineTool } from "../../../src/mcp/index.ts";
+
+/** A tool that changes data and needs no Nextcloud app: visible with mcp:write only. */
+const markWritten = defineTool({
+  name: "test_write",
+  title: "Write something (test)",
+  description: "Changes nothing real; stands for a tool that changes data.",
+  input: z.object({ title: z.string().describe("Any text.") }),
+  output: z.object({ ok: z.boolean().describe("Always true.") }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  scopes: ["mcp:tools", "mcp:write"],
+  handler: () => Promise.resolve({ ok: true }),
+});
 
 const METADATA = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp";
 const config = loadConfig({
@@ -41,7 +54,7 @@ function makeApp(over: Partial<AppDeps> = {}) {
       getKey: (h, t) => idp.getKey(h, t),
       now: () => NOW_MS,
     }),
-    registry: new ToolRegistry([...allTools, notesCreate]),
+    registry: new ToolRegistry([...allTools, markWritten]),
     ...over,
   });
 }
@@ -175,7 +188,7 @@ describe("POST /mcp refuses", () => {
         jsonrpc: "2.0",
         id: 2,
         method: "tools/call",
-        params: { name: "notes_create", arguments: { title: "x" } },
+        params: { name: "test_write", arguments: { title: "x" } },
       },
       await bearer({ scope: "mcp:tools" }),
     );
@@ -259,7 +272,7 @@ describe("POST /mcp with a good token", () => {
         .sort();
     };
     expect(await list("mcp:tools")).toEqual(["server_info"]);
-    expect(await list("mcp:tools mcp:write")).toEqual(["notes_create", "server_info"]);
+    expect(await list("mcp:tools mcp:write")).toEqual(["server_info", "test_write"]);
   });
 
   it("calls server_info as the token's subject", async () => {
