@@ -1,15 +1,18 @@
-// `npm run sandbox`: the gateway on this machine with everything it needs and nothing to install
-// by hand beyond `npm run setup`: a throwaway PostgreSQL, the tests' Keycloak with the project's
-// realm and demo users. Prints where to connect; Ctrl-C stops everything.
+// `npm run sandbox`: the whole system on this machine with nothing to install by hand beyond
+// `npm run setup`: the gateway on its embedded database (PGlite in .data/sandbox), the tests'
+// Keycloak with the project's realm and demo users, and the Nextcloud stand-in seeded with demo
+// notes and files. Prints where to connect; Ctrl-C stops everything.
+import { mkdirSync } from "node:fs";
 import { startGateway } from "../src/cli/serve.ts";
 import { loadConfig } from "../src/config/index.ts";
 import { createLogger } from "../src/log.ts";
 import { startKeycloak, testRealmEnv } from "../test/harness/keycloak.ts";
-import { createTestDatabase, startPostgres } from "../test/harness/postgres.ts";
 import { freePort } from "../test/harness/wait.ts";
+import { startNextcloudStandin } from "../test/standin/index.ts";
 
 const port = Number(process.env.PORT ?? 8080);
 const gatewayUrl = `http://localhost:${port}`;
+const dataDir = process.env.DATA_DIR ?? ".data/sandbox";
 const say = (s: string) => process.stderr.write(`sandbox: ${s}\n`);
 
 const stops: (() => Promise<void>)[] = [];
@@ -20,23 +23,41 @@ async function stopAll(code: number): Promise<never> {
 process.on("SIGINT", () => void stopAll(0));
 process.on("SIGTERM", () => void stopAll(0));
 
+const DEMO_FILES: Record<string, Record<string, string>> = {
+  alice: {
+    "Notes/Welcome.md":
+      "# Welcome\n\nThis note lives in the Nextcloud stand-in. Ask your assistant to list your notes.\n",
+    "Notes/Work/Standup.md": "# Standup\n\n- shipped the MCP gateway sandbox\n- next: calendar tools\n",
+    "Documents/Project plan.md":
+      "# Project plan\n\n1. Sign in through Keycloak\n2. Let the assistant read this file\n",
+    "Documents/budget.csv": "item,amount\nlaptops,4200\ntravel,1300\n",
+  },
+  bob: {
+    "Notes/Groceries.md": "# Groceries\n\n- coffee\n- oat milk\n",
+    "Documents/Readme.md": "Bob's files: alice cannot see them.\n",
+  },
+};
+
 try {
-  say("starting PostgreSQL and Keycloak (the first start of Keycloak takes about a minute)…");
-  const [pg, kc] = await Promise.all([
-    startPostgres(),
-    startKeycloak(testRealmEnv(gatewayUrl, `http://localhost:${await freePort()}`)),
-  ]);
-  stops.push(
-    () => pg.stop(),
-    () => kc.stop(),
-  );
-  const db = await createTestDatabase(pg.adminUrl, "sandbox");
+  say("starting Keycloak and the Nextcloud stand-in (the first start of Keycloak takes about a minute)…");
+  const kc = await startKeycloak(testRealmEnv(gatewayUrl, `http://localhost:${await freePort()}`));
+  stops.push(() => kc.stop());
+  // uid = preferred_username, as `occ user_oidc:provider … --mapping-uid=preferred_username --unique-uid=0`.
+  const nextcloud = await startNextcloudStandin({
+    issuer: kc.issuer,
+    audience: "nextcloud",
+    uidClaim: "preferred_username",
+  });
+  stops.push(() => nextcloud.stop());
+  for (const [uid, files] of Object.entries(DEMO_FILES)) await nextcloud.seed(uid, files);
+  mkdirSync(dataDir, { recursive: true });
   const config = loadConfig({
     GATEWAY_PUBLIC_URL: gatewayUrl,
     PORT: String(port),
     OIDC_ISSUER: kc.issuer,
     OIDC_CLIENT_SECRET: kc.realmEnv.MCP_GATEWAY_CLIENT_SECRET,
-    DATABASE_URL: db.url,
+    NEXTCLOUD_URL: nextcloud.url,
+    DATA_DIR: dataDir,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
   });
   const gateway = await startGateway(config, createLogger(config.logLevel), { migrate: true });
@@ -48,7 +69,9 @@ Nextcloud MCP gateway sandbox is running.
   Health           ${gatewayUrl}/readyz
   Keycloak         ${kc.url}/admin  (admin / ${kc.adminPassword})
   Realm issuer     ${kc.issuer}
+  Nextcloud        ${nextcloud.url}  (stand-in with demo notes and files)
   Demo users       alice / alice-demo-password, bob / bob-demo-password
+  Database         embedded (PGlite) in ${dataDir}
 
   Claude Code:     claude mcp add --transport http nextcloud ${config.resourceUrl}
   VS Code (.vscode/mcp.json):
