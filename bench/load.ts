@@ -1,0 +1,208 @@
+// A closed-loop HTTP load generator: N workers, each sending its next request as soon as the last
+// one is answered, over keep-alive connections (fetch, i.e. undici, by default; node:http's client
+// costs less CPU per request, which matters when generator and server share few cores). A warm-up, then a measured window; the
+// first wrong response stops the run (a bench over failing requests measures nothing).
+// Bounded: loopback (127.0.0.1) only, at most MAX_CONCURRENCY workers and MAX_SECONDS of load.
+import http from "node:http";
+import { performance } from "node:perf_hooks";
+import { summarize, type Summary } from "./stats.ts";
+
+export const MAX_CONCURRENCY = 256;
+export const MAX_SECONDS = 120;
+/** Requests still unanswered this long after the window closes are aborted (and count as failures). */
+const DRAIN_TIMEOUT_MS = 15_000;
+
+export type LoadClient = "fetch" | "http";
+export const LOAD_CLIENTS: readonly LoadClient[] = ["fetch", "http"];
+
+export interface LoadOptions {
+  readonly client: LoadClient;
+  /** For messages, e.g. "tools/list". */
+  readonly name: string;
+  readonly url: string;
+  readonly method: "GET" | "POST";
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly concurrency: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** Checks the body of a 200 response; returns what is wrong with it, or undefined. */
+  readonly check: (body: string) => string | undefined;
+  /** Called as the measured window opens and closes (e.g. to sample the server's counters). */
+  readonly onWindowStart?: () => void;
+  readonly onWindowEnd?: () => void;
+}
+
+export interface LoadResult {
+  /** Good responses completed inside the window. */
+  readonly requests: number;
+  readonly windowSeconds: number;
+  readonly rps: number;
+  /** Latency of the good responses completed inside the window, in ms. */
+  readonly latencyMs: Summary;
+  /** Responses of any kind, warm-up included. */
+  readonly responses: number;
+  readonly non2xx: number;
+  /** 2xx other than 200, 200 with a wrong body, network errors and timeouts. */
+  readonly otherFailures: number;
+  /** The first few failures, described. */
+  readonly problems: readonly string[];
+  /** CPU time of this process (the load generator) over the window, in % of one core. */
+  readonly clientCpuPercent: number;
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : "";
+  return `${err.name}: ${err.message}${cause}`;
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
+}
+
+type Send = (signal: AbortSignal) => Promise<{ status: number; text: string }>;
+
+function fetchSender(o: LoadOptions): Send {
+  return async (signal) => {
+    const res = await fetch(o.url, {
+      method: o.method,
+      headers: o.headers,
+      ...(o.body === undefined ? {} : { body: o.body }),
+      signal,
+    });
+    return { status: res.status, text: await res.text() };
+  };
+}
+
+function httpSender(o: LoadOptions, agent: http.Agent): Send {
+  return (signal) =>
+    new Promise((resolve, reject) => {
+      const req = http.request(o.url, { method: o.method, headers: o.headers, agent, signal }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () => {
+          resolve({ status: res.statusCode ?? 0, text });
+        });
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end(o.body);
+    });
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const target = new URL(o.url);
+  if (target.protocol !== "http:" || target.hostname !== "127.0.0.1") {
+    throw new Error(`load goes to http://127.0.0.1 only, not ${target.origin}`);
+  }
+  if (!Number.isInteger(o.concurrency) || o.concurrency < 1 || o.concurrency > MAX_CONCURRENCY) {
+    throw new RangeError(`concurrency must be 1 to ${MAX_CONCURRENCY}, got ${o.concurrency}`);
+  }
+  if (!(o.warmupMs >= 0 && o.durationMs > 0 && o.warmupMs + o.durationMs <= MAX_SECONDS * 1000)) {
+    throw new RangeError(`warm-up plus duration must be positive and at most ${MAX_SECONDS} s`);
+  }
+
+  let phase: "warmup" | "window" | "done" = "warmup";
+  let windowStart = 0;
+  let windowEnd = 0;
+  let cpuStart = process.cpuUsage();
+  let cpuWindow: NodeJS.CpuUsage = { user: 0, system: 0 };
+  let windowTimer: NodeJS.Timeout | undefined;
+  const latencies: number[] = [];
+  const problems: string[] = [];
+  let good = 0;
+  let responses = 0;
+  let non2xx = 0;
+  let otherFailures = 0;
+
+  const closeWindow = () => {
+    if (phase === "window") {
+      windowEnd = performance.now();
+      cpuWindow = process.cpuUsage(cpuStart);
+      o.onWindowEnd?.();
+    }
+    phase = "done";
+  };
+  const openWindow = () => {
+    if (phase !== "warmup") return;
+    phase = "window";
+    windowStart = performance.now();
+    cpuStart = process.cpuUsage();
+    o.onWindowStart?.();
+    windowTimer = setTimeout(closeWindow, o.durationMs);
+  };
+  const fail = (problem: string) => {
+    const line = `${o.name}: ${problem}`;
+    if (problems.length < 5 && !problems.includes(line)) problems.push(line);
+    closeWindow();
+  };
+
+  const agent =
+    o.client === "http" ? new http.Agent({ keepAlive: true, maxSockets: o.concurrency }) : undefined;
+  const send = agent === undefined ? fetchSender(o) : httpSender(o, agent);
+  const hardStop = new AbortController();
+  const warmupTimer = setTimeout(openWindow, o.warmupMs);
+  const deadline = setTimeout(
+    () => {
+      hardStop.abort(new Error(`no answer within ${DRAIN_TIMEOUT_MS} ms after the window closed`));
+    },
+    o.warmupMs + o.durationMs + DRAIN_TIMEOUT_MS,
+  );
+
+  const worker = async () => {
+    while (phase !== "done") {
+      const started = performance.now();
+      let status: number;
+      let text: string;
+      try {
+        ({ status, text } = await send(hardStop.signal));
+      } catch (err) {
+        otherFailures++;
+        fail(`request failed: ${describe(err)}`);
+        continue;
+      }
+      const finished = performance.now();
+      responses++;
+      if (status < 200 || status >= 300) {
+        non2xx++;
+        fail(`HTTP ${status}: ${snippet(text)}`);
+        continue;
+      }
+      const problem = status === 200 ? o.check(text) : `HTTP ${status} where 200 was expected`;
+      if (problem !== undefined) {
+        otherFailures++;
+        fail(problem);
+        continue;
+      }
+      if (phase === "window") {
+        good++;
+        latencies.push(finished - started);
+      }
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: o.concurrency }, worker));
+  } finally {
+    clearTimeout(warmupTimer);
+    clearTimeout(windowTimer);
+    clearTimeout(deadline);
+    agent?.destroy();
+  }
+
+  const windowMs = windowEnd - windowStart;
+  return {
+    requests: good,
+    windowSeconds: windowMs / 1000,
+    rps: windowMs > 0 ? good / (windowMs / 1000) : 0,
+    latencyMs: summarize(latencies),
+    responses,
+    non2xx,
+    otherFailures,
+    problems,
+    clientCpuPercent: windowMs > 0 ? ((cpuWindow.user + cpuWindow.system) / 1000 / windowMs) * 100 : 0,
+  };
+}

@@ -1,0 +1,214 @@
+// `npm run bench`: runs the benches in order, writes bench/results/latest.{json,md} and prints the
+// Markdown. Budgets are reported, not asserted: the exit code is 1 only when a bench broke
+// (wrong responses, a crashed child, an exception). Progress goes to stderr, the report to stdout.
+//
+// To add a bench: write a module whose function returns a SectionResult (metrics built with
+// `metric()`, notes, failures) and add an entry to BENCHES.
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { cpuSample, othersCores } from "./cpu.ts";
+import { LOAD_CLIENTS, MAX_CONCURRENCY, MAX_SECONDS, type LoadClient } from "./load.ts";
+import {
+  buildReport,
+  machineFacts,
+  renderMarkdown,
+  writeReport,
+  type Section,
+  type SectionResult,
+} from "./report.ts";
+import { runTokenCheck, TOKEN_CHECK_DEFAULTS } from "./token-check.ts";
+import { HTTP_LOAD_DEFAULTS, runToolsList } from "./tools-list.ts";
+
+const USAGE = `Usage: npm run bench -- [options]
+
+  --only <ids>               Comma-separated benches to run: token, tools-list (default: all)
+  --client <fetch|http>      HTTP load generator: fetch (undici, default) or node:http (cheaper per request)
+  --concurrency <n>          HTTP workers (default ${HTTP_LOAD_DEFAULTS.concurrency}, at most ${MAX_CONCURRENCY})
+  --warmup <seconds>         HTTP warm-up per loop (default ${HTTP_LOAD_DEFAULTS.warmupMs / 1000})
+  --duration <seconds>       HTTP measured window per loop (default ${HTTP_LOAD_DEFAULTS.durationMs / 1000})
+  --iterations <n>           Uncached token checks per round (default ${TOKEN_CHECK_DEFAULTS.iterations})
+  --cached-iterations <n>    Cached token checks in total (default ${TOKEN_CHECK_DEFAULTS.cachedIterations})
+  --rounds <n>               Token-check rounds (default ${TOKEN_CHECK_DEFAULTS.rounds})
+  -h, --help
+`;
+
+interface Settings {
+  readonly client: LoadClient;
+  readonly concurrency: number;
+  readonly warmupSeconds: number;
+  readonly durationSeconds: number;
+  readonly iterations: number;
+  readonly cachedIterations: number;
+  readonly rounds: number;
+}
+
+interface Bench {
+  readonly id: string;
+  readonly title: string;
+  run(settings: Settings): Promise<SectionResult>;
+}
+
+const BENCHES: readonly Bench[] = [
+  {
+    id: "token",
+    title: "Token check (in-process)",
+    run: (s) =>
+      runTokenCheck({ iterations: s.iterations, rounds: s.rounds, cachedIterations: s.cachedIterations }),
+  },
+  {
+    id: "tools-list",
+    title: "tools/list over HTTP (loopback)",
+    run: (s) =>
+      runToolsList({
+        client: s.client,
+        concurrency: s.concurrency,
+        warmupMs: s.warmupSeconds * 1000,
+        durationMs: s.durationSeconds * 1000,
+      }),
+  },
+];
+
+function usageError(message: string): never {
+  process.stderr.write(`bench: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function numberOption(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    usageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        only: { type: "string" },
+        client: { type: "string" },
+        concurrency: { type: "string" },
+        warmup: { type: "string" },
+        duration: { type: "string" },
+        iterations: { type: "string" },
+        "cached-iterations": { type: "string" },
+        rounds: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    usageError(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const client = (values.client ?? HTTP_LOAD_DEFAULTS.client) as LoadClient;
+  if (!LOAD_CLIENTS.includes(client)) usageError(`--client must be one of ${LOAD_CLIENTS.join(", ")}`);
+  const settings: Settings = {
+    client,
+    concurrency: Math.round(
+      numberOption("concurrency", values.concurrency, HTTP_LOAD_DEFAULTS.concurrency, 1, MAX_CONCURRENCY),
+    ),
+    warmupSeconds: numberOption(
+      "warmup",
+      values.warmup,
+      HTTP_LOAD_DEFAULTS.warmupMs / 1000,
+      0,
+      MAX_SECONDS / 4,
+    ),
+    durationSeconds: numberOption(
+      "duration",
+      values.duration,
+      HTTP_LOAD_DEFAULTS.durationMs / 1000,
+      0.5,
+      MAX_SECONDS / 2,
+    ),
+    iterations: Math.round(
+      numberOption("iterations", values.iterations, TOKEN_CHECK_DEFAULTS.iterations, 10, 1_000_000),
+    ),
+    cachedIterations: Math.round(
+      numberOption(
+        "cached-iterations",
+        values["cached-iterations"],
+        TOKEN_CHECK_DEFAULTS.cachedIterations,
+        100,
+        50_000_000,
+      ),
+    ),
+    rounds: Math.round(numberOption("rounds", values.rounds, TOKEN_CHECK_DEFAULTS.rounds, 1, 100)),
+  };
+  const only = values.only
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = only?.filter((id) => !BENCHES.some((b) => b.id === id)) ?? [];
+  if (unknown.length > 0) usageError(`unknown bench ${unknown.join(", ")}`);
+  const selected = BENCHES.filter((b) => only === undefined || only.includes(b.id));
+
+  // How busy the machine is without us: one second of nothing, measured.
+  const idleStart = cpuSample();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const machine = machineFacts(othersCores(idleStart, cpuSample()));
+  const sections: Section[] = [];
+  for (const bench of selected) {
+    process.stderr.write(`bench: ${bench.title}…\n`);
+    const started = performance.now();
+    let result: SectionResult;
+    try {
+      result = await bench.run(settings);
+    } catch (err) {
+      process.stderr.write(`bench: ${bench.id} threw: ${describeError(err)}\n`);
+      const message = err instanceof Error ? err.message : String(err);
+      result = { metrics: [], notes: [], failures: [`the bench threw: ${message}`] };
+    }
+    sections.push({
+      id: bench.id,
+      title: bench.title,
+      seconds: (performance.now() - started) / 1000,
+      ...result,
+    });
+  }
+
+  const invokedByNpm = process.env.npm_lifecycle_event === "bench";
+  const command = `${invokedByNpm ? "npm run bench" : "node bench/run.ts"}${
+    argv.length === 0 ? "" : `${invokedByNpm ? " --" : ""} ${argv.join(" ")}`
+  }`;
+  const report = buildReport(machine, sections, command, {
+    client: settings.client,
+    concurrency: settings.concurrency,
+    warmupSeconds: settings.warmupSeconds,
+    durationSeconds: settings.durationSeconds,
+    iterations: settings.iterations,
+    rounds: settings.rounds,
+    cachedIterations: settings.cachedIterations,
+    benches: selected.map((b) => b.id).join(","),
+  });
+  const files = await writeReport(report, fileURLToPath(new URL("./results/", import.meta.url)));
+  process.stdout.write(renderMarkdown(report));
+  process.stderr.write(`bench: wrote ${files.json} and ${files.md}\n`);
+  if (!report.ok) process.stderr.write("bench: a bench broke; see Failures above\n");
+  return report.ok ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${describeError(err)}\n`);
+    process.exit(1);
+  },
+);
