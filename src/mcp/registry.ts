@@ -1,4 +1,4 @@
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { ContentBlock, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { ToolContext } from "./context.ts";
 
@@ -35,6 +35,8 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   handler(args: z.output<I>, ctx: ToolContext): Promise<z.output<O>>;
   /** The text rendering of a result for clients that ignore `structuredContent`; JSON by default. */
   text?(output: z.output<O>): string;
+  /** Content blocks to add after the text, e.g. a `resource_link` to a file not shown inline. */
+  content?(output: z.output<O>): ContentBlock[];
 }
 
 /** Any tool, with its schema types erased; what the registry and the server work with. */

@@ -117,6 +117,12 @@ export class DavFront {
       targetPath = join(this.filesRoot(uid), ...target.rel);
       headers.destination = `http://127.0.0.1:${String(this.#port)}${dest.pathname}`;
     }
+    if (/^(MOVE|COPY)$/.test(method) && etagOf(realPath) === undefined) {
+      // webdav-server answers 500 for a missing source; Sabre answers 404.
+      const name = where.rel.join("/");
+      sendSabreError(res, 404, "NotFound", `File with name ${name} could not be located`);
+      return;
+    }
     const precondition = checkPreconditions(method, headers, realPath);
     if (precondition !== undefined) {
       sendSabreError(res, 412, "PreconditionFailed", precondition);

@@ -18,7 +18,7 @@ export const whoami = defineTool({
     email: z.string().nullable().describe("The user's email address in Nextcloud, if any."),
     nextcloudVersion: z.string().describe("The Nextcloud server version."),
   }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scopes: ["mcp:tools"],
   capability: "nextcloud",
   async handler(_args, ctx) {

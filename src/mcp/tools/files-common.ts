@@ -1,0 +1,177 @@
+// What the files tools share: user-relative paths checked before any request, the entry schema every
+// tool returns, and Nextcloud errors reworded into what the model should do next.
+import { z } from "zod";
+import { GatewayError } from "../../errors.ts";
+import {
+  NextcloudError,
+  normalizePath,
+  type FileInfo,
+  type NextcloudErrorKind,
+} from "../../nextcloud/index.ts";
+
+/** The `nextcloud://files/...` reference to a file; the gateway does not serve it as an MCP resource. */
+export const FILE_URI_PREFIX = "nextcloud://files";
+
+/** The description of a path argument, with the rules the model must follow. */
+export function pathRules(what: string, kind: "file" | "folder"): string {
+  const example = kind === "file" ? "/Documents/report.md" : "/Documents/Projects";
+  return (
+    `${what}, from the root of the user's Nextcloud files, e.g. "${example}" (the leading "/" is optional). ` +
+    'Use "/" between folders; ".." and backslashes are not allowed.'
+  );
+}
+
+/** A path argument. */
+export function pathField(what: string, kind: "file" | "folder"): z.ZodString {
+  return z.string().max(4096).describe(pathRules(what, kind));
+}
+
+/** A folder argument that defaults to the root folder. */
+export function folderField(what: string): z.ZodDefault<z.ZodString> {
+  return z
+    .string()
+    .max(4096)
+    .default("/")
+    .describe(`${pathRules(what, "folder")} Default: "/", the top level.`);
+}
+
+/**
+ * Checks a user-supplied path and normalises it to "/a/b", refusing before any request what could
+ * leave the user's root or that Nextcloud would misread: `..` segments, NUL and backslashes.
+ */
+export function userPath(raw: string, field = "path"): string {
+  const shown = JSON.stringify(raw);
+  const refuse = (why: string) =>
+    new NextcloudError("invalid_path", `The ${field} ${shown} ${why}; nothing was done.`);
+  if (raw.includes("\0")) throw refuse("contains a NUL character, which no file name may contain");
+  if (raw.includes("\\")) {
+    throw refuse('contains a backslash; Nextcloud paths use forward slashes, e.g. "/Documents/a.md"');
+  }
+  if (raw.split("/").includes("..")) {
+    throw refuse(
+      'contains "..": paths start at the root of your Nextcloud files and cannot go up; give the full path ' +
+        'instead, e.g. "/Documents/a.md" (files_list on "/" shows the top-level folders)',
+    );
+  }
+  return normalizePath(raw);
+}
+
+/** The folder that holds `path` ("/" for top-level items). */
+export function parentOf(path: string): string {
+  const at = path.lastIndexOf("/");
+  return at <= 0 ? "/" : path.slice(0, at);
+}
+
+/** The reference URI of a file, each segment percent-encoded. */
+export function fileUri(path: string): string {
+  return `${FILE_URI_PREFIX}${path.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+/** One file or folder, as every files tool returns it. */
+export const entrySchema = z.object({
+  name: z.string().describe("The file or folder name; empty for the root folder."),
+  path: z
+    .string()
+    .describe(
+      "The full path from the root of the user's files, e.g. /Documents/a.md; pass it to other files_ tools.",
+    ),
+  type: z.enum(["file", "folder"]).describe("Whether this is a file or a folder."),
+  size: z.number().describe("Size in bytes; for a folder, the total size of everything in it."),
+  modified: z.string().nullable().describe("When it last changed (ISO 8601, UTC), if Nextcloud says."),
+  etag: z
+    .string()
+    .nullable()
+    .describe(
+      "The version tag of this state; pass it as `etag` to files_write or files_delete so they only act if nothing changed since.",
+    ),
+  fileId: z
+    .number()
+    .nullable()
+    .describe("Nextcloud's numeric file id; it stays the same when the item is renamed or moved."),
+  permissions: z
+    .string()
+    .nullable()
+    .describe(
+      "Nextcloud permission letters: G readable, W writable (files), C can create files in it, K can create folders in it, D deletable, N renameable, V movable, R reshareable, S shared with the user, M on an external mount.",
+    ),
+  contentType: z
+    .string()
+    .nullable()
+    .describe("The MIME type of a file, e.g. text/markdown; null for folders."),
+});
+
+/** An entry as the tools return it. */
+export type Entry = z.output<typeof entrySchema>;
+
+/** Converts the client's FileInfo to the tools' entry (ISO times, "folder" rather than "directory"). */
+export function toEntry(info: FileInfo): Entry {
+  const at = info.lastModified === null ? NaN : Date.parse(info.lastModified);
+  return {
+    name: info.name,
+    path: info.path,
+    type: info.type === "directory" ? "folder" : "file",
+    size: info.size,
+    modified: Number.isNaN(at) ? info.lastModified : new Date(at).toISOString(),
+    etag: info.etag === null ? null : info.etag.replace(/^"|"$/g, ""),
+    fileId: info.fileId,
+    permissions: info.permissions,
+    contentType: info.type === "directory" ? null : info.contentType,
+  };
+}
+
+/** "1.5 KiB", "12 B": sizes as people read them. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const shown = unit === 0 || value >= 10 ? String(Math.round(value)) : value.toFixed(1).replace(/\.0$/, "");
+  return `${shown} ${units[unit] ?? "B"}`;
+}
+
+/** One line per entry in text renderings: path, type or size, modification time. */
+export function entryLine(e: Entry): string {
+  const kind = e.type === "folder" ? "folder" : formatBytes(e.size);
+  return `${e.type === "folder" && e.path !== "/" ? `${e.path}/` : e.path} (${kind}${e.modified ? `, modified ${e.modified}` : ""})`;
+}
+
+/**
+ * Runs a Nextcloud call, replacing the client's generic message of the listed error kinds with one
+ * that names the tool's situation and the next step. Other errors pass through unchanged.
+ */
+export async function explained<T>(
+  call: Promise<T>,
+  messages: Partial<Record<NextcloudErrorKind, string | (() => Promise<string>)>>,
+): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (!(err instanceof NextcloudError)) throw err;
+    const message = messages[err.kind];
+    if (message === undefined) throw err;
+    throw reword(err, typeof message === "string" ? message : await message());
+  }
+}
+
+/** The same Nextcloud error with a message that fits the tool's situation; the original is the cause. */
+export function reword(err: NextcloudError, description: string): NextcloudError {
+  return new NextcloudError(err.kind, description, {
+    ...(err.httpStatus === undefined ? {} : { httpStatus: err.httpStatus }),
+    ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+    ...(err.detail === undefined ? {} : { detail: err.detail }),
+    cause: err,
+  });
+}
+
+/** The message for a path that does not exist. */
+export function notFound(path: string): string {
+  return `No file or folder at ${path}; use files_list on ${parentOf(path)} to see what is there.`;
+}
+
+/** A refusal of arguments that contradict each other, before any request. */
+export function badArguments(message: string): GatewayError {
+  return new GatewayError("invalid_request", message);
+}
