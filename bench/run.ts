@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { cpuSample, othersCores } from "./cpu.ts";
 import { LOAD_CLIENTS, MAX_CONCURRENCY, MAX_SECONDS, type LoadClient } from "./load.ts";
+import { MAX_CALLS, runNotesGet, TOOL_CALL_DEFAULTS } from "./notes-get.ts";
 import {
   buildReport,
   machineFacts,
@@ -22,7 +23,7 @@ import { HTTP_LOAD_DEFAULTS, runToolsList } from "./tools-list.ts";
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  --only <ids>               Comma-separated benches to run: token, tools-list (default: all)
+  --only <ids>               Comma-separated benches to run: token, tools-list, notes-get (default: all)
   --client <fetch|http>      HTTP load generator: fetch (undici, default) or node:http (cheaper per request)
   --concurrency <n>          HTTP workers (default ${HTTP_LOAD_DEFAULTS.concurrency}, at most ${MAX_CONCURRENCY})
   --warmup <seconds>         HTTP warm-up per loop (default ${HTTP_LOAD_DEFAULTS.warmupMs / 1000})
@@ -30,6 +31,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --iterations <n>           Uncached token checks per round (default ${TOKEN_CHECK_DEFAULTS.iterations})
   --cached-iterations <n>    Cached token checks in total (default ${TOKEN_CHECK_DEFAULTS.cachedIterations})
   --rounds <n>               Token-check rounds (default ${TOKEN_CHECK_DEFAULTS.rounds})
+  --calls <n>                notes-get: measured calls per path (default ${TOOL_CALL_DEFAULTS.calls}, at most ${MAX_CALLS})
+  --call-warmup <n>          notes-get: warm-up calls per path (default ${TOOL_CALL_DEFAULTS.warmup})
   -h, --help
 `;
 
@@ -41,6 +44,8 @@ interface Settings {
   readonly iterations: number;
   readonly cachedIterations: number;
   readonly rounds: number;
+  readonly calls: number;
+  readonly callWarmup: number;
 }
 
 interface Bench {
@@ -66,6 +71,11 @@ const BENCHES: readonly Bench[] = [
         warmupMs: s.warmupSeconds * 1000,
         durationMs: s.durationSeconds * 1000,
       }),
+  },
+  {
+    id: "notes-get",
+    title: "notes_get through the gateway vs. direct to Nextcloud (real Keycloak, stand-in)",
+    run: (s) => runNotesGet({ calls: s.calls, warmup: s.callWarmup }),
   },
 ];
 
@@ -107,6 +117,8 @@ async function main(argv: readonly string[]): Promise<number> {
         iterations: { type: "string" },
         "cached-iterations": { type: "string" },
         rounds: { type: "string" },
+        calls: { type: "string" },
+        "call-warmup": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -151,6 +163,10 @@ async function main(argv: readonly string[]): Promise<number> {
       ),
     ),
     rounds: Math.round(numberOption("rounds", values.rounds, TOKEN_CHECK_DEFAULTS.rounds, 1, 100)),
+    calls: Math.round(numberOption("calls", values.calls, TOOL_CALL_DEFAULTS.calls, 10, MAX_CALLS)),
+    callWarmup: Math.round(
+      numberOption("call-warmup", values["call-warmup"], TOOL_CALL_DEFAULTS.warmup, 0, 1000),
+    ),
   };
   const only = values.only
     ?.split(",")
@@ -196,6 +212,8 @@ async function main(argv: readonly string[]): Promise<number> {
     iterations: settings.iterations,
     rounds: settings.rounds,
     cachedIterations: settings.cachedIterations,
+    calls: settings.calls,
+    callWarmup: settings.callWarmup,
     benches: selected.map((b) => b.id).join(","),
   });
   const files = await writeReport(report, fileURLToPath(new URL("./results/", import.meta.url)));
