@@ -3,7 +3,7 @@ import type { Handler } from "hono";
 import { missingScopes, wwwAuthenticate } from "../auth/index.ts";
 import { describeError } from "../errors.ts";
 import { subjectHash } from "../log.ts";
-import { createMcpServer, requiredScopesForCall, type ToolRegistry } from "../mcp/index.ts";
+import { calledToolNames, createMcpServer, requiredScopesForCall, type ToolRegistry } from "../mcp/index.ts";
 import type { NextcloudClient } from "../nextcloud/index.ts";
 import { instanceCapabilities } from "./nextcloud-access.ts";
 import type { AppEnv } from "./env.ts";
@@ -90,7 +90,7 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
         log,
         nextcloud,
       },
-      { capabilities },
+      { capabilities, register: new Set(calledToolNames(body)) },
     );
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,

@@ -11,6 +11,6 @@ export {
 } from "./registry.ts";
 export { nextcloudOf, type ToolContext, type ToolLogger } from "./context.ts";
 export { createMcpServer, serverIdentity, type McpServerOptions } from "./server.ts";
-export { requiredScopesForCall } from "./required-scopes.ts";
+export { calledToolNames, requiredScopesForCall } from "./required-scopes.ts";
 export { allTools } from "./tools/index.ts";
 export { renderToolsDoc } from "./docs.ts";

@@ -25,6 +25,11 @@ export const serverIdentity = { name: "nextcloud-mcp-gateway", version: VERSION 
 export interface McpServerOptions {
   /** The Nextcloud apps/capabilities enabled on the instance; tools needing others are hidden. */
   readonly capabilities?: ReadonlySet<string> | "all";
+  /**
+   * Register only these (visible) tools for calling; `tools/list` still shows every visible tool.
+   * The HTTP layer passes the tools a request calls, so a request pays for one registration, not all.
+   */
+  readonly register?: ReadonlySet<string>;
 }
 
 /**
@@ -44,7 +49,9 @@ export function createMcpServer(
     { ...serverIdentity },
     { instructions: INSTRUCTIONS, capabilities: { tools: {} }, jsonSchemaValidator: SHARED_VALIDATOR },
   );
-  for (const tool of tools) {
+  const callable =
+    options.register === undefined ? tools : tools.filter((t) => options.register?.has(t.name));
+  for (const tool of callable) {
     server.registerTool(
       tool.name,
       {
