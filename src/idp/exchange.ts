@@ -3,6 +3,7 @@ import * as oidc from "openid-client";
 import { describeError, GatewayError, type GatewayErrorCode } from "../errors.ts";
 import type { Idp } from "./discovery.ts";
 import { oauthErrorOf, type OAuthErrorAnswer } from "./oauth-error.ts";
+import { untilAborted } from "../abort.ts";
 
 const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
 
@@ -73,21 +74,6 @@ export async function exchangeToken(
     throw exchangeFailure(err, idp, request);
   }
   return exchangedToken(response, Math.floor((options.now ?? Date.now)() / 1000), idp);
-}
-
-// openid-client takes no per-call signal (its timeout is per configuration), so the caller stops
-// waiting while the request runs to that timeout.
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => {
-      signal.removeEventListener("abort", onAbort);
-    });
-  });
 }
 
 function exchangedToken(response: oidc.TokenEndpointResponse, nowSeconds: number, idp: Idp): ExchangedToken {

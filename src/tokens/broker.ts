@@ -3,6 +3,7 @@ import { decodeJwt } from "jose";
 import { describeError, GatewayError } from "../errors.ts";
 import type { Idp } from "../idp/index.ts";
 import { exchangeToken, type ExchangedToken } from "../idp/exchange.ts";
+import { untilAborted } from "../abort.ts";
 
 /** Default bound of the exchanged-token cache of a {@link TokenBroker}. */
 export const DEFAULT_MAX_EXCHANGED_TOKENS = 10_000;
@@ -176,18 +177,4 @@ export class TokenBroker {
     }
     this.#entries.set(key, { token, until });
   }
-}
-
-// The shared exchange keeps running when one caller gives up; only that caller's wait ends.
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => {
-      signal.removeEventListener("abort", onAbort);
-    });
-  });
 }
