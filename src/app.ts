@@ -8,6 +8,7 @@ import { describeError } from "./errors.ts";
 import type { AppEnv } from "./http/env.ts";
 import { healthz, readyz, type ReadinessProbes } from "./http/health.ts";
 import { mcpEndpoint, mcpMethodNotAllowed } from "./http/mcp.ts";
+import { metricsEndpoint, type Metric } from "./http/metrics.ts";
 import { bearerAuth } from "./http/middleware/bearer-auth.ts";
 import { originAllowed, originGuard } from "./http/middleware/origin.ts";
 import { requestLog } from "./http/middleware/request-log.ts";
@@ -43,6 +44,50 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/healthz", healthz);
   app.get("/readyz", readyz(deps.readiness));
+  app.get(
+    "/metrics",
+    metricsEndpoint(() => {
+      const verify = deps.verifier.stats;
+      const metrics: Metric[] = [
+        {
+          name: "gateway_token_verify_cache_hits_total",
+          help: "MCP tokens served from the verified-token cache.",
+          type: "counter",
+          value: verify.hits,
+        },
+        {
+          name: "gateway_token_verify_cache_misses_total",
+          help: "MCP tokens verified against the IdP's keys.",
+          type: "counter",
+          value: verify.misses,
+        },
+      ];
+      const exchange = deps.nextcloud?.broker.stats;
+      if (exchange !== undefined) {
+        metrics.push(
+          {
+            name: "gateway_token_exchanges_total",
+            help: "RFC 8693 exchanges sent to the IdP.",
+            type: "counter",
+            value: exchange.exchanges,
+          },
+          {
+            name: "gateway_token_exchange_cache_hits_total",
+            help: "Nextcloud tokens served from the exchange cache.",
+            type: "counter",
+            value: exchange.cacheHits,
+          },
+          {
+            name: "gateway_token_exchange_failures_total",
+            help: "Token exchanges that failed.",
+            type: "counter",
+            value: exchange.failures,
+          },
+        );
+      }
+      return metrics;
+    }),
+  );
 
   // RFC 9728 §3.1: the path form for /mcp, plus the root form clients fall back to.
   const prm = protectedResourceMetadata({ resourceUrl: config.resourceUrl, issuer: config.oidc.issuer });

@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createTestDatabase } from "../harness/postgres.ts";
 import { gatewayCli, runGatewayCli } from "../harness/process.ts";
 import { freePort, waitFor } from "../harness/wait.ts";
+import { startNextcloudStandin, type NextcloudStandin } from "../standin/index.ts";
 
 const kc = inject("keycloak");
 const realmEnv = inject("realmEnv");
 let db: { url: string; drop(): Promise<void> };
+let nextcloud: NextcloudStandin;
 
 function env(over: Record<string, string> = {}): Record<string, string> {
   return {
@@ -15,6 +17,7 @@ function env(over: Record<string, string> = {}): Record<string, string> {
     OIDC_ISSUER: kc.issuer,
     OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
     DATABASE_URL: db.url,
+    NEXTCLOUD_URL: nextcloud.url,
     OUTBOUND_TIMEOUT_MS: "3000",
     ...over,
   };
@@ -22,9 +25,11 @@ function env(over: Record<string, string> = {}): Record<string, string> {
 
 beforeAll(async () => {
   db = await createTestDatabase(inject("pgAdminUrl"), "cli");
+  nextcloud = await startNextcloudStandin({ issuer: kc.issuer, audience: "nextcloud" });
 });
 afterAll(async () => {
   await db.drop();
+  await nextcloud.stop();
 });
 
 describe("nextcloud-mcp-gateway check", () => {
@@ -50,6 +55,26 @@ describe("nextcloud-mcp-gateway check", () => {
         .split("\n")
         .every((l) => l.startsWith("ok")),
     ).toBe(true);
+  });
+
+  it("reports Nextcloud: its version and apps, a missing NEXTCLOUD_URL, an unreachable one", async () => {
+    const ok = await runGatewayCli(["check"], env());
+    expect(ok.stdout).toMatch(
+      new RegExp(`^ok {4}nextcloud +Nextcloud [0-9.]+ at ${nextcloud.url} \\(notes\\)$`, "m"),
+    );
+    const unset = await runGatewayCli(["check"], env({ NEXTCLOUD_URL: "" }));
+    expect(unset.code).toBe(1);
+    expect(unset.stdout).toMatch(
+      /^FAIL {2}nextcloud +NEXTCLOUD_URL is not set: the gateway offers no Nextcloud tools$/m,
+    );
+    const down = await runGatewayCli(
+      ["check"],
+      env({ NEXTCLOUD_URL: `http://127.0.0.1:${await freePort()}` }),
+    );
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(
+      /^FAIL {2}nextcloud +.*check NEXTCLOUD_URL and that Nextcloud is reachable from here$/m,
+    );
   });
 
   it("says the client secret is wrong without printing it", async () => {

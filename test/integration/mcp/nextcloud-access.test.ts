@@ -53,6 +53,20 @@ describe("tools reach Nextcloud through token exchange", () => {
     }
   });
 
+  it("exchanges once per MCP token and counts it on /metrics", async () => {
+    await callTool(gw.gateway.url, alice, "whoami");
+    const res = await fetch(`${gw.gateway.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1]);
+    expect(value("gateway_token_exchanges_total")).toBe(1);
+    expect(value("gateway_token_exchange_cache_hits_total")).toBeGreaterThan(0);
+    expect(value("gateway_token_exchange_failures_total")).toBe(0);
+    expect(value("gateway_token_verify_cache_hits_total")).toBeGreaterThan(0);
+    expect(text).not.toContain(alice);
+  });
+
   it("hides Nextcloud tools when the gateway has no NEXTCLOUD_URL", async () => {
     const bare = await startTestGateway();
     try {

@@ -4,16 +4,22 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { gatewayCli, runGatewayCli } from "../../harness/process.ts";
 import { freePort, waitFor } from "../../harness/wait.ts";
+import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
 
 const kc = inject("keycloak");
 const realmEnv = inject("realmEnv");
 const root = mkdtempSync(join(tmpdir(), "ncmcp-cli-embedded-"));
 const dataDir = join(root, "data");
-afterAll(() => {
+let nextcloud: NextcloudStandin;
+beforeAll(async () => {
+  nextcloud = await startNextcloudStandin({ issuer: kc.issuer, audience: "nextcloud" });
+});
+afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
+  await nextcloud.stop();
 });
 
 function env(over: Record<string, string> = {}): Record<string, string> {
@@ -22,6 +28,7 @@ function env(over: Record<string, string> = {}): Record<string, string> {
     OIDC_ISSUER: kc.issuer,
     OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
     DATA_DIR: dataDir,
+    NEXTCLOUD_URL: nextcloud.url,
     OUTBOUND_TIMEOUT_MS: "3000",
     ...over,
   };
