@@ -2,18 +2,14 @@
 // WebDAV, as alice and bob, asserting what the user sees and what ends up on disk.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchBrowser } from "../../harness/browser.ts";
-import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
-import { startTestGateway, type TestGateway } from "../support/gateway.ts";
-import { callTool, listToolNames, type ToolResult } from "../support/mcp-call.ts";
-import { audiences, claims, clientConfig, DEMO_USERS, signIn } from "../support/oauth.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NextcloudStandin } from "../../standin/index.ts";
+import type { ToolResult } from "../support/mcp-call.ts";
+import { startNextcloudScene, type NextcloudScene } from "../support/nextcloud-scene.ts";
+import { audiences, claims } from "../support/oauth.ts";
 
-const kc = inject("keycloak");
+let scene: NextcloudScene;
 let standin: NextcloudStandin;
-let gw: TestGateway;
-let browser: Browser;
 let alice: string;
 let bob: string;
 let aliceUid: string;
@@ -24,22 +20,11 @@ const PNG = new Uint8Array([
 ]);
 const BIG = "x".repeat(300 * 1024);
 
-async function signInAs(user: { username: string; password: string }): Promise<string> {
-  const tokens = await signIn(browser, {
-    config: await clientConfig("mcp-client"),
-    redirectUri: "http://127.0.0.1:38140/callback",
-    scope: "openid mcp:tools mcp:write",
-    user,
-  });
-  return tokens.access_token;
-}
-
 beforeAll(async () => {
-  standin = await startNextcloudStandin({ issuer: kc.issuer, audience: "nextcloud" });
-  gw = await startTestGateway({ env: { NEXTCLOUD_URL: standin.url } });
-  browser = await launchBrowser();
-  alice = await signInAs(DEMO_USERS.alice);
-  bob = await signInAs(DEMO_USERS.bob);
+  scene = await startNextcloudScene();
+  standin = scene.standin;
+  alice = await scene.signIn("alice");
+  bob = await scene.signIn("bob");
   aliceUid = claims(alice).sub ?? "";
   bobUid = claims(bob).sub ?? "";
   expect(bobUid).not.toBe(aliceUid);
@@ -58,13 +43,11 @@ beforeAll(async () => {
   await standin.seed(bobUid, { "bob-notes.md": "bob's own file" });
 });
 afterAll(async () => {
-  await browser.close();
-  await gw.stop();
-  await standin.stop();
+  await scene.stop();
 });
 
 const call = (token: string, name: string, args: Record<string, unknown> = {}) =>
-  callTool(gw.gateway.url, token, name, args);
+  scene.call(token, name, args);
 const asAlice = (name: string, args: Record<string, unknown> = {}) => call(alice, name, args);
 
 function ok(r: ToolResult): Record<string, unknown> {
@@ -92,7 +75,7 @@ const items = (o: Record<string, unknown>) => o.items as Entry[];
 
 describe("files tools: reading", () => {
   it("are all listed for a user who granted mcp:tools and mcp:write", async () => {
-    const names = await listToolNames(gw.gateway.url, alice);
+    const names = await scene.listTools(alice);
     for (const t of [
       "files_list",
       "files_stat",

@@ -1,48 +1,29 @@
 // The notes tools end to end: real sign-in, the real Keycloak token exchange, the Nextcloud stand-in.
 // Every tool runs both ways the gateway reaches notes (the Notes API, and the notes folder over
 // WebDAV when Nextcloud refuses bearer tokens on app routes) and must give the same results.
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchBrowser } from "../../harness/browser.ts";
-import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
-import { startTestGateway, type TestGateway } from "../support/gateway.ts";
-import { callTool, listToolNames, type ToolResult } from "../support/mcp-call.ts";
-import { clientConfig, DEMO_USERS, signIn } from "../support/oauth.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NextcloudStandin } from "../../standin/index.ts";
+import type { ToolResult } from "../support/mcp-call.ts";
+import { startNextcloudScene, type NextcloudScene } from "../support/nextcloud-scene.ts";
 
-const kc = inject("keycloak");
+let scene: NextcloudScene;
 let standin: NextcloudStandin;
-let gw: TestGateway;
-let browser: Browser;
 let alice: string;
 let bob: string;
 let aliceReadOnly: string;
 
-async function token(user: keyof typeof DEMO_USERS, scope: string): Promise<string> {
-  const tokens = await signIn(browser, {
-    config: await clientConfig("mcp-client"),
-    redirectUri: "http://127.0.0.1:38140/callback",
-    scope,
-    user: DEMO_USERS[user],
-  });
-  return tokens.access_token;
-}
-
 beforeAll(async () => {
-  standin = await startNextcloudStandin({ issuer: kc.issuer, audience: "nextcloud" });
-  gw = await startTestGateway({ env: { NEXTCLOUD_URL: standin.url } });
-  browser = await launchBrowser();
-  alice = await token("alice", "openid mcp:tools mcp:write");
-  bob = await token("bob", "openid mcp:tools mcp:write");
-  aliceReadOnly = await token("alice", "openid mcp:tools");
+  scene = await startNextcloudScene();
+  standin = scene.standin;
+  alice = await scene.signIn("alice");
+  bob = await scene.signIn("bob");
+  aliceReadOnly = await scene.signIn("alice", "openid mcp:tools");
 });
 afterAll(async () => {
-  await browser.close();
-  await gw.stop();
-  await standin.stop();
+  await scene.stop();
 });
 
-const call = (as: string, name: string, args: Record<string, unknown> = {}) =>
-  callTool(gw.gateway.url, as, name, args);
+const call = (as: string, name: string, args: Record<string, unknown> = {}) => scene.call(as, name, args);
 
 /** A note as the tools return it. */
 interface NoteOut {
@@ -351,9 +332,9 @@ describe("notes tools across both ways", () => {
   });
 
   it("shows a token without mcp:write only the read-only notes tools, and refuses it a write", async () => {
-    const names = (await listToolNames(gw.gateway.url, aliceReadOnly)).filter((n) => n.startsWith("notes_"));
+    const names = (await scene.listTools(aliceReadOnly)).filter((n) => n.startsWith("notes_"));
     expect(names).toEqual(["notes_get", "notes_list", "notes_search"]);
-    expect((await listToolNames(gw.gateway.url, alice)).filter((n) => n.startsWith("notes_"))).toEqual([
+    expect((await scene.listTools(alice)).filter((n) => n.startsWith("notes_"))).toEqual([
       "notes_append",
       "notes_create",
       "notes_delete",
