@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { parseSealingKeys, type SealingKey } from "../store/sealing.ts";
 import { isLoopbackHost, variables, type Env } from "./schema.ts";
 
 /** The gateway's configuration, validated and shaped for use. */
@@ -19,6 +20,8 @@ export interface Config {
   nextcloud: { url: string; audience: string; tokenScope: string; timeoutMs: number } | undefined;
   /** PostgreSQL when DATABASE_URL is set, else the embedded PGlite in `<DATA_DIR>/pglite`. */
   database: { backend: "postgres"; url: string; poolMax: number } | { backend: "pglite"; dataDir: string };
+  /** The key ring for sealing refresh tokens, current key first; undefined turns offline access off. */
+  sealingKeys: readonly SealingKey[] | undefined;
   logLevel: Env["LOG_LEVEL"];
   outboundTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -104,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       parsed.DATABASE_URL === ""
         ? { backend: "pglite", dataDir: resolve(parsed.DATA_DIR) }
         : { backend: "postgres", url: parsed.DATABASE_URL, poolMax: parsed.DATABASE_POOL_MAX },
+    sealingKeys: parsed.SEALING_KEYS === "" ? undefined : parseSealingKeys(parsed.SEALING_KEYS).keys,
     logLevel: parsed.LOG_LEVEL,
     outboundTimeoutMs: parsed.OUTBOUND_TIMEOUT_MS,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseSealingKeys } from "../store/sealing.ts";
 
 /** What the generated reference (docs/configuration.md) shows for each variable. */
 export interface VariableDoc {
@@ -9,7 +10,13 @@ export interface VariableDoc {
   /** Never echoed in errors or logs. */
   secret?: boolean;
   /** Section heading in the docs. */
-  group: "Public URL and listener" | "Identity provider" | "Nextcloud" | "Database" | "Operations";
+  group:
+    | "Public URL and listener"
+    | "Identity provider"
+    | "Nextcloud"
+    | "Database"
+    | "Offline access"
+    | "Operations";
 }
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
@@ -243,6 +250,22 @@ export const variables = {
       description:
         "Directory of the embedded database, used only when DATABASE_URL is unset: PGlite keeps its files in `<DATA_DIR>/pglite` and the gateway creates the directory on first start. A relative path is resolved against the working directory at start (the default is `.data` next to where the gateway is started), so give an absolute path in services and containers, on a persistent volume. Only one gateway process may use a directory at a time; a second one refuses to start.",
       example: "/var/lib/nextcloud-mcp-gateway",
+    },
+  },
+  SEALING_KEYS: {
+    schema: z
+      .string()
+      .trim()
+      .default("")
+      .superRefine((s, ctx) => {
+        for (const message of parseSealingKeys(s).problems) ctx.addIssue({ code: "custom", message });
+      }),
+    doc: {
+      group: "Offline access",
+      description:
+        "Key ring that encrypts the stored refresh tokens of offline grants (AES-256-GCM): comma-separated `<kid>:<base64 key>` entries, each key exactly 32 bytes, key ids of letters, digits, `_` and `-`. Generate a key with `openssl rand -base64 32`. The first key seals new values; the others stay readable. To rotate, put a new key first and keep the old one after it until re-encryption has moved every row to the new key. A row sealed with a key that is no longer listed cannot be read, and its user must reconnect. Unset, offline access is off.",
+      example: "k2:<base64 32 bytes>,k1:<base64 32 bytes>",
+      secret: true,
     },
   },
   ALLOW_INSECURE_HTTP: {

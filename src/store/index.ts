@@ -3,6 +3,23 @@
 // audit and the sealing of secrets with the key ring.
 export { openStore, type Store, type StoreBackend, type StoreSession, type StoreTarget } from "./db.ts";
 export { integrityViolation, type IntegrityCode } from "./errors.ts";
+export { audit, type AuditAction, type AuditEvent } from "./audit.ts";
+export {
+  GrantStore,
+  grantAad,
+  type ReencryptResult,
+  type RefreshAnswer,
+  type RefreshedAccess,
+} from "./grants.ts";
+export {
+  parseSealingKeys,
+  Sealer,
+  SealingError,
+  type Sealed,
+  type SealingErrorReason,
+  type SealingKey,
+} from "./sealing.ts";
+export { upsertUser, type UserProfile } from "./users.ts";
 export { PGLITE_LOCK_FILE, PGLITE_SUBDIR, pgliteExists } from "./pglite-paths.ts";
 export {
   migrate,

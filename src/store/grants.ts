@@ -1,0 +1,296 @@
+import { randomUUID } from "node:crypto";
+import type { Kysely, Transaction } from "kysely";
+import { describeError, GatewayError } from "../errors.ts";
+import { oauthErrorOf } from "../idp/oauth-error.ts";
+import { audit } from "./audit.ts";
+import type { Database, OfflineGrant } from "./schema.ts";
+import { SealingError, type Sealer } from "./sealing.ts";
+
+/** What the IdP answered a refresh with; `refreshToken` is the rotated one, when it rotates. */
+export interface RefreshAnswer {
+  refreshToken?: string | undefined;
+  accessToken: string;
+  expiresIn?: number | undefined;
+}
+
+/** The access token a refresh yields; the rotated refresh token stays in the store. */
+export interface RefreshedAccess {
+  accessToken: string;
+  expiresIn: number | undefined;
+}
+
+/** Counts of one {@link GrantStore.reencryptAll} run. */
+export interface ReencryptResult {
+  /** Rows now sealed under the current key. */
+  reencrypted: number;
+  /** Rows left untouched because SEALING_KEYS lacks their key, by key id. */
+  missingKey: Record<string, number>;
+  /** Rows whose key is present but which do not open (tampered or bound to another row); untouched. */
+  unreadable: number;
+}
+
+const RECONNECT =
+  "The gateway's offline access to your account is no longer valid; connect again at /connect.";
+
+/** The AAD that binds a sealed refresh token to its row and its user (docs/storage.md). */
+export function grantAad(grantId: string, subject: string): string {
+  return `grant:${grantId}:${subject}`;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Locks the grant row (not the user row) and reads it with the user's subject, for the AAD. */
+function lockGrant(trx: Db, grantId: string) {
+  return trx
+    .selectFrom("offline_grants as g")
+    .innerJoin("users as u", "u.id", "g.user_id")
+    .selectAll("g")
+    .select(["u.subject", "u.subject_hash"])
+    .where("g.id", "=", grantId)
+    .forUpdate("g")
+    .executeTakeFirst();
+}
+
+/**
+ * The offline grants: IdP refresh tokens sealed at rest, one active grant per user, refreshed under
+ * a row lock so that replicas never use one rotating refresh token twice.
+ */
+export class GrantStore {
+  readonly #db: Kysely<Database>;
+  readonly #sealer: Sealer;
+
+  constructor(db: Kysely<Database>, sealer: Sealer) {
+    this.#db = db;
+    this.#sealer = sealer;
+  }
+
+  /**
+   * Stores a new active grant for the user whose IdP subject is `subject`, revoking the one it
+   * replaces, and audits "connect". The row id is chosen here so that the AAD can include it.
+   * @throws when the user does not exist or its subject differs from `subject`.
+   */
+  async saveGrant(
+    userId: string,
+    subject: string,
+    refreshToken: string,
+    scope: string,
+  ): Promise<OfflineGrant> {
+    return this.#db.transaction().execute(async (trx) => {
+      // The user row lock serialises connects of one user, so the one-active index cannot trip.
+      const user = await trx
+        .selectFrom("users")
+        .select(["subject", "subject_hash"])
+        .where("id", "=", userId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (user?.subject !== subject) throw new Error(`no user ${userId} with the given subject`);
+      const now = new Date();
+      const replaced = await trx
+        .updateTable("offline_grants")
+        .set({
+          status: "revoked",
+          revoked_reason: "replaced by a new connection",
+          revoked_at: now,
+          updated_at: now,
+        })
+        .where("user_id", "=", userId)
+        .where("status", "=", "active")
+        .returning("id")
+        .execute();
+      const id = randomUUID();
+      const { sealed, keyId } = this.#sealer.seal(refreshToken, grantAad(id, subject));
+      const grant = await trx
+        .insertInto("offline_grants")
+        .values({ id, user_id: userId, refresh_token_sealed: sealed, key_id: keyId, scope })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await audit(trx, {
+        userId,
+        subjectHash: user.subject_hash,
+        action: "connect",
+        detail: { grantId: id, scope, keyId, replaced: replaced.length },
+      });
+      return grant;
+    });
+  }
+
+  /** The user's active grant, if any. */
+  async activeGrant(userId: string): Promise<OfflineGrant | undefined> {
+    return this.#db
+      .selectFrom("offline_grants")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .where("status", "=", "active")
+      .executeTakeFirst();
+  }
+
+  /**
+   * Refreshes the grant at the IdP through `refreshWith`, holding the row lock throughout: the
+   * rotated refresh token is sealed (under the current key) and committed before the access token is
+   * returned, so a concurrent refresh waits and then uses the new token. An `invalid_grant` answer
+   * marks the grant revoked (row kept, reason stored, audited); any other failure leaves the row as
+   * it was and is rethrown unchanged for the caller to classify.
+   * @throws GatewayError `invalid_grant` when the grant is missing, revoked, or the IdP revoked it;
+   *   `server_error` when the stored token cannot be opened with SEALING_KEYS.
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+   */
+  async refresh(
+    grantId: string,
+    refreshWith: (refreshToken: string) => Promise<RefreshAnswer>,
+  ): Promise<RefreshedAccess> {
+    const outcome = await this.#db
+      .transaction()
+      .execute(async (trx): Promise<RefreshedAccess | GatewayError> => {
+        const row = await lockGrant(trx, grantId);
+        if (row?.status !== "active") {
+          throw new GatewayError("invalid_grant", RECONNECT, {
+            detail: row
+              ? `grant ${grantId} is revoked: ${row.revoked_reason ?? "no reason"}`
+              : `no grant ${grantId}`,
+          });
+        }
+        const aad = grantAad(row.id, row.subject);
+        let refreshToken: string;
+        try {
+          refreshToken = this.#sealer.open(row.refresh_token_sealed, row.key_id, aad);
+        } catch (err) {
+          if (!(err instanceof SealingError)) throw err;
+          throw new GatewayError(
+            "server_error",
+            "The gateway cannot read its stored offline access; the operator must check SEALING_KEYS.",
+            { detail: `grant ${grantId}: ${err.message}`, cause: err },
+          );
+        }
+        let answer: RefreshAnswer;
+        try {
+          answer = await refreshWith(refreshToken);
+        } catch (err) {
+          const said = oauthErrorOf(err);
+          if (said?.error !== "invalid_grant") throw err;
+          const reason = `the identity provider answered ${said.error}${said.description ? `: ${said.description.slice(0, 300)}` : ""}`;
+          const now = new Date();
+          await trx
+            .updateTable("offline_grants")
+            .set({ status: "revoked", revoked_reason: reason, revoked_at: now, updated_at: now })
+            .where("id", "=", grantId)
+            .execute();
+          await audit(trx, {
+            userId: row.user_id,
+            subjectHash: row.subject_hash,
+            action: "revoke",
+            detail: { grantId, reason },
+          });
+          // Returned, not thrown, so that the revocation commits.
+          return new GatewayError("invalid_grant", RECONNECT, {
+            detail: `grant ${grantId}: ${reason}`,
+            cause: err,
+          });
+        }
+        const now = new Date();
+        const rotated = answer.refreshToken !== undefined && answer.refreshToken !== refreshToken;
+        const resealed = rotated ? this.#sealer.seal(answer.refreshToken ?? "", aad) : undefined;
+        await trx
+          .updateTable("offline_grants")
+          .set({
+            ...(resealed ? { refresh_token_sealed: resealed.sealed, key_id: resealed.keyId } : {}),
+            last_refreshed_at: now,
+            last_used_at: now,
+            updated_at: now,
+          })
+          .where("id", "=", grantId)
+          .execute();
+        await audit(trx, {
+          userId: row.user_id,
+          subjectHash: row.subject_hash,
+          action: "refresh",
+          detail: { grantId, rotated, keyId: resealed?.keyId ?? row.key_id },
+        });
+        return { accessToken: answer.accessToken, expiresIn: answer.expiresIn };
+      });
+    if (outcome instanceof GatewayError) throw outcome;
+    return outcome;
+  }
+
+  /** Revokes every active grant of the user (back-channel logout), keeping the rows; returns how many. */
+  async revokeAllForUser(userId: string, reason: string): Promise<number> {
+    return this.#db.transaction().execute(async (trx) => {
+      const now = new Date();
+      const rows = await trx
+        .updateTable("offline_grants")
+        .set({ status: "revoked", revoked_reason: reason, revoked_at: now, updated_at: now })
+        .where("user_id", "=", userId)
+        .where("status", "=", "active")
+        .returning("id")
+        .execute();
+      if (rows.length > 0) {
+        await audit(trx, { userId, action: "revoke", detail: { reason, grants: rows.length } });
+      }
+      return rows.length;
+    });
+  }
+
+  /** Deletes all of the user's grant rows (disconnect; the caller revokes at the IdP first); returns how many. */
+  async deleteGrant(userId: string): Promise<number> {
+    return this.#db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .deleteFrom("offline_grants")
+        .where("user_id", "=", userId)
+        .returning("id")
+        .execute();
+      await audit(trx, { userId, action: "disconnect", detail: { grants: rows.length } });
+      return rows.length;
+    });
+  }
+
+  /**
+   * Re-seals every row (active or revoked) not under the current key, each in its own short
+   * transaction under the row lock, `batchSize` ids at a time. Rows whose key is missing from the
+   * ring, or which do not open, are counted and left untouched.
+   */
+  async reencryptAll(options: { batchSize?: number } = {}): Promise<ReencryptResult> {
+    const batchSize = options.batchSize ?? 100;
+    const current = this.#sealer.currentKeyId;
+    const result: ReencryptResult = { reencrypted: 0, missingKey: {}, unreadable: 0 };
+    let after = "00000000-0000-0000-0000-000000000000";
+    for (;;) {
+      const batch = await this.#db
+        .selectFrom("offline_grants")
+        .select("id")
+        .where("key_id", "<>", current)
+        .where("id", ">", after)
+        .orderBy("id")
+        .limit(batchSize)
+        .execute();
+      for (const { id } of batch) {
+        const outcome = await this.#db.transaction().execute(async (trx) => {
+          const row = await lockGrant(trx, id);
+          if (!row || row.key_id === current) return "skipped";
+          if (!this.#sealer.has(row.key_id)) return { missing: row.key_id };
+          let token: string;
+          const aad = grantAad(row.id, row.subject);
+          try {
+            token = this.#sealer.open(row.refresh_token_sealed, row.key_id, aad);
+          } catch (err) {
+            if (err instanceof SealingError) return "unreadable";
+            throw new Error(`re-encrypting grant ${id}: ${describeError(err)}`, { cause: err });
+          }
+          const { sealed, keyId } = this.#sealer.seal(token, aad);
+          await trx
+            .updateTable("offline_grants")
+            .set({ refresh_token_sealed: sealed, key_id: keyId, updated_at: new Date() })
+            .where("id", "=", id)
+            .execute();
+          return "reencrypted";
+        });
+        if (outcome === "reencrypted") result.reencrypted++;
+        else if (outcome === "unreadable") result.unreadable++;
+        else if (outcome !== "skipped") {
+          result.missingKey[outcome.missing] = (result.missingKey[outcome.missing] ?? 0) + 1;
+        }
+      }
+      const last = batch.at(-1);
+      if (!last || batch.length < batchSize) return result;
+      after = last.id;
+    }
+  }
+}
