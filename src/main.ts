@@ -3,6 +3,7 @@
 // The only module with side effects at import time; SIGTERM/SIGINT drain the HTTP server.
 import { parseArgs } from "node:util";
 import { formatCheck, runCheck } from "./cli/check.ts";
+import { runJobNow } from "./cli/jobs.ts";
 import { runMigrate } from "./cli/migrate.ts";
 import { startGateway } from "./cli/serve.ts";
 import { ConfigError, loadConfig, type Config } from "./config/index.ts";
@@ -19,6 +20,7 @@ Commands:
                         unless --no-migrate is given).
   migrate               Apply pending database migrations and exit.
   check                 Validate the configuration, then test the IdP and the database.
+  jobs run <name>       Run a background job now (housekeeping); recorded like a scheduled run.
 
 Options:
   -h, --help            Show this help.
@@ -61,7 +63,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  if (rest.length > 0) fail(`unexpected argument: ${rest.join(" ")}\n\n${USAGE}`, 2);
+  if (rest.length > 0 && command !== "jobs") fail(`unexpected argument: ${rest.join(" ")}\n\n${USAGE}`, 2);
   switch (command) {
     case "serve": {
       const cfg = config();
@@ -94,6 +96,18 @@ async function main(argv: string[]): Promise<void> {
     case "migrate": {
       const cfg = config();
       await runMigrate(cfg, createLogger(cfg.logLevel));
+      return;
+    }
+    case "jobs": {
+      const [verb, name, ...extra] = rest;
+      if (verb !== "run" || name === undefined || extra.length > 0)
+        fail(`usage: nextcloud-mcp-gateway jobs run <name>\n\n${USAGE}`, 2);
+      const cfg = config();
+      const result = await runJobNow(cfg, createLogger(cfg.logLevel), name);
+      process.stdout.write(
+        `${result.job}: ${result.outcome} ${JSON.stringify(result.counts)}${result.error ? ` — ${result.error}` : ""}\n`,
+      );
+      if (result.outcome === "failed") process.exitCode = 1;
       return;
     }
     case "check": {

@@ -2,6 +2,8 @@ import type { AddressInfo } from "node:net";
 import { serve as serveHttp, type ServerType } from "@hono/node-server";
 import { createApp } from "../app.ts";
 import { createTokenVerifier } from "../auth/index.ts";
+import { startScheduler } from "../jobs/index.ts";
+import { configuredJobs, REPLICA } from "./jobs.ts";
 import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
 import { IdpClient, idpSettingsOf } from "../idp/index.ts";
@@ -42,6 +44,9 @@ export async function startGateway(
   }
   const idp = new IdpClient(idpSettingsOf(config), log);
   idp.startBackgroundLoad();
+  const scheduler = config.jobs.enabled
+    ? startScheduler(configuredJobs(config), { store, log, now: () => new Date(), replica: REPLICA })
+    : undefined;
 
   const verifier = createTokenVerifier({
     issuer: config.oidc.issuer,
@@ -130,6 +135,8 @@ export async function startGateway(
         });
         if ("closeIdleConnections" in server) server.closeIdleConnections();
       });
+      // Jobs in flight finish (their runs are recorded) before the pool closes.
+      await scheduler?.stop();
       await store.close();
       log.info("shutdown complete");
     },

@@ -22,6 +22,13 @@ export interface Config {
   database: { backend: "postgres"; url: string; poolMax: number } | { backend: "pglite"; dataDir: string };
   /** The key ring for sealing refresh tokens, current key first; undefined turns offline access off. */
   sealingKeys: readonly SealingKey[] | undefined;
+  /** Background jobs: whether this process schedules them, when, and retention. */
+  jobs: {
+    enabled: boolean;
+    housekeepingSchedule: string;
+    retentionJobRunsDays: number;
+    retentionAuditDays: number;
+  };
   logLevel: Env["LOG_LEVEL"];
   outboundTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -107,6 +114,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       parsed.DATABASE_URL === ""
         ? { backend: "pglite", dataDir: resolve(parsed.DATA_DIR) }
         : { backend: "postgres", url: parsed.DATABASE_URL, poolMax: parsed.DATABASE_POOL_MAX },
+    jobs: {
+      enabled: parsed.JOBS_ENABLED,
+      housekeepingSchedule: parsed.HOUSEKEEPING_SCHEDULE,
+      retentionJobRunsDays: parsed.RETENTION_JOB_RUNS_DAYS,
+      retentionAuditDays: parsed.RETENTION_AUDIT_DAYS,
+    },
     sealingKeys: parsed.SEALING_KEYS === "" ? undefined : parseSealingKeys(parsed.SEALING_KEYS).keys,
     logLevel: parsed.LOG_LEVEL,
     outboundTimeoutMs: parsed.OUTBOUND_TIMEOUT_MS,

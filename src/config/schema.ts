@@ -1,3 +1,4 @@
+import { validate as cronValidate } from "node-cron";
 import { z } from "zod";
 import { parseSealingKeys } from "../store/sealing.ts";
 
@@ -16,6 +17,7 @@ export interface VariableDoc {
     | "Nextcloud"
     | "Database"
     | "Offline access"
+    | "Background jobs"
     | "Operations";
 }
 
@@ -50,8 +52,8 @@ const integer = (min: number, max: number) =>
     .min(min, { error: `too small; give a whole number from ${min} to ${max}` })
     .max(max, { error: `too large; give a whole number from ${min} to ${max}` });
 
-const boolean = () =>
-  z.stringbool({ error: 'not a boolean; use "true" or "false"' }).default(false as boolean);
+const boolean = (defaultValue = false) =>
+  z.stringbool({ error: 'not a boolean; use "true" or "false"' }).default(defaultValue);
 
 /**
  * Every environment variable the gateway reads, with its validation and its documentation.
@@ -275,6 +277,44 @@ export const variables = {
       description:
         "Allow `http://` for GATEWAY_PUBLIC_URL and OIDC_ISSUER on hosts other than localhost. Only for isolated test networks: tokens and secrets would cross the network in clear text.",
       example: "false",
+    },
+  },
+  JOBS_ENABLED: {
+    schema: boolean(true),
+    doc: {
+      group: "Background jobs",
+      description:
+        "Run the background jobs on their schedules in this process. Every replica may keep it on: each run is claimed in the database, so a job runs once per schedule across replicas. `nextcloud-mcp-gateway jobs run <name>` runs a job by hand either way.",
+      example: "true",
+    },
+  },
+  HOUSEKEEPING_SCHEDULE: {
+    schema: z
+      .string()
+      .trim()
+      .default("17 * * * *")
+      .refine((s) => cronValidate(s), { error: 'not a cron expression; e.g. "17 * * * *" (hourly at :17)' }),
+    doc: {
+      group: "Background jobs",
+      description:
+        "When `housekeeping` runs (cron: minute hour day month weekday): it deletes expired login states, and job runs and audit events past their retention.",
+      example: "17 * * * *",
+    },
+  },
+  RETENTION_JOB_RUNS_DAYS: {
+    schema: integer(1, 3650).default(30),
+    doc: {
+      group: "Background jobs",
+      description: "Days a finished job run stays in job_runs.",
+      example: "30",
+    },
+  },
+  RETENTION_AUDIT_DAYS: {
+    schema: integer(1, 36500).default(365),
+    doc: {
+      group: "Background jobs",
+      description: "Days an audit event (connect, refresh, revoke, disconnect) is kept.",
+      example: "365",
     },
   },
   LOG_LEVEL: {
