@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { waitFor } from "./wait.ts";
 
 /** A child process whose output the test can read while it runs. */
 export interface Child {
@@ -46,4 +47,19 @@ export async function runGatewayCli(
   const c = gatewayCli(args, env);
   const code = await c.exited;
   return { code, stdout: c.stdout(), stderr: c.stderr() };
+}
+
+/**
+ * Waits until a gateway started with {@link gatewayCli} answers `/readyz` with 200 and returns the
+ * body; fails at once, with its stderr, if the process exits first.
+ */
+export function waitForReady(gw: Child, port: number, timeoutMs = 30_000): Promise<unknown> {
+  return waitFor(
+    `gateway /readyz 200 on port ${port}`,
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      return res.status === 200 ? await res.json() : undefined;
+    },
+    { timeoutMs, abort: () => (gw.proc.exitCode === null ? undefined : `gateway exited: ${gw.stderr()}`) },
+  );
 }

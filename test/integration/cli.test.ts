@@ -2,7 +2,7 @@
 // ready, answers health checks, and drains on SIGTERM; no secret ever reaches the output.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createTestDatabase } from "../harness/postgres.ts";
-import { gatewayCli, runGatewayCli } from "../harness/process.ts";
+import { gatewayCli, runGatewayCli, waitForReady } from "../harness/process.ts";
 import { freePort, waitFor } from "../harness/wait.ts";
 import { startNextcloudStandin, type NextcloudStandin } from "../standin/index.ts";
 
@@ -124,14 +124,7 @@ describe("nextcloud-mcp-gateway serve", () => {
     const port = await freePort();
     const gw = gatewayCli(["serve"], env({ PORT: String(port) }));
     try {
-      const ready = await waitFor(
-        "gateway /readyz 200",
-        async () => {
-          const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-          return res.status === 200 ? await res.json() : undefined;
-        },
-        { abort: () => (gw.proc.exitCode === null ? undefined : `gateway exited: ${gw.stderr()}`) },
-      );
+      const ready = await waitForReady(gw, port);
       expect(ready).toEqual({
         status: "ready",
         checks: { database: { status: "ok" }, idp: { status: "ok" } },

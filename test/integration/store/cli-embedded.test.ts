@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { gatewayCli, runGatewayCli } from "../../harness/process.ts";
-import { freePort, waitFor } from "../../harness/wait.ts";
+import { gatewayCli, runGatewayCli, waitForReady } from "../../harness/process.ts";
+import { freePort } from "../../harness/wait.ts";
 import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
 
 const kc = inject("keycloak");
@@ -54,18 +54,8 @@ describe("nextcloud-mcp-gateway without DATABASE_URL", () => {
     const port = await freePort();
     const gw = gatewayCli(["serve"], env({ PORT: String(port) }));
     try {
-      const ready = await waitFor(
-        "gateway /readyz 200 on the embedded database",
-        async () => {
-          const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-          return res.status === 200 ? await res.json() : undefined;
-        },
-        {
-          // The first start creates the database (initdb), which takes seconds.
-          timeoutMs: 120_000,
-          abort: () => (gw.proc.exitCode === null ? undefined : `gateway exited: ${gw.stderr()}`),
-        },
-      );
+      // The first start creates the database (initdb), which takes seconds.
+      const ready = await waitForReady(gw, port, 120_000);
       expect(ready).toEqual({
         status: "ready",
         checks: { database: { status: "ok" }, idp: { status: "ok" } },
