@@ -270,6 +270,65 @@ export const variables = {
       secret: true,
     },
   },
+  OFFLINE_IDLE_TIMEOUT_SECONDS: {
+    schema: integer(600, 10 * 365 * 86400).default(2_592_000),
+    doc: {
+      group: "Offline access",
+      description:
+        "The IdP's offline session idle timeout in seconds: an offline grant that is not refreshed for this long dies at the IdP. Keycloak's realm setting is Realm settings → Sessions → Offline Session Idle (`offlineSessionIdleTimeout`, 30 days by default and in the shipped realm). `grants-keepalive` refreshes grants well before it.",
+      example: "2592000",
+    },
+  },
+  KEEPALIVE_IDLE_SHARE: {
+    schema: z.coerce
+      .number({ error: "not a number; give a share between 0.05 and 0.9, e.g. 0.5" })
+      .min(0.05, { error: "too small; give a share between 0.05 and 0.9, e.g. 0.5" })
+      .max(0.9, { error: "too large; give a share between 0.05 and 0.9, e.g. 0.5" })
+      .default(0.5),
+    doc: {
+      group: "Background jobs",
+      description:
+        "`grants-keepalive` refreshes a grant once it has been idle (not refreshed) for longer than this share of OFFLINE_IDLE_TIMEOUT_SECONDS. The default 0.5 refreshes a 30-day grant after 15 days, leaving many missed runs before the grant would expire.",
+      example: "0.5",
+    },
+  },
+  KEEPALIVE_SCHEDULE: {
+    schema: z
+      .string()
+      .trim()
+      .default("*/15 * * * *")
+      .refine((s) => cronValidate(s), {
+        error: 'not a cron expression; e.g. "*/15 * * * *" (every 15 minutes)',
+      }),
+    doc: {
+      group: "Background jobs",
+      description:
+        "When `grants-keepalive` runs (cron). Every replica may run it at once: each grant due is leased in the database (`FOR UPDATE SKIP LOCKED`), so replicas share the work and never refresh one grant twice.",
+      example: "*/15 * * * *",
+    },
+  },
+  KEEPALIVE_CONCURRENCY: {
+    schema: integer(1, 64).default(4),
+    doc: {
+      group: "Background jobs",
+      description:
+        "Refreshes one replica sends to the IdP at the same time during `grants-keepalive`; keeps the IdP spared when many grants are due at once.",
+      example: "4",
+    },
+  },
+  REENCRYPT_SCHEDULE: {
+    schema: z
+      .string()
+      .trim()
+      .default("41 3 * * *")
+      .refine((s) => cronValidate(s), { error: 'not a cron expression; e.g. "41 3 * * *" (daily at 03:41)' }),
+    doc: {
+      group: "Background jobs",
+      description:
+        "When `grants-reencrypt` runs (cron): it re-seals every stored refresh token not yet under the first key of SEALING_KEYS. It finds nothing to do unless the key ring has just been rotated; `nextcloud-mcp-gateway keys reencrypt` runs it at once.",
+      example: "41 3 * * *",
+    },
+  },
   ALLOW_INSECURE_HTTP: {
     schema: boolean(),
     doc: {
