@@ -10,7 +10,7 @@ declare module "vitest" {
     pgAdminUrl: string;
     keycloak: { url: string; issuer: string; adminUser: string; adminPassword: string };
     realmEnv: RealmEnv;
-    /** The port that MCP_GATEWAY_URL (the realm's gateway URL) points at on localhost. */
+    /** The port that MCP_GATEWAY_URL and MCP_GATEWAY_BACKCHANNEL_URL (the realm's gateway URLs) point at on localhost. */
     gatewayPort: number;
   }
 }

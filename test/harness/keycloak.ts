@@ -28,6 +28,11 @@ export const DEV_USERS_FILE = new URL("keycloak/dev-users.json", REPO);
 /** Values the realm file's ${...} placeholders take in a test run. */
 export interface RealmEnv {
   MCP_GATEWAY_URL: string;
+  /**
+   * Where Keycloak POSTs logout tokens (`backchannel.logout.url`), server to server. In the tests
+   * the same as MCP_GATEWAY_URL: the test gateway listens on that localhost port.
+   */
+  MCP_GATEWAY_BACKCHANNEL_URL: string;
   MCP_GATEWAY_CLIENT_SECRET: string;
   NEXTCLOUD_URL: string;
   NEXTCLOUD_CLIENT_SECRET: string;
@@ -49,6 +54,7 @@ export interface TestKeycloak {
 export function testRealmEnv(gatewayUrl: string, nextcloudUrl: string): RealmEnv {
   return {
     MCP_GATEWAY_URL: gatewayUrl,
+    MCP_GATEWAY_BACKCHANNEL_URL: gatewayUrl,
     MCP_GATEWAY_CLIENT_SECRET: randomBytes(24).toString("base64url"),
     NEXTCLOUD_URL: nextcloudUrl,
     NEXTCLOUD_CLIENT_SECRET: randomBytes(24).toString("base64url"),
@@ -109,8 +115,8 @@ function javaCommand(): string {
 
 /**
  * Starts Keycloak for the tests: KEYCLOAK_URL when given (the realm must already be imported; its
- * placeholder values come from MCP_GATEWAY_URL, MCP_GATEWAY_CLIENT_SECRET, NEXTCLOUD_URL and
- * NEXTCLOUD_CLIENT_SECRET in the environment), else the Maven Central distribution with
+ * placeholder values come from MCP_GATEWAY_URL, MCP_GATEWAY_BACKCHANNEL_URL (default: the gateway URL),
+ * MCP_GATEWAY_CLIENT_SECRET, NEXTCLOUD_URL and NEXTCLOUD_CLIENT_SECRET in the environment), else the Maven Central distribution with
  * `kc.sh start-dev --import-realm` on free ports, else testcontainers. Resolves when the realm's
  * discovery document answers, which also proves the import finished.
  */
@@ -122,11 +128,15 @@ export async function startKeycloak(realmEnv: RealmEnv): Promise<TestKeycloak> {
     await waitFor(`Keycloak at ${url}`, async () =>
       (await fetch(`${issuer}/.well-known/openid-configuration`)).ok ? true : undefined,
     );
+    const gatewayUrl = process.env.MCP_GATEWAY_URL ?? realmEnv.MCP_GATEWAY_URL;
     return {
       url,
       issuer,
       realmEnv: {
-        MCP_GATEWAY_URL: process.env.MCP_GATEWAY_URL ?? realmEnv.MCP_GATEWAY_URL,
+        MCP_GATEWAY_URL: gatewayUrl,
+        MCP_GATEWAY_BACKCHANNEL_URL:
+          process.env.MCP_GATEWAY_BACKCHANNEL_URL ??
+          (process.env.MCP_GATEWAY_URL ? gatewayUrl : realmEnv.MCP_GATEWAY_BACKCHANNEL_URL),
         MCP_GATEWAY_CLIENT_SECRET:
           process.env.MCP_GATEWAY_CLIENT_SECRET ?? realmEnv.MCP_GATEWAY_CLIENT_SECRET,
         NEXTCLOUD_URL: process.env.NEXTCLOUD_URL ?? realmEnv.NEXTCLOUD_URL,

@@ -68,9 +68,12 @@ describe("realm import", () => {
     expect(c.attributes["pkce.code.challenge.method"]).toBe("S256");
     expect(c.attributes["standard.token.exchange.enabled"]).toBe("true");
     expect(c.redirectUris).toEqual([`${realmEnv.MCP_GATEWAY_URL}/oauth/callback`]);
+    // Keycloak POSTs logout tokens there itself: its own placeholder, not the public URL.
     expect(c.attributes["backchannel.logout.url"]).toBe(
-      `${realmEnv.MCP_GATEWAY_URL}/oauth/backchannel-logout`,
+      `${realmEnv.MCP_GATEWAY_BACKCHANNEL_URL}/oauth/backchannel-logout`,
     );
+    expect(c.attributes["backchannel.logout.session.required"]).toBe("true");
+    expect(c.attributes["backchannel.logout.revoke.offline.tokens"]).toBe("false");
     expect(c.defaultClientScopes).toContain("basic");
     expect(c.optionalClientScopes).toEqual(expect.arrayContaining(["offline_access", "nextcloud-audience"]));
   });

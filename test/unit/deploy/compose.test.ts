@@ -118,6 +118,21 @@ describe("compose.yaml: the gateway", () => {
     expect(gateway.ports).toContain(`127.0.0.1:8080:${gateway.environment?.PORT}`);
   });
 
+  it("is reached by Keycloak's back-channel logout at its service name and port, not the public URL", () => {
+    const realmText = readRepoFile("keycloak/realm-export.json");
+    expect(realmText).toContain(
+      '"backchannel.logout.url": "${MCP_GATEWAY_BACKCHANNEL_URL}/oauth/backchannel-logout"',
+    );
+    const url = new URL(keycloak.environment?.MCP_GATEWAY_BACKCHANNEL_URL ?? "");
+    expect(url.origin).toBe(`http://gateway:${gateway.environment?.PORT}`);
+    expect(url.pathname).toBe("/");
+    // The same default when .env does not set it (an .env written before the variable existed).
+    const { MCP_GATEWAY_BACKCHANNEL_URL: _, ...older } = env;
+    expect(service(loadCompose(older), "keycloak").environment?.MCP_GATEWAY_BACKCHANNEL_URL).toBe(
+      keycloak.environment?.MCP_GATEWAY_BACKCHANNEL_URL,
+    );
+  });
+
   it("migrates in a one-shot service, then serves without migrating", () => {
     expect(migrate.command).toEqual(["migrate"]);
     expect(gateway.command).toEqual(["serve", "--no-migrate"]);
