@@ -21,6 +21,7 @@ import type { TestKeycloak } from "../test/harness/keycloak.ts";
 import type { NextcloudStandin } from "../test/standin/index.ts";
 import { contentionNote, cpuSample, othersCores } from "./cpu.ts";
 import { metric, type Metric, type SectionResult } from "./report.ts";
+import { withResources, type Resources } from "./resources.ts";
 import { summarize, type Summary } from "./stats.ts";
 
 export interface ToolCallSettings {
@@ -45,7 +46,6 @@ const GATEWAY_ENTRY = path.join(REPO, "src", "main.ts");
 const PROTOCOL_VERSION = "2025-11-25";
 const SCOPE = "openid mcp:tools mcp:write";
 const NOTE_FILE = "Notes/Bench.md";
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** A note of ordinary size (about 1.5 KB of Markdown). */
 const NOTE_TEXT = [
@@ -212,108 +212,14 @@ async function startGatewayProcess(port: number, config: Record<string, string>)
   return { child, origin, stderrTail: () => stderr, stop };
 }
 
-/** What the bench started, stopped in reverse order whatever happens (also on a signal). */
-class Resources {
-  readonly #stops: { name: string; stop: () => Promise<void>; kill: () => void }[] = [];
-  /** Set by Ctrl-C / SIGTERM: the bench stops at its next step. */
-  interrupted = false;
-
-  /** Registers something started; `kill` is the synchronous last resort for signal and exit handlers. */
-  add(name: string, stop: () => Promise<void>, kill: () => void = () => undefined): void {
-    let stopping: Promise<void> | undefined;
-    const once = () => (stopping ??= stop());
-    this.#stops.push({
-      name,
-      stop: once,
-      kill: () => {
-        kill();
-        void once().catch(() => undefined);
-      },
-    });
-    this.check();
-  }
-
-  /** Throws when interrupted, so that nothing more is started. */
-  check(): void {
-    if (this.interrupted) throw new Error("interrupted");
-  }
-
-  /** Synchronous part only: signals the processes and starts stopping the rest. */
-  killAll(): void {
-    for (const s of [...this.#stops].reverse()) {
-      try {
-        s.kill();
-      } catch {
-        // best effort: the process may be gone already
-      }
-    }
-  }
-
-  /** Stops everything; returns what could not be stopped. */
-  async stopAll(): Promise<string[]> {
-    const problems: string[] = [];
-    for (const s of this.#stops.splice(0).reverse()) {
-      try {
-        await s.stop();
-      } catch (err) {
-        problems.push(`could not stop ${s.name}: ${describe(err)}`);
-      }
-    }
-    return problems;
-  }
-}
-
 interface PathResult {
   readonly latency: Summary;
 }
 
 export async function runNotesGet(settings: ToolCallSettings = TOOL_CALL_DEFAULTS): Promise<SectionResult> {
-  const resources = new Resources();
-  let cleanedUp: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => {
-    cleanedUp = resolve;
-  });
-  // Ctrl-C / SIGTERM: signal every process at once, let the bench stop at its next step and clean up
-  // (Keycloak still starting is stopped once it is up), then exit. A second signal exits at once.
-  // Other handlers (bench/child.ts's, which exit at once) are set aside meanwhile and put back after.
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      process.stderr.write(`\nbench: second ${signal}; exiting now (Keycloak may be left running)\n`);
-      process.exit(130);
-    }
-    resources.interrupted = true;
-    resources.killAll();
-    process.stderr.write(
-      `\nbench: ${signal} received; stopping Keycloak, the stand-in and the gateway (waits for Keycloak if it is still starting; again to exit at once)\n`,
-    );
-    void done.then(() => process.exit(130));
-  };
-  const onExit = () => {
-    resources.killAll();
-  };
-  const setAside = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
-  for (const signal of SIGNALS) {
-    process.removeAllListeners(signal);
-    process.on(signal, onSignal);
-  }
-  process.on("exit", onExit);
-  try {
-    return await measureToolCall(settings, resources);
-  } catch (err) {
-    if (resources.interrupted) return { metrics: [], notes: [], failures: ["interrupted"] };
-    throw err;
-  } finally {
-    const problems = await resources.stopAll();
-    for (const signal of SIGNALS) {
-      process.off(signal, onSignal);
-      for (const listener of setAside.get(signal) ?? []) process.on(signal, listener);
-    }
-    process.off("exit", onExit);
-    for (const p of problems) process.stderr.write(`bench: ${p}\n`);
-    cleanedUp();
-  }
+  return withResources("Keycloak, the stand-in and the gateway", (resources) =>
+    measureToolCall(settings, resources),
+  );
 }
 
 function progress(message: string): void {

@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { cpuSample, othersCores } from "./cpu.ts";
+import { KEEPALIVE_DEFAULTS, MAX_GRANTS, MAX_KEEPALIVE_CONCURRENCY, runKeepalive } from "./keepalive.ts";
 import { LOAD_CLIENTS, MAX_CONCURRENCY, MAX_SECONDS, type LoadClient } from "./load.ts";
 import { MAX_CALLS, runNotesGet, TOOL_CALL_DEFAULTS } from "./notes-get.ts";
 import {
@@ -23,7 +24,7 @@ import { HTTP_LOAD_DEFAULTS, runToolsList } from "./tools-list.ts";
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  --only <ids>               Comma-separated benches to run: token, tools-list, notes-get (default: all)
+  --only <ids>               Comma-separated benches to run: token, tools-list, notes-get, keepalive (default: all)
   --client <fetch|http>      HTTP load generator: fetch (undici, default) or node:http (cheaper per request)
   --concurrency <n>          HTTP workers (default ${HTTP_LOAD_DEFAULTS.concurrency}, at most ${MAX_CONCURRENCY})
   --warmup <seconds>         HTTP warm-up per loop (default ${HTTP_LOAD_DEFAULTS.warmupMs / 1000})
@@ -33,6 +34,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --rounds <n>               Token-check rounds (default ${TOKEN_CHECK_DEFAULTS.rounds})
   --calls <n>                notes-get: measured calls per path (default ${TOOL_CALL_DEFAULTS.calls}, at most ${MAX_CALLS})
   --call-warmup <n>          notes-get: warm-up calls per path (default ${TOOL_CALL_DEFAULTS.warmup})
+  --grants <n>               keepalive: real offline grants to refresh (default ${KEEPALIVE_DEFAULTS.grants}, at most ${MAX_GRANTS})
+  --keepalive-concurrency <list>
+                             keepalive: KEEPALIVE_CONCURRENCY per run, comma-separated, one run each
+                             (default ${KEEPALIVE_DEFAULTS.concurrency.join(",")}, each at most ${MAX_KEEPALIVE_CONCURRENCY})
   -h, --help
 `;
 
@@ -46,6 +51,8 @@ interface Settings {
   readonly rounds: number;
   readonly calls: number;
   readonly callWarmup: number;
+  readonly grants: number;
+  readonly keepaliveConcurrency: readonly number[];
 }
 
 interface Bench {
@@ -76,6 +83,11 @@ const BENCHES: readonly Bench[] = [
     id: "notes-get",
     title: "notes_get through the gateway vs. direct to Nextcloud (real Keycloak, stand-in)",
     run: (s) => runNotesGet({ calls: s.calls, warmup: s.callWarmup }),
+  },
+  {
+    id: "keepalive",
+    title: "grants-keepalive over real offline grants (real Keycloak, PostgreSQL)",
+    run: (s) => runKeepalive({ grants: s.grants, concurrency: s.keepaliveConcurrency }),
   },
 ];
 
@@ -119,6 +131,8 @@ async function main(argv: readonly string[]): Promise<number> {
         rounds: { type: "string" },
         calls: { type: "string" },
         "call-warmup": { type: "string" },
+        grants: { type: "string" },
+        "keepalive-concurrency": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -167,6 +181,15 @@ async function main(argv: readonly string[]): Promise<number> {
     callWarmup: Math.round(
       numberOption("call-warmup", values["call-warmup"], TOOL_CALL_DEFAULTS.warmup, 0, 1000),
     ),
+    grants: Math.round(numberOption("grants", values.grants, KEEPALIVE_DEFAULTS.grants, 1, MAX_GRANTS)),
+    keepaliveConcurrency:
+      values["keepalive-concurrency"] === undefined
+        ? KEEPALIVE_DEFAULTS.concurrency
+        : values["keepalive-concurrency"]
+            .split(",")
+            .map((c) =>
+              Math.round(numberOption("keepalive-concurrency", c.trim(), 0, 1, MAX_KEEPALIVE_CONCURRENCY)),
+            ),
   };
   const only = values.only
     ?.split(",")
@@ -214,6 +237,8 @@ async function main(argv: readonly string[]): Promise<number> {
     cachedIterations: settings.cachedIterations,
     calls: settings.calls,
     callWarmup: settings.callWarmup,
+    grants: settings.grants,
+    keepaliveConcurrency: settings.keepaliveConcurrency.join(","),
     benches: selected.map((b) => b.id).join(","),
   });
   const files = await writeReport(report, fileURLToPath(new URL("./results/", import.meta.url)));

@@ -3,7 +3,8 @@
 // The only module with side effects at import time; SIGTERM/SIGINT drain the HTTP server.
 import { parseArgs } from "node:util";
 import { formatCheck, runCheck } from "./cli/check.ts";
-import { runJobNow } from "./cli/jobs.ts";
+import { JOB_NAMES, runJobNow } from "./cli/jobs.ts";
+import { keyStatus } from "./cli/keys.ts";
 import { runMigrate } from "./cli/migrate.ts";
 import { startGateway } from "./cli/serve.ts";
 import { ConfigError, loadConfig, type Config } from "./config/index.ts";
@@ -20,7 +21,16 @@ Commands:
                         unless --no-migrate is given).
   migrate               Apply pending database migrations and exit.
   check                 Validate the configuration, then test the IdP and the database.
-  jobs run <name>       Run a background job now (housekeeping); recorded like a scheduled run.
+  jobs run <name>       Run a background job now, recorded in job_runs like a scheduled run:
+                        housekeeping, grants-keepalive (refresh offline grants that are due),
+                        grants-reencrypt (re-seal stored tokens under the first SEALING_KEYS key).
+                        Exits 1 when the run failed.
+  keys status           Show how many stored offline grants each key id seals and whether
+                        SEALING_KEYS holds it (key ids and counts only). Exits 1 when rows are
+                        sealed with a key SEALING_KEYS lacks.
+  keys reencrypt        Re-seal every stored offline grant under the first key of SEALING_KEYS
+                        (the grants-reencrypt job, now). Deletes nothing; exits 1 when a key is
+                        missing (then no row changes) or wrong (those rows stay as they are).
 
 Options:
   -h, --help            Show this help.
@@ -40,6 +50,28 @@ function config(): Config {
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 2);
     throw err;
+  }
+}
+
+/** Runs one job now and prints `<job>: <outcome> <counts>[ — <error>]`; exit code 1 when it failed. */
+async function runJobCommand(cfg: Config, name: string): Promise<void> {
+  // The first Ctrl-C / SIGTERM lets the job stop taking new work and record its run; a second exits.
+  const interrupt = new AbortController();
+  const stop = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  try {
+    const result = await runJobNow(cfg, createLogger(cfg.logLevel), name, interrupt.signal);
+    process.stdout.write(
+      `${result.job}: ${result.outcome} ${JSON.stringify(result.counts)}${result.error ? ` — ${result.error}` : ""}\n`,
+    );
+    if (result.outcome === "failed") process.exitCode = 1;
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
   }
 }
 
@@ -63,7 +95,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  if (rest.length > 0 && command !== "jobs") fail(`unexpected argument: ${rest.join(" ")}\n\n${USAGE}`, 2);
+  if (rest.length > 0 && command !== "jobs" && command !== "keys")
+    fail(`unexpected argument: ${rest.join(" ")}\n\n${USAGE}`, 2);
   switch (command) {
     case "serve": {
       const cfg = config();
@@ -101,13 +134,23 @@ async function main(argv: string[]): Promise<void> {
     case "jobs": {
       const [verb, name, ...extra] = rest;
       if (verb !== "run" || name === undefined || extra.length > 0)
-        fail(`usage: nextcloud-mcp-gateway jobs run <name>\n\n${USAGE}`, 2);
+        fail(`usage: nextcloud-mcp-gateway jobs run <${JOB_NAMES.join("|")}>\n\n${USAGE}`, 2);
       const cfg = config();
-      const result = await runJobNow(cfg, createLogger(cfg.logLevel), name);
-      process.stdout.write(
-        `${result.job}: ${result.outcome} ${JSON.stringify(result.counts)}${result.error ? ` — ${result.error}` : ""}\n`,
-      );
-      if (result.outcome === "failed") process.exitCode = 1;
+      await runJobCommand(cfg, name);
+      return;
+    }
+    case "keys": {
+      const [verb, ...extra] = rest;
+      if ((verb !== "status" && verb !== "reencrypt") || extra.length > 0)
+        fail(`usage: nextcloud-mcp-gateway keys <status|reencrypt>\n\n${USAGE}`, 2);
+      const cfg = config();
+      if (verb === "reencrypt") {
+        await runJobCommand(cfg, "grants-reencrypt");
+        return;
+      }
+      const status = await keyStatus(cfg);
+      process.stdout.write(status.text);
+      if (!status.ok) process.exitCode = 1;
       return;
     }
     case "check": {

@@ -45,7 +45,12 @@ export async function startGateway(
   const idp = new IdpClient(idpSettingsOf(config), log);
   idp.startBackgroundLoad();
   const scheduler = config.jobs.enabled
-    ? startScheduler(configuredJobs(config), { store, log, now: () => new Date(), replica: REPLICA })
+    ? startScheduler(configuredJobs(config, { idp: () => idp.load() }), {
+        store,
+        log,
+        now: () => new Date(),
+        replica: REPLICA,
+      })
     : undefined;
 
   const verifier = createTokenVerifier({

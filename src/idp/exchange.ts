@@ -2,7 +2,7 @@ import { decodeJwt } from "jose";
 import * as oidc from "openid-client";
 import { describeError, GatewayError, type GatewayErrorCode } from "../errors.ts";
 import type { Idp } from "./discovery.ts";
-import { oauthErrorOf, type OAuthErrorAnswer } from "./oauth-error.ts";
+import { challengeOf, oauthErrorOf, transportFailure } from "./oauth-error.ts";
 import { untilAborted } from "../abort.ts";
 
 const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -197,35 +197,6 @@ function audienceNotAvailable(clientId: string, audience: string, scope: string)
 
 function unknownAudience(request: ExchangeRequest): string {
   return `The identity provider knows no enabled client "${request.audience}" to issue Nextcloud tokens for; the audience must be the client id that Nextcloud's user_oidc uses.`;
-}
-
-// A 401 answered with a WWW-Authenticate challenge (client_secret_basic at some IdPs) instead of a body.
-function challengeOf(err: unknown): OAuthErrorAnswer | undefined {
-  if (!(err instanceof oidc.WWWAuthenticateChallengeError)) return undefined;
-  const parameters = err.cause.find((c) => c.parameters.error !== undefined)?.parameters;
-  return {
-    status: err.status,
-    error: parameters?.error ?? (err.status === 401 ? "invalid_client" : "server_error"),
-    description: parameters?.error_description,
-  };
-}
-
-/** True when the IdP could not be reached or did not answer in time, or answered 5xx/429 without an OAuth body. */
-function transportFailure(err: unknown): boolean {
-  if (err instanceof oidc.ClientError) {
-    if (err.code === "OAUTH_TIMEOUT" || err.code === "OAUTH_ABORT") return true;
-    if (err.code === "OAUTH_RESPONSE_IS_NOT_CONFORM" || err.code === "OAUTH_RESPONSE_IS_NOT_JSON") {
-      const status = err.cause instanceof Response ? err.cause.status : 0;
-      return status >= 500 || status === 429;
-    }
-    return false;
-  }
-  // fetch rejects with a TypeError for network failures; oauth4webapi's argument errors carry a code.
-  if (err instanceof TypeError) {
-    const code = (err as { code?: unknown }).code;
-    return !(typeof code === "string" && code.startsWith("ERR_INVALID_ARG"));
-  }
-  return err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError");
 }
 
 function tokenEndpoint(idp: Idp): string {

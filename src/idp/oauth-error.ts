@@ -14,3 +14,32 @@ export function oauthErrorOf(err: unknown): OAuthErrorAnswer | undefined {
   }
   return undefined;
 }
+
+// A 401 answered with a WWW-Authenticate challenge (client_secret_basic at some IdPs) instead of a body.
+export function challengeOf(err: unknown): OAuthErrorAnswer | undefined {
+  if (!(err instanceof oidc.WWWAuthenticateChallengeError)) return undefined;
+  const parameters = err.cause.find((c) => c.parameters.error !== undefined)?.parameters;
+  return {
+    status: err.status,
+    error: parameters?.error ?? (err.status === 401 ? "invalid_client" : "server_error"),
+    description: parameters?.error_description,
+  };
+}
+
+/** True when the IdP could not be reached or did not answer in time, or answered 5xx/429 without an OAuth body. */
+export function transportFailure(err: unknown): boolean {
+  if (err instanceof oidc.ClientError) {
+    if (err.code === "OAUTH_TIMEOUT" || err.code === "OAUTH_ABORT") return true;
+    if (err.code === "OAUTH_RESPONSE_IS_NOT_CONFORM" || err.code === "OAUTH_RESPONSE_IS_NOT_JSON") {
+      const status = err.cause instanceof Response ? err.cause.status : 0;
+      return status >= 500 || status === 429;
+    }
+    return false;
+  }
+  // fetch rejects with a TypeError for network failures; oauth4webapi's argument errors carry a code.
+  if (err instanceof TypeError) {
+    const code = (err as { code?: unknown }).code;
+    return !(typeof code === "string" && code.startsWith("ERR_INVALID_ARG"));
+  }
+  return err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError");
+}

@@ -1,5 +1,13 @@
-// Background jobs: node-cron only triggers them; runJob claims each run in the database (advisory
-// lock for singletons) and records it in job_runs, so many replicas never run the same work twice.
+// Background jobs: node-cron only triggers them; the work is claimed in the database (an advisory
+// lock for singleton jobs, per-grant leases with FOR UPDATE SKIP LOCKED for work shared between
+// replicas) and every run is recorded in job_runs, so many replicas never do the same work twice.
 export { housekeepingJob, type Retention } from "./housekeeping.ts";
-export { daysBefore, runJob, type Job, type JobContext, type JobRunResult } from "./run.ts";
+export {
+  keepaliveJob,
+  KEEPALIVE_LEASE_MS,
+  type KeepaliveOutcome,
+  type KeepaliveSettings,
+} from "./keepalive.ts";
+export { grantsByKey, reencryptJob, type KeyUsage } from "./reencrypt.ts";
+export { daysBefore, JobFailure, runJob, type Job, type JobContext, type JobRunResult } from "./run.ts";
 export { startScheduler, type ScheduledJob, type Scheduler } from "./scheduler.ts";

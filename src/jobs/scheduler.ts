@@ -8,7 +8,10 @@ export interface ScheduledJob {
   schedule: string;
 }
 
-/** The running scheduler: `stop()` stops new runs and waits for the ones in flight. */
+/**
+ * The running scheduler: `stop()` stops new runs, signals the runs in flight to stop taking new
+ * work (JobContext.signal) and waits for them.
+ */
 export interface Scheduler {
   stop(): Promise<void>;
   /** Runs a job now, unless this replica is already running it (then undefined). */
@@ -16,9 +19,9 @@ export interface Scheduler {
 }
 
 /**
- * Triggers jobs on their schedules. It only triggers: the work is claimed in the database
- * (runJob's advisory lock), so N replicas with the same schedule run each job once. Within one
- * replica a job never overlaps itself.
+ * Triggers jobs on their schedules. It only triggers: the work is claimed in the database (runJob's
+ * advisory lock for singleton jobs, per-row leases for jobs that share their work), so N replicas
+ * with the same schedule never do the same work twice. Within one replica a job never overlaps itself.
  */
 export function startScheduler(jobs: readonly ScheduledJob[], ctx: JobContext): Scheduler {
   for (const { job, schedule: expr } of jobs) {
@@ -27,10 +30,15 @@ export function startScheduler(jobs: readonly ScheduledJob[], ctx: JobContext): 
   const running = new Map<string, Promise<JobRunResult>>();
   const byName = new Map(jobs.map((j) => [j.job.name, j.job]));
   let stopped = false;
+  const stopping = new AbortController();
+  const runCtx: JobContext = {
+    ...ctx,
+    signal: ctx.signal ? AbortSignal.any([ctx.signal, stopping.signal]) : stopping.signal,
+  };
   const tick = (name: string): Promise<JobRunResult | undefined> => {
     const job = byName.get(name);
     if (stopped || job === undefined || running.has(name)) return Promise.resolve(undefined);
-    const run = runJob(job, ctx).finally(() => running.delete(name));
+    const run = runJob(job, runCtx).finally(() => running.delete(name));
     running.set(name, run);
     return run;
   };
@@ -45,6 +53,7 @@ export function startScheduler(jobs: readonly ScheduledJob[], ctx: JobContext): 
     tick,
     async stop() {
       stopped = true;
+      stopping.abort(new Error("the scheduler is stopping"));
       await Promise.all(
         tasks.map(async (t) => {
           await t.stop();

@@ -19,6 +19,7 @@ export {
   type SealingErrorReason,
   type SealingKey,
 } from "./sealing.ts";
+export { claimDueGrants, countDueGrants, releaseGrantLeases, type GrantClaim } from "./leases.ts";
 export { upsertUser, type UserProfile } from "./users.ts";
 export { PGLITE_LOCK_FILE, PGLITE_SUBDIR, pgliteExists } from "./pglite-paths.ts";
 export {
