@@ -2,7 +2,9 @@
 // `npm run setup`: the gateway on its embedded database (PGlite in .data/sandbox), the tests'
 // Keycloak with the project's realm and demo users, and the Nextcloud stand-in seeded with demo
 // notes and files. Prints where to connect; Ctrl-C stops everything.
-import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { startGateway } from "../src/cli/serve.ts";
 import { loadConfig } from "../src/config/index.ts";
 import { createLogger } from "../src/log.ts";
@@ -51,6 +53,11 @@ try {
   stops.push(() => nextcloud.stop());
   for (const [uid, files] of Object.entries(DEMO_FILES)) await nextcloud.seed(uid, files);
   mkdirSync(dataDir, { recursive: true });
+  // A sealing key of the sandbox's own, kept next to its database, so that /connect works.
+  const keyFile = join(dataDir, "sealing-key");
+  if (!existsSync(keyFile)) {
+    writeFileSync(keyFile, `sandbox:${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  }
   const config = loadConfig({
     GATEWAY_PUBLIC_URL: gatewayUrl,
     PORT: String(port),
@@ -58,6 +65,7 @@ try {
     OIDC_CLIENT_SECRET: kc.realmEnv.MCP_GATEWAY_CLIENT_SECRET,
     NEXTCLOUD_URL: nextcloud.url,
     DATA_DIR: dataDir,
+    SEALING_KEYS: process.env.SEALING_KEYS ?? readFileSync(keyFile, "utf8").trim(),
     LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
   });
   const gateway = await startGateway(config, createLogger(config.logLevel), { migrate: true });
@@ -66,6 +74,7 @@ try {
 Nextcloud MCP gateway sandbox is running.
 
   MCP endpoint     ${config.resourceUrl}
+  Account page     ${gatewayUrl}/account  (grant offline access: ${gatewayUrl}/connect)
   Health           ${gatewayUrl}/readyz
   Keycloak         ${kc.url}/admin  (admin / ${kc.adminPassword})
   Realm issuer     ${kc.issuer}

@@ -16,6 +16,7 @@ import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected
 import type { Logger } from "./log.ts";
 import type { ToolRegistry } from "./mcp/index.ts";
 import { nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
+import { offlineLookup, webRoutes, type WebDeps } from "./web/routes.ts";
 
 /** Everything the HTTP app needs, built by main.ts (or a test). */
 export interface AppDeps {
@@ -28,6 +29,8 @@ export interface AppDeps {
   registry: ToolRegistry;
   /** Nextcloud and the token broker that reaches it; absent without NEXTCLOUD_URL. */
   nextcloud?: NextcloudAccess | undefined;
+  /** The browser routes (/connect, /login, /oauth/callback, /account, back-channel logout). */
+  web?: WebDeps | undefined;
 }
 
 /** Largest JSON-RPC body accepted on /mcp. */
@@ -149,9 +152,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       resourceMetadataUrl: metadataUrl,
       baseScopes: BASE_SCOPES,
       nextcloud: deps.nextcloud && nextcloudClients(deps.nextcloud),
+      offline: deps.web && offlineLookup(deps.web),
     }),
   );
   app.on(["GET", "DELETE"], "/mcp", mcpMethodNotAllowed);
+
+  if (deps.web) {
+    app.use("/account/*", bodyLimit({ maxSize: 16 * 1024 }));
+    app.use("/oauth/backchannel-logout", bodyLimit({ maxSize: 64 * 1024 }));
+    app.route("/", webRoutes(deps.web));
+  }
 
   app.notFound((c) =>
     c.json({ error: "not_found", error_description: `No route for ${c.req.method} ${c.req.path}` }, 404),

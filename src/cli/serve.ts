@@ -12,6 +12,8 @@ import { allTools, ToolRegistry } from "../mcp/index.ts";
 import { TokenBroker } from "../tokens/index.ts";
 import { migrate, openStore, pendingMigrations } from "../store/index.ts";
 import { VERSION } from "../version.ts";
+import { GrantStore, Sealer } from "../store/index.ts";
+import { SessionSigner } from "../web/session.ts";
 
 /** A started gateway: where it listens and how to stop it. */
 export interface RunningGateway {
@@ -67,6 +69,19 @@ export async function startGateway(
     log,
     verifier,
     registry: new ToolRegistry(allTools),
+    web: {
+      config,
+      store,
+      idp: () => idp.load(),
+      offline: config.sealingKeys && {
+        grants: new GrantStore(store.db, new Sealer(config.sealingKeys)),
+        sessions: new SessionSigner(config.sealingKeys),
+      },
+      keepalive: {
+        idleShare: config.jobs.keepaliveIdleShare,
+        idleTimeoutSeconds: config.offlineIdleTimeoutSeconds,
+      },
+    },
     nextcloud: config.nextcloud && {
       baseUrl: config.nextcloud.url,
       timeoutMs: config.nextcloud.timeoutMs,

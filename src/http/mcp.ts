@@ -5,6 +5,8 @@ import { describeError } from "../errors.ts";
 import { subjectHash } from "../log.ts";
 import { calledToolNames, createMcpServer, requiredScopesForCall, type ToolRegistry } from "../mcp/index.ts";
 import type { NextcloudClient } from "../nextcloud/index.ts";
+import type { OfflineAccessState } from "../store/account.ts";
+import { ClientCapabilityMemory, initializeCapabilities } from "./client-capabilities.ts";
 import { instanceCapabilities } from "./nextcloud-access.ts";
 import type { AppEnv } from "./env.ts";
 
@@ -16,6 +18,15 @@ export interface McpEndpointSettings {
   baseScopes: readonly string[];
   /** Makes the request's Nextcloud client; absent when no Nextcloud is configured. */
   nextcloud?: ((subjectToken: string, subject: string, signal: AbortSignal) => NextcloudClient) | undefined;
+  /** Offline access as tools see it; absent in tests without a database. */
+  offline?:
+    | {
+        enabled: boolean;
+        connectUrl: string;
+        accountUrl: string;
+        lookup(issuer: string, subject: string): Promise<OfflineAccessState>;
+      }
+    | undefined;
 }
 
 function isListOrCall(body: unknown): boolean {
@@ -39,6 +50,7 @@ function jsonRpcError(code: number, message: string) {
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-challenge-handling
  */
 export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
+  const clients = new ClientCapabilityMemory();
   return async function mcpHandler(c) {
     const log = c.get("log");
     const { verified, info } = c.get("auth");
@@ -65,6 +77,10 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
         }),
       });
     }
+    const clientKey = `${verified.issuer}\n${verified.subject}\n${verified.clientId}`;
+    const declared = initializeCapabilities(body);
+    if (declared !== undefined) clients.remember(clientKey, declared);
+    const offline = settings.offline;
     const signal = c.req.raw.signal;
     const nextcloud = settings.nextcloud?.(info.token, verified.subject, signal);
     // Tools that need an app the instance lacks are hidden. Without Nextcloud only the gateway's
@@ -89,6 +105,13 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
         requestId: c.get("requestId"),
         log,
         nextcloud,
+        offline: offline && {
+          enabled: offline.enabled,
+          connectUrl: offline.connectUrl,
+          accountUrl: offline.accountUrl,
+          urlElicitation: clients.urlElicitation(clientKey),
+          state: () => offline.lookup(verified.issuer, verified.subject),
+        },
       },
       { capabilities, register: new Set(calledToolNames(body)) },
     );

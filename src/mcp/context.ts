@@ -1,6 +1,21 @@
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { GatewayError } from "../errors.ts";
 import type { NextcloudClient } from "../nextcloud/index.ts";
+import type { OfflineAccessState } from "../store/account.ts";
+
+/** The user's offline access as tools see it: where it stands and where to grant it. */
+export interface OfflineAccessContext {
+  /** False when the gateway stores no offline access (its operator has not set SEALING_KEYS). */
+  readonly enabled: boolean;
+  /** `<GATEWAY_PUBLIC_URL>/connect`: where the user grants (or renews) offline access in a browser. */
+  readonly connectUrl: string;
+  /** `<GATEWAY_PUBLIC_URL>/account`: where the user sees and revokes it. */
+  readonly accountUrl: string;
+  /** Whether this client said it handles URL-mode elicitation (MCP 2025-11-25) when it initialized. */
+  readonly urlElicitation: boolean;
+  /** The calling user's offline grant. */
+  state(): Promise<OfflineAccessState>;
+}
 
 /**
  * The logging a tool may do: pino's `Logger` satisfies it, and so does a test spy. Pass fields as
@@ -31,6 +46,8 @@ export interface ToolContext {
    * MCP token itself never leaves the gateway); undefined when the gateway has no NEXTCLOUD_URL.
    */
   readonly nextcloud?: NextcloudClient | undefined;
+  /** The user's offline access; undefined when the gateway has no database behind its tools (tests). */
+  readonly offline?: OfflineAccessContext | undefined;
 }
 
 /** The Nextcloud client of a request, or a tool error saying the gateway has none configured. */

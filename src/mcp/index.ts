@@ -9,7 +9,7 @@ export {
   type ToolHints,
   type ToolVisibility,
 } from "./registry.ts";
-export { nextcloudOf, type ToolContext, type ToolLogger } from "./context.ts";
+export { nextcloudOf, type OfflineAccessContext, type ToolContext, type ToolLogger } from "./context.ts";
 export { createMcpServer, serverIdentity, type McpServerOptions } from "./server.ts";
 export { calledToolNames, requiredScopesForCall } from "./required-scopes.ts";
 export { allTools } from "./tools/index.ts";

@@ -31,6 +31,11 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   readonly scopes: readonly string[];
   /** The Nextcloud app or capability the tool needs (e.g. `notes`); absent if it works everywhere. */
   readonly capability?: string;
+  /**
+   * The tool works for the user in the background and needs their offline access: without it the
+   * call is answered with the /connect URL (as a URL-mode elicitation where the client supports it).
+   */
+  readonly requiresOfflineAccess?: boolean;
   /** Does the work; throw a `GatewayError` with an actionable description for expected failures. */
   handler(args: z.output<I>, ctx: ToolContext): Promise<z.output<O>>;
   /** The text rendering of a result for clients that ignore `structuredContent`; JSON by default. */

@@ -1,9 +1,14 @@
+import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
-import { ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ListToolsRequestSchema,
+  UrlElicitationRequiredError,
+  type CallToolResult,
+} from "@modelcontextprotocol/sdk/types.js";
 import { describeError, GatewayError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import type { ToolContext } from "./context.ts";
+import type { OfflineAccessContext, ToolContext } from "./context.ts";
 import type { AnyToolDefinition, ToolRegistry } from "./registry.ts";
 
 const INSTRUCTIONS = [
@@ -80,6 +85,10 @@ async function callTool(
   ctx: ToolContext,
 ): Promise<CallToolResult> {
   try {
+    if (tool.requiresOfflineAccess === true) {
+      const missing = await missingOfflineAccess(ctx.offline);
+      if (missing !== undefined) return missing;
+    }
     const result = tool.output.safeParse(await tool.handler(args, ctx));
     if (!result.success) throw new Error(`output does not match the schema: ${result.error.message}`);
     const output = result.data;
@@ -89,6 +98,8 @@ async function callTool(
       content: [{ type: "text", text }, ...(tool.content?.(output) ?? [])],
     };
   } catch (err) {
+    // A protocol-level answer the SDK passes to the client as a JSON-RPC error.
+    if (err instanceof UrlElicitationRequiredError) throw err;
     if (err instanceof GatewayError) {
       ctx.log.warn({ tool: tool.name, err: describeError(err) }, "tool call failed");
       return failure(err.description);
@@ -98,6 +109,35 @@ async function callTool(
       `The tool failed unexpectedly; the gateway log has details (request id ${ctx.requestId}).`,
     );
   }
+}
+
+/**
+ * Undefined when the user's offline access is active; else the answer to give instead of running
+ * the tool: a URL-mode elicitation error (-32042) pointing at /connect for clients that support it,
+ * a tool error naming the URL for the others.
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/client/elicitation#url-elicitation-required-error
+ */
+async function missingOfflineAccess(
+  offline: OfflineAccessContext | undefined,
+): Promise<CallToolResult | undefined> {
+  if (offline === undefined || !offline.enabled) {
+    return failure(
+      "This tool works in the background for you, which needs offline access, and this gateway does not store offline access (its operator has not set SEALING_KEYS).",
+    );
+  }
+  const { state } = await offline.state();
+  if (state === "active") return undefined;
+  const message =
+    state === "revoked"
+      ? `This tool needs offline access, and yours was revoked. Open ${offline.connectUrl} in your browser to reconnect, then try again.`
+      : `This tool works in the background for you and needs offline access. Open ${offline.connectUrl} in your browser to grant it once, then try again.`;
+  if (offline.urlElicitation) {
+    throw new UrlElicitationRequiredError(
+      [{ mode: "url", message, url: offline.connectUrl, elicitationId: randomUUID() }],
+      message,
+    );
+  }
+  return failure(message);
 }
 
 function failure(text: string): CallToolResult {

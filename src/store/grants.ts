@@ -29,6 +29,9 @@ export interface ReencryptResult {
   unreadable: number;
 }
 
+/** The revocation reason of a grant while the user's disconnect is revoking it at the IdP. */
+const DISCONNECTING = "disconnect in progress";
+
 const RECONNECT =
   "The gateway's offline access to your account is no longer valid; connect again at /connect.";
 
@@ -229,16 +232,88 @@ export class GrantStore {
     });
   }
 
-  /** Deletes all of the user's grant rows (disconnect; the caller revokes at the IdP first); returns how many. */
-  async deleteGrant(userId: string): Promise<number> {
-    return this.#db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .deleteFrom("offline_grants")
-        .where("user_id", "=", userId)
-        .returning("id")
+  /**
+   * The user's grant to show: the active one, else the most recently revoked one, else undefined.
+   */
+  async latestGrant(userId: string): Promise<OfflineGrant | undefined> {
+    return this.#db
+      .selectFrom("offline_grants")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .orderBy((eb) => eb.case().when("status", "=", "active").then(0).else(1).end())
+      .orderBy("created_at", "desc")
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Disconnect: revokes the refresh token of the user's active grant at the IdP through
+   * `revokeWith` (RFC 7009), then deletes all of the user's grant rows and audits "disconnect".
+   * The active grant is first marked revoked ("disconnect in progress") in a short transaction, so
+   * no refresh can rotate the token meanwhile and no row lock is held while the IdP is called (the
+   * IdP may call the back-channel logout endpoint of this gateway while it revokes). When the
+   * revocation fails, or the stored token cannot be opened with SEALING_KEYS, the grant is left (or
+   * put back) as it was, nothing is deleted and the error is thrown. Returns how many rows were deleted.
+   * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
+   */
+  async disconnect(userId: string, revokeWith: (refreshToken: string) => Promise<void>): Promise<number> {
+    const claimed = await this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom("offline_grants as g")
+        .innerJoin("users as u", "u.id", "g.user_id")
+        .selectAll("g")
+        .select(["u.subject"])
+        .where("g.user_id", "=", userId)
+        .where("g.status", "=", "active")
+        .forUpdate("g")
+        .executeTakeFirst();
+      if (!row) return undefined;
+      let refreshToken: string;
+      try {
+        refreshToken = this.#sealer.open(row.refresh_token_sealed, row.key_id, grantAad(row.id, row.subject));
+      } catch (err) {
+        if (!(err instanceof SealingError)) throw err;
+        throw new GatewayError(
+          "server_error",
+          "The gateway cannot read your stored offline access, so it cannot revoke it at the identity provider; nothing was deleted. Ask the operator to check SEALING_KEYS, or revoke the gateway's access in your identity provider's account console.",
+          { detail: `grant ${row.id}: ${err.message}`, cause: err },
+        );
+      }
+      const now = new Date();
+      await trx
+        .updateTable("offline_grants")
+        .set({ status: "revoked", revoked_reason: DISCONNECTING, revoked_at: now, updated_at: now })
+        .where("id", "=", row.id)
         .execute();
-      await audit(trx, { userId, action: "disconnect", detail: { grants: rows.length } });
-      return rows.length;
+      return { id: row.id, refreshToken };
+    });
+    if (claimed) {
+      try {
+        await revokeWith(claimed.refreshToken);
+      } catch (err) {
+        await this.#db
+          .updateTable("offline_grants")
+          .set({ status: "active", revoked_reason: null, revoked_at: null, updated_at: new Date() })
+          .where("id", "=", claimed.id)
+          .where("revoked_reason", "=", DISCONNECTING)
+          .execute();
+        throw err;
+      }
+    }
+    return this.#db.transaction().execute(async (trx) => {
+      const user = await trx
+        .selectFrom("users")
+        .select("subject_hash")
+        .where("id", "=", userId)
+        .executeTakeFirst();
+      const deleted = await trx.deleteFrom("offline_grants").where("user_id", "=", userId).executeTakeFirst();
+      await audit(trx, {
+        userId,
+        subjectHash: user?.subject_hash,
+        action: "disconnect",
+        detail: { grants: Number(deleted.numDeletedRows), revokedAtIdp: claimed !== undefined },
+      });
+      return Number(deleted.numDeletedRows);
     });
   }
 

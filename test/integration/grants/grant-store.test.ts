@@ -192,8 +192,47 @@ describe.each(backends())("grant store on $name", (backend) => {
     expect((await grants.activeGrant(user.id))?.id).toBe(b.id);
     expect(await grants.revokeAllForUser(user.id, "back-channel logout")).toBe(1);
     expect((await row(store, b.id)).revoked_reason).toBe("back-channel logout");
-    expect(await grants.deleteGrant(user.id)).toBe(2);
+    const revoked: string[] = [];
+    expect(
+      await grants.disconnect(user.id, (t) => {
+        revoked.push(t);
+        return Promise.resolve();
+      }),
+    ).toBe(2);
+    // Both rows were revoked already: nothing to revoke at the IdP.
+    expect(revoked).toEqual([]);
+    expect(await grants.latestGrant(user.id)).toBeUndefined();
     expect(await actions(store, user.id)).toEqual(["connect", "connect", "revoke", "disconnect"]);
+  });
+
+  it("disconnect revokes the active token at the IdP first and deletes nothing when that fails", async () => {
+    const user = await newUser("s-disconnect");
+    const grants = new GrantStore(store.db, new Sealer([k1]));
+    await grants.saveGrant(user.id, "s-disconnect", "rt-old", "openid");
+    const active = await grants.saveGrant(user.id, "s-disconnect", "rt-live", "openid");
+    expect((await grants.latestGrant(user.id))?.id).toBe(active.id);
+
+    const down = new TypeError("fetch failed");
+    expect(await rejection(grants.disconnect(user.id, () => Promise.reject(down)))).toBe(down);
+    // Put back as it was (only updated_at moves).
+    const putBack = await row(store, active.id);
+    expect(putBack).toEqual({ ...active, updated_at: putBack.updated_at });
+    // A ring without the key: fails loudly naming SEALING_KEYS, deletes nothing.
+    const keyless = new GrantStore(store.db, new Sealer([k2]));
+    const err = await rejection(keyless.disconnect(user.id, () => Promise.resolve()));
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).description).toMatch(/SEALING_KEYS/);
+    expect(await row(store, active.id)).toEqual(putBack);
+
+    const revoked: string[] = [];
+    expect(
+      await grants.disconnect(user.id, (t) => {
+        revoked.push(t);
+        return Promise.resolve();
+      }),
+    ).toBe(2);
+    expect(revoked).toEqual(["rt-live"]);
+    expect(await actions(store, user.id)).toEqual(["connect", "connect", "disconnect"]);
   });
 
   it("opens k1 rows after the ring becomes k2,k1, moves them all to k2, and then k1 can go", async () => {

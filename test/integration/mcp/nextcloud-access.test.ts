@@ -54,7 +54,7 @@ describe("tools reach Nextcloud through token exchange", () => {
   it("hides Nextcloud tools when the gateway has no NEXTCLOUD_URL", async () => {
     const bare = await startTestGateway();
     try {
-      expect(await listToolNames(bare.gateway.url, alice)).toEqual(["server_info"]);
+      expect(await listToolNames(bare.gateway.url, alice)).toEqual(["offline_access_status", "server_info"]);
     } finally {
       await bare.stop();
     }

@@ -5,11 +5,14 @@ import { startGateway, type RunningGateway } from "../../../src/cli/serve.ts";
 import { loadConfig } from "../../../src/config/index.ts";
 import { createLogger } from "../../../src/log.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
+import { lockPort } from "../../harness/port-lock.ts";
 import { freePort } from "../../harness/wait.ts";
 
 /** A running gateway and how to stop it and drop its database. */
 export interface TestGateway {
   gateway: RunningGateway;
+  /** The gateway's database, for assertions on what it stored. */
+  databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -18,6 +21,8 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const kc = inject("keycloak");
   const realmEnv = inject("realmEnv");
+  // The realm's gateway URL has one port; test files that listen there take turns.
+  const release = options.port === inject("gatewayPort") ? await lockPort(options.port) : undefined;
   const db = await createTestDatabase(inject("pgAdminUrl"), "gw");
   const gateway = await startGateway(
     loadConfig({
@@ -28,13 +33,20 @@ export async function startTestGateway(
       DATABASE_URL: db.url,
       ...options.env,
     }),
-    createLogger("silent"),
+    // TEST_GATEWAY_LOG_LEVEL=debug shows the gateway's log on stdout while debugging a test.
+    createLogger(process.env.TEST_GATEWAY_LOG_LEVEL ?? "silent"),
     { migrate: true },
-  );
+  ).catch(async (err: unknown) => {
+    await release?.();
+    await db.drop();
+    throw err;
+  });
   return {
     gateway,
+    databaseUrl: db.url,
     async stop() {
       await gateway.shutdown("test end");
+      await release?.();
       await db.drop();
     },
   };

@@ -271,8 +271,8 @@ describe("POST /mcp with a good token", () => {
         .map((t) => t.name)
         .sort();
     };
-    expect(await list("mcp:tools")).toEqual(["server_info"]);
-    expect(await list("mcp:tools mcp:write")).toEqual(["server_info", "test_write"]);
+    expect(await list("mcp:tools")).toEqual(["offline_access_status", "server_info"]);
+    expect(await list("mcp:tools mcp:write")).toEqual(["offline_access_status", "server_info", "test_write"]);
   });
 
   it("calls server_info as the token's subject", async () => {

@@ -1,0 +1,196 @@
+// The account page and the short pages of the sign-in flow, rendered on the server.
+import type { LastJobRun, ActivityEntry, OfflineAccessState } from "../store/account.ts";
+import type { User } from "../store/index.ts";
+import { html, type Html } from "./html.ts";
+
+/** Messages the account page shows after an action, selected by a fixed key (never reflected input). */
+export const NOTICES = {
+  connected: "Offline access granted. Background jobs can now work for you.",
+  signedin: "You are signed in.",
+  disconnected: "Offline access revoked at the identity provider and deleted from the gateway.",
+  signedout: "You are signed out of this page.",
+} as const;
+export type NoticeKey = keyof typeof NOTICES;
+
+const JOB_TEXT: Record<string, string> = {
+  "grants-keepalive": "Refreshes your offline access before the identity provider lets it expire.",
+  "grants-reencrypt": "Re-encrypts stored offline access when the operator rotates keys.",
+  housekeeping: "Deletes expired sign-in attempts and old records.",
+};
+
+const ACTION_TEXT: Record<string, string> = {
+  connect: "Offline access granted",
+  refresh: "Offline access refreshed",
+  revoke: "Offline access revoked",
+  disconnect: "Offline access removed",
+};
+
+/** `2026-11-23 17:30 UTC` in a <time> element. */
+function when(date: Date | null | undefined): Html {
+  if (!date) return html`never`;
+  const iso = date.toISOString();
+  return html`<time datetime="${iso}">${iso.slice(0, 16).replace("T", " ")} UTC</time>`;
+}
+
+/** What the account page shows. */
+export interface AccountView {
+  user: User;
+  offline: OfflineAccessState;
+  /** Offline access is off on this gateway (no SEALING_KEYS). */
+  offlineEnabled: boolean;
+  /** When the keepalive job will refresh the active grant next. */
+  nextRefreshDue: Date | undefined;
+  jobs: LastJobRun[];
+  activity: ActivityEntry[];
+  formToken: string;
+  notice: NoticeKey | undefined;
+}
+
+function offlineSection(view: AccountView): Html {
+  const { offline, formToken } = view;
+  if (!view.offlineEnabled) {
+    return html`<p>
+      Offline access is not enabled on this gateway. The operator turns it on by setting SEALING_KEYS.
+    </p>`;
+  }
+  if (offline.state === "none") {
+    return html`<p id="offline-status">
+        <strong>Not granted.</strong> The gateway can act for you only while your MCP client is connected.
+      </p>
+      <p>
+        Granting offline access lets background jobs work for you (for example keeping search up to date). You
+        can revoke it here at any time.
+      </p>
+      <div class="actions"><a class="button" href="/connect">Grant offline access</a></div>`;
+  }
+  const g = offline.grant;
+  if (offline.state === "revoked") {
+    return html`<p id="offline-status">
+        <strong>Revoked.</strong> Background jobs cannot work for you until you reconnect.
+      </p>
+      <dl>
+        <dt>Granted</dt>
+        <dd>${when(g.created_at)}</dd>
+        <dt>Revoked</dt>
+        <dd>${when(g.revoked_at)}</dd>
+        <dt>Reason</dt>
+        <dd id="revoked-reason">${g.revoked_reason ?? "not recorded"}</dd>
+      </dl>
+      <div class="actions">
+        <a class="button" href="/connect">Reconnect</a>
+        <form method="post" action="/account/disconnect">
+          <input type="hidden" name="form_token" value="${formToken}" /><button
+            type="submit"
+            class="secondary"
+          >
+            Remove the record
+          </button>
+        </form>
+      </div>`;
+  }
+  return html`<p id="offline-status"><strong>Granted.</strong> Background jobs can work for you.</p>
+    <dl>
+      <dt>Granted</dt>
+      <dd>${when(g.created_at)}</dd>
+      <dt>Last refreshed</dt>
+      <dd>${when(g.last_refreshed_at)}</dd>
+      <dt>Last used</dt>
+      <dd>${when(g.last_used_at)}</dd>
+      <dt>Scope</dt>
+      <dd>${g.scope}</dd>
+    </dl>
+    <div class="actions">
+      <form method="post" action="/account/disconnect">
+        <input type="hidden" name="form_token" value="${formToken}" /><button type="submit" class="danger">
+          Revoke offline access
+        </button>
+      </form>
+    </div>`;
+}
+
+function jobsSection(view: AccountView): Html {
+  const names = Object.keys(JOB_TEXT);
+  const rows = names.map((name) => {
+    const run = view.jobs.find((j) => j.job === name);
+    const forYou =
+      name === "grants-keepalive" && view.offline.state === "active"
+        ? html`Next refresh of your access after ${when(view.nextRefreshDue)}`
+        : html``;
+    return html`<tr>
+      <th scope="row">${name}</th>
+      <td>${JOB_TEXT[name]} ${forYou}</td>
+      <td>${run ? html`${when(run.finishedAt)}: ${run.outcome}` : "not run yet"}</td>
+    </tr>`;
+  });
+  return html`<table>
+    <caption class="visually-hidden">
+      Background jobs and their last runs
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Job</th>
+        <th scope="col">What it does</th>
+        <th scope="col">Last run</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${rows}
+    </tbody>
+  </table>`;
+}
+
+function activitySection(view: AccountView): Html {
+  if (view.activity.length === 0) return html`<p>Nothing yet.</p>`;
+  return html`<ul>
+    ${view.activity.map((a) => {
+      const reason = typeof a.detail.reason === "string" ? html`: ${a.detail.reason}` : html``;
+      return html`<li>${when(a.at)} ${ACTION_TEXT[a.action] ?? a.action}${reason}</li>`;
+    })}
+  </ul>`;
+}
+
+/** The account page of a signed-in user. */
+export function accountPage(view: AccountView): Html {
+  const { user } = view;
+  const name = user.display_name ?? user.username ?? "you";
+  return html`<h1>Your gateway account</h1>
+    ${view.notice ? html`<p class="notice" role="status">${NOTICES[view.notice]}</p>` : ""}
+    <p>
+      Signed in as
+      <strong id="user-name">${name}</strong
+      >${user.username && user.username !== name ? html` (${user.username})` : ""}${user.email ? html`, ${user.email}` : ""}.
+    </p>
+    <h2>Offline access</h2>
+    ${offlineSection(view)}
+    <h2>Background jobs</h2>
+    ${jobsSection(view)}
+    <h2>Recent activity</h2>
+    ${activitySection(view)}
+    <h2>Session</h2>
+    <form method="post" action="/account/logout">
+      <input type="hidden" name="form_token" value="${view.formToken}" /><button
+        type="submit"
+        class="secondary"
+      >
+        Sign out of this page
+      </button>
+    </form>`;
+}
+
+/** The account page before sign-in. */
+export function signedOutPage(notice: NoticeKey | undefined): Html {
+  return html`<h1>Your gateway account</h1>
+    ${notice ? html`<p class="notice" role="status">${NOTICES[notice]}</p>` : ""}
+    <p>Sign in with your company account to see and manage what the Nextcloud MCP gateway may do for you.</p>
+    <div class="actions">
+      <a class="button" href="/login">Sign in</a
+      ><a class="button secondary" href="/connect">Sign in and grant offline access</a>
+    </div>`;
+}
+
+/** A page that explains why something did not work and what to do. */
+export function problemPage(title: string, message: string, next: { href: string; label: string }): Html {
+  return html`<h1>${title}</h1>
+    <p class="notice error" role="alert">${message}</p>
+    <div class="actions"><a class="button" href="${next.href}">${next.label}</a></div>`;
+}

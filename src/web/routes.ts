@@ -1,0 +1,390 @@
+// The browser side of offline access: /connect and /login start an authorization code flow (PKCE +
+// nonce, single-use state in the database) as the gateway client, /oauth/callback finishes it on
+// any replica, /account shows and revokes what the user granted. DESIGN §2 and §6.5.
+import { randomBytes } from "node:crypto";
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import * as oidc from "openid-client";
+import type { Config } from "../config/index.ts";
+import { describeError, GatewayError } from "../errors.ts";
+import type { AppEnv } from "../http/env.ts";
+import { revokeRefreshToken, type Idp } from "../idp/index.ts";
+import { oauthErrorOf } from "../idp/oauth-error.ts";
+import {
+  findUser,
+  lastJobRuns,
+  offlineAccessState,
+  recentActivity,
+  userById,
+  type OfflineAccessState,
+} from "../store/account.ts";
+import { consumeLoginState, createLoginState } from "../store/login-states.ts";
+import { upsertUser, type GrantStore, type Store } from "../store/index.ts";
+import { backchannelLogout } from "./backchannel.ts";
+import { page, pageHeaders, type Html } from "./html.ts";
+import { accountPage, NOTICES, problemPage, signedOutPage, type NoticeKey } from "./pages.ts";
+import { SESSION_TTL_SECONDS, type SessionSigner } from "./session.ts";
+
+/** What the browser routes need; `offline` is absent when SEALING_KEYS is unset. */
+export interface WebDeps {
+  config: Config;
+  store: Store;
+  idp: () => Promise<Idp>;
+  offline: { grants: GrantStore; sessions: SessionSigner } | undefined;
+  /** Keepalive settings, to tell users when their grant is refreshed next. */
+  keepalive: { idleShare: number; idleTimeoutSeconds: number };
+}
+
+const LOGIN_STATE_TTL_SECONDS = 600;
+
+/** Offline access as the MCP endpoint shows it to tools (offline_access_status and the /connect hint). */
+export function offlineLookup(deps: WebDeps) {
+  return {
+    enabled: deps.offline !== undefined,
+    connectUrl: `${deps.config.publicUrl}/connect`,
+    accountUrl: `${deps.config.publicUrl}/account`,
+    async lookup(issuer: string, subject: string): Promise<OfflineAccessState> {
+      const user = await findUser(deps.store.db, issuer, subject);
+      if (!user || !deps.offline) return { state: "none" };
+      return offlineAccessState(await deps.offline.grants.latestGrant(user.id));
+    },
+  };
+}
+const ACCOUNT = { href: "/account", label: "Back to your account" } as const;
+const START_AGAIN = { href: "/connect", label: "Start again" } as const;
+
+/** The browser routes, mounted at the root of the app. */
+export function webRoutes(deps: WebDeps): Hono<AppEnv> {
+  const { config } = deps;
+  const app = new Hono<AppEnv>();
+  const secure = config.publicUrl.startsWith("https:");
+  // __Host- cookies are bound to this exact origin (no Domain, Path=/, Secure): only on https.
+  const sessionCookie = secure ? "__Host-ncmcp_session" : "ncmcp_session";
+  const loginCookie = secure ? "__Host-ncmcp_login" : "ncmcp_login";
+  const redirectUri = `${config.publicUrl}/oauth/callback`;
+  const publicOrigin = new URL(config.publicUrl).origin;
+  const connectScope = ["openid", "offline_access", config.nextcloud?.tokenScope ?? "nextcloud-audience"]
+    .filter(Boolean)
+    .join(" ");
+
+  const send = (c: Context<AppEnv>, status: 200 | 400 | 403 | 409 | 500 | 503, title: string, body: Html) => {
+    const nonce = randomBytes(16).toString("base64url");
+    return c.body(page(title, body, nonce), status, pageHeaders(nonce));
+  };
+  const problem = (
+    c: Context<AppEnv>,
+    status: 400 | 403 | 409 | 500 | 503,
+    title: string,
+    message: string,
+    next: { href: string; label: string } = ACCOUNT,
+  ) => send(c, status, title, problemPage(title, message, next));
+  const redirect = (c: Context<AppEnv>, location: string) => {
+    c.header("cache-control", "no-store");
+    c.header("referrer-policy", "no-referrer");
+    return c.redirect(location, 303);
+  };
+
+  /** Starts a sign-in at the IdP: PKCE S256, nonce, and a single-use state bound to this browser. */
+  const startSignIn = async (c: Context<AppEnv>, purpose: "connect" | "login") => {
+    if (purpose === "connect" && !deps.offline) {
+      return problem(
+        c,
+        503,
+        "Offline access is not enabled",
+        "This gateway does not store offline access: its operator has not set SEALING_KEYS.",
+      );
+    }
+    if (!deps.offline) {
+      return problem(
+        c,
+        503,
+        "The account page is not enabled",
+        "The account page needs the gateway's key ring: its operator has not set SEALING_KEYS.",
+      );
+    }
+    let idp: Idp;
+    try {
+      idp = await deps.idp();
+    } catch (err) {
+      c.get("log").warn({ err: describeError(err) }, "sign-in: identity provider unavailable");
+      return problem(
+        c,
+        503,
+        "Sign-in is unavailable",
+        "The identity provider cannot be reached; try again in a moment.",
+      );
+    }
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const nonce = oidc.randomNonce();
+    const state = await createLoginState(deps.store.db, {
+      purpose,
+      codeVerifier,
+      nonce,
+      returnTo: "/account",
+    });
+    const url = oidc.buildAuthorizationUrl(idp.configuration, {
+      redirect_uri: redirectUri,
+      scope: purpose === "connect" ? connectScope : "openid",
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: "S256",
+      state,
+      nonce,
+    });
+    // Binds the state to this browser: a callback link started elsewhere is refused (login CSRF).
+    setCookie(c, loginCookie, state, {
+      httpOnly: true,
+      secure,
+      sameSite: "Lax",
+      path: "/",
+      maxAge: LOGIN_STATE_TTL_SECONDS,
+    });
+    return redirect(c, url.href);
+  };
+
+  app.get("/connect", (c) => startSignIn(c, "connect"));
+  app.get("/login", (c) => startSignIn(c, "login"));
+
+  app.get("/oauth/callback", async (c) => {
+    const log = c.get("log");
+    const offline = deps.offline;
+    if (!offline)
+      return problem(c, 503, "Offline access is not enabled", "This gateway has no SEALING_KEYS.");
+    const params = new URL(c.req.url).searchParams;
+    const stateValue = params.get("state");
+    if (stateValue === null || stateValue === "") {
+      return problem(
+        c,
+        400,
+        "Sign-in failed",
+        "The identity provider sent no state; start the sign-in again.",
+        START_AGAIN,
+      );
+    }
+    const state = await consumeLoginState(deps.store.db, stateValue);
+    const boundTo = getCookie(c, loginCookie);
+    deleteCookie(c, loginCookie, { path: "/", secure });
+    if (!state) {
+      log.info("callback with an unknown, used or expired state refused");
+      return problem(
+        c,
+        400,
+        "This sign-in link is no longer valid",
+        "It was used already or is older than 10 minutes. Start the sign-in again.",
+        START_AGAIN,
+      );
+    }
+    if (boundTo !== stateValue) {
+      log.warn("callback refused: the state was not started in this browser");
+      return problem(
+        c,
+        400,
+        "This sign-in was started elsewhere",
+        "The sign-in did not start in this browser, or another sign-in was started here since. Start it again from this browser.",
+        START_AGAIN,
+      );
+    }
+    const idpError = params.get("error");
+    if (idpError !== null) {
+      log.info({ error: idpError }, "the identity provider returned an error to the callback");
+      const message =
+        idpError === "access_denied"
+          ? "You did not grant the access at the identity provider, so nothing changed."
+          : `The identity provider answered "${idpError}", so nothing changed. Try again, or ask your administrator.`;
+      return problem(c, 400, "Sign-in not completed", message, ACCOUNT);
+    }
+    let idp: Idp;
+    let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+    try {
+      idp = await deps.idp();
+      // The URL the IdP redirected to, built from the configured public URL, never from Host.
+      const currentUrl = new URL(`${redirectUri}?${params.toString()}`);
+      tokens = await oidc.authorizationCodeGrant(idp.configuration, currentUrl, {
+        pkceCodeVerifier: state.codeVerifier,
+        expectedNonce: state.nonce,
+        expectedState: stateValue,
+        idTokenExpected: true,
+      });
+    } catch (err) {
+      const said = oauthErrorOf(err);
+      log.warn({ err: describeError(err) }, "callback: the code could not be redeemed");
+      if (said === undefined && !(err instanceof oidc.ClientError)) {
+        return problem(
+          c,
+          503,
+          "Sign-in is unavailable",
+          "The identity provider cannot be reached; try again in a moment.",
+          START_AGAIN,
+        );
+      }
+      return problem(
+        c,
+        400,
+        "Sign-in failed",
+        "The identity provider did not accept this sign-in (it may have expired or been used). Start it again.",
+        START_AGAIN,
+      );
+    }
+    const claims = tokens.claims();
+    if (!claims)
+      return problem(c, 500, "Sign-in failed", "The identity provider sent no ID token.", START_AGAIN);
+    const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+    const user = await upsertUser(deps.store.db, {
+      issuer: config.oidc.issuer,
+      subject: claims.sub,
+      username: str(claims.preferred_username),
+      email: str(claims.email),
+      displayName: str(claims.name),
+    });
+    let notice: NoticeKey = "signedin";
+    if (state.purpose === "connect") {
+      const granted = (tokens.scope ?? "").split(" ");
+      if (tokens.refresh_token === undefined || !granted.includes("offline_access")) {
+        log.warn({ scope: tokens.scope }, "connect: the identity provider granted no offline access");
+        return problem(
+          c,
+          403,
+          "Offline access was not granted",
+          "The identity provider did not grant offline access. Your account may lack the offline_access role; ask your administrator.",
+          ACCOUNT,
+        );
+      }
+      await offline.grants.saveGrant(user.id, claims.sub, tokens.refresh_token, tokens.scope ?? connectScope);
+      notice = "connected";
+      log.info({ sub: user.subject_hash }, "offline access granted");
+    }
+    setCookie(
+      c,
+      sessionCookie,
+      offline.sessions.sign({
+        userId: user.id,
+        expiresAt: Math.floor(Date.now() / 1000) + SESSION_TTL_SECONDS,
+      }),
+      { httpOnly: true, secure, sameSite: "Lax", path: "/", maxAge: SESSION_TTL_SECONDS },
+    );
+    return redirect(c, `/account?notice=${notice}`);
+  });
+
+  /** The signed-in user and the session cookie's value, or undefined. */
+  const signedIn = async (c: Context<AppEnv>) => {
+    const value = getCookie(c, sessionCookie);
+    const session = deps.offline?.sessions.verify(value);
+    if (!session || value === undefined) return undefined;
+    const user = await userById(deps.store.db, session.userId);
+    return user && { user, cookie: value };
+  };
+
+  app.get("/account", async (c) => {
+    const raw = c.req.query("notice");
+    const notice = raw !== undefined && raw in NOTICES ? (raw as NoticeKey) : undefined;
+    const offline = deps.offline;
+    const who = await signedIn(c);
+    if (!offline || !who) return send(c, 200, "Your account", signedOutPage(notice));
+    const grant = await offline.grants.latestGrant(who.user.id);
+    const state = offlineAccessState(grant);
+    const lastRefresh = grant && (grant.last_refreshed_at ?? grant.created_at);
+    return send(
+      c,
+      200,
+      "Your account",
+      accountPage({
+        user: who.user,
+        offline: state,
+        offlineEnabled: true,
+        nextRefreshDue:
+          lastRefresh &&
+          new Date(
+            lastRefresh.getTime() + deps.keepalive.idleShare * deps.keepalive.idleTimeoutSeconds * 1000,
+          ),
+        jobs: await lastJobRuns(deps.store.db, ["grants-keepalive", "grants-reencrypt", "housekeeping"]),
+        activity: await recentActivity(deps.store.db, who.user.id),
+        formToken: offline.sessions.formToken(who.cookie),
+        notice,
+      }),
+    );
+  });
+
+  /** A POST from the account page: same origin, signed in, with the page's form token. */
+  const formPost = async (c: Context<AppEnv>) => {
+    const origin = c.req.header("origin");
+    const refuse = (why: string) => {
+      c.get("log").warn({ why }, "account form refused");
+      return "forbidden" as const;
+    };
+    if (origin !== undefined && origin !== publicOrigin)
+      return refuse(`origin ${origin} is not ${publicOrigin}`);
+    const who = await signedIn(c);
+    if (!who) return "signed-out" as const;
+    const body = await c.req.parseBody();
+    const token = typeof body.form_token === "string" ? body.form_token : undefined;
+    if (!deps.offline?.sessions.checkFormToken(who.cookie, token))
+      return refuse("missing or wrong form token");
+    return who;
+  };
+
+  app.post("/account/disconnect", async (c) => {
+    const who = await formPost(c);
+    if (who === "signed-out") return redirect(c, "/account");
+    if (who === "forbidden" || !deps.offline) {
+      return problem(
+        c,
+        403,
+        "Request refused",
+        "This request did not come from your account page. Reload it and try again.",
+      );
+    }
+    const { grants } = deps.offline;
+    try {
+      const idp = await deps.idp().catch((err: unknown) => {
+        throw new GatewayError(
+          "temporarily_unavailable",
+          "The identity provider cannot be reached; nothing was deleted. Try again in a moment.",
+          {
+            cause: err,
+          },
+        );
+      });
+      await grants.disconnect(who.user.id, (rt) => revokeRefreshToken(idp, rt));
+    } catch (err) {
+      c.get("log").warn({ sub: who.user.subject_hash, err: describeError(err) }, "disconnect failed");
+      const status = err instanceof GatewayError && err.status === 503 ? 503 : 500;
+      const message =
+        err instanceof GatewayError
+          ? err.description
+          : "Disconnecting failed; nothing was deleted. Try again.";
+      return problem(c, status, "Offline access not revoked", message);
+    }
+    c.get("log").info({ sub: who.user.subject_hash }, "offline access disconnected");
+    return redirect(c, "/account?notice=disconnected");
+  });
+
+  app.post("/account/logout", async (c) => {
+    const who = await formPost(c);
+    if (who === "forbidden") {
+      return problem(
+        c,
+        403,
+        "Request refused",
+        "This request did not come from your account page. Reload it and try again.",
+      );
+    }
+    deleteCookie(c, sessionCookie, { path: "/", secure });
+    return redirect(c, "/account?notice=signedout");
+  });
+
+  app.post(
+    "/oauth/backchannel-logout",
+    backchannelLogout({
+      issuer: config.oidc.issuer,
+      clientId: config.oidc.clientId,
+      idp: deps.idp,
+      revokeUser: async (subject, reason) => {
+        const user = await findUser(deps.store.db, config.oidc.issuer, subject);
+        if (!user || !deps.offline) return 0;
+        return deps.offline.grants.revokeAllForUser(user.id, reason);
+      },
+    }),
+  );
+
+  return app;
+}

@@ -1,0 +1,325 @@
+// End to end in headless Chromium against the real Keycloak and PostgreSQL: a user grants offline
+// access at /connect, sees it on the account page, and revokes it; single-use state; a session
+// revoked at Keycloak and a back-channel logout both turn into a revoked grant with its reason.
+import { randomBytes } from "node:crypto";
+import { generateKeyPair, SignJWT } from "jose";
+import * as oidc from "openid-client";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { GatewayError } from "../../../src/errors.ts";
+import { GrantStore, grantAad, openStore, Sealer, type Store } from "../../../src/store/index.ts";
+import { BACKCHANNEL_REASON } from "../../../src/web/backchannel.ts";
+import { launchBrowser } from "../../harness/browser.ts";
+import { waitFor } from "../../harness/wait.ts";
+import { startTestGateway, type TestGateway } from "../support/gateway.ts";
+import { callTool } from "../support/mcp-call.ts";
+import { clientConfig, DEMO_USERS, gatewayClient, signIn } from "../support/oauth.ts";
+import { admin, createUser, loginAtKeycloak, offlineSessionIds } from "./support.ts";
+
+const realmEnv = inject("realmEnv");
+const base = realmEnv.MCP_GATEWAY_URL;
+const sealingKey = { kid: "e2e", key: new Uint8Array(randomBytes(32)) };
+const sealer = new Sealer([sealingKey]);
+
+let browser: Browser;
+let gw: TestGateway;
+let store: Store;
+let grants: GrantStore;
+let client: oidc.Configuration;
+
+beforeAll(async () => {
+  // The realm's redirect URI and back-channel logout URL point at this port.
+  gw = await startTestGateway({
+    port: inject("gatewayPort"),
+    env: { SEALING_KEYS: `e2e:${Buffer.from(sealingKey.key).toString("base64")}` },
+  });
+  browser = await launchBrowser();
+  store = await openStore({ backend: "postgres", url: gw.databaseUrl, poolMax: 2 });
+  grants = new GrantStore(store.db, sealer);
+  client = await gatewayClient();
+});
+afterAll(async () => {
+  await browser.close();
+  await store.close();
+  await gw.stop();
+});
+
+async function userIdOf(username: string): Promise<string> {
+  const row = await store.db
+    .selectFrom("users")
+    .select("id")
+    .where("username", "=", username)
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** The stored refresh token of the user's active grant, opened with the test's key. */
+async function storedToken(userId: string): Promise<string> {
+  const g = await store.db
+    .selectFrom("offline_grants as g")
+    .innerJoin("users as u", "u.id", "g.user_id")
+    .select(["g.id", "g.refresh_token_sealed", "g.key_id", "u.subject"])
+    .where("g.user_id", "=", userId)
+    .where("g.status", "=", "active")
+    .executeTakeFirstOrThrow();
+  return sealer.open(g.refresh_token_sealed, g.key_id, grantAad(g.id, g.subject));
+}
+
+/** Opens the account page in a fresh context and grants offline access through Keycloak's login page. */
+async function connect(user: {
+  username: string;
+  password: string;
+}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/account`);
+  await page.getByRole("link", { name: "Sign in and grant offline access" }).click();
+  await loginAtKeycloak(page, user);
+  await page.waitForURL(`${base}/account?notice=connected`);
+  return { context, page };
+}
+
+describe("offline access in the browser", () => {
+  it("connects, shows the grant on the account page, and disconnects (revoking at Keycloak)", async () => {
+    const { context, page } = await connect(DEMO_USERS.alice);
+    try {
+      await expect.poll(() => page.getByRole("status").innerText()).toMatch(/Offline access granted/);
+      expect(await page.locator("#offline-status").innerText()).toMatch(/^Granted\./);
+      expect(await page.locator("#user-name").innerText()).toMatch(/alice/i);
+      expect(await page.getByRole("row", { name: /grants-keepalive/ }).innerText()).toMatch(/Next refresh/);
+
+      // The session cookie: HttpOnly, SameSite=Lax (Secure only on https, and this is http://localhost).
+      const cookies = await context.cookies(base);
+      const session = cookies.find((c) => c.name === "ncmcp_session");
+      expect(session).toMatchObject({ httpOnly: true, sameSite: "Lax", secure: false });
+      expect(cookies.find((c) => c.name === "ncmcp_login")).toBeUndefined();
+
+      // Stored sealed, not in clear, and it is a live offline token of the gateway client.
+      const userId = await userIdOf("alice");
+      const grant = await grants.activeGrant(userId);
+      expect(grant?.scope.split(" ")).toEqual(expect.arrayContaining(["openid", "offline_access"]));
+      const rt = await storedToken(userId);
+      expect(Buffer.from(grant?.refresh_token_sealed ?? []).includes(Buffer.from(rt))).toBe(false);
+      const refreshed = await grants.refresh(grant?.id ?? "", async (t) => {
+        const r = await oidc.refreshTokenGrant(client, t);
+        return { refreshToken: r.refresh_token, accessToken: r.access_token, expiresIn: r.expires_in };
+      });
+      expect(refreshed.accessToken).toMatch(/^eyJ/);
+      await page.reload();
+      expect(await page.getByRole("list").last().innerText()).toMatch(/Offline access refreshed/);
+      const live = await storedToken(userId);
+
+      await page.getByRole("button", { name: "Revoke offline access" }).click();
+      await page.waitForURL(`${base}/account?notice=disconnected`);
+      expect(await page.locator("#offline-status").innerText()).toMatch(/^Not granted\./);
+      expect(await grants.latestGrant(userId)).toBeUndefined();
+      // Revoked at Keycloak (RFC 7009) before it was deleted: the token no longer refreshes.
+      const dead = await oidc.refreshTokenGrant(client, live).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((dead as oidc.ResponseBodyError | undefined)?.error).toBe("invalid_grant");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("refuses a reused, an unknown, and a foreign-browser state, and stores nothing for them", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const callbacks: string[] = [];
+      page.on("request", (r) => {
+        if (r.url().startsWith(`${base}/oauth/callback`)) callbacks.push(r.url());
+      });
+      await page.goto(`${base}/login`);
+      await loginAtKeycloak(page, DEMO_USERS.bob);
+      await page.waitForURL(`${base}/account?notice=signedin`);
+      // Signed in without granting: nothing stored but the user.
+      expect(await page.locator("#offline-status").innerText()).toMatch(/^Not granted\./);
+      expect(await grants.latestGrant(await userIdOf("bob"))).toBeUndefined();
+
+      const used = callbacks[0] ?? "";
+      expect(used).toContain("state=");
+      const reused = await page.goto(used);
+      expect(reused?.status()).toBe(400);
+      expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe(
+        "This sign-in link is no longer valid",
+      );
+
+      const unknown = await page.goto(`${base}/oauth/callback?state=made-up&code=made-up`);
+      expect(unknown?.status()).toBe(400);
+
+      // A sign-in started outside this browser (an attacker's link) cannot finish here.
+      const started = await fetch(`${base}/connect`, { redirect: "manual" });
+      const idpUrl = started.headers.get("location") ?? "";
+      expect(idpUrl).toMatch(/code_challenge_method=S256/);
+      expect(idpUrl).toMatch(/nonce=/);
+      const foreign = page.waitForResponse((r) => r.url().startsWith(`${base}/oauth/callback`));
+      await page.goto(idpUrl); // bob's Keycloak session is still there: straight back to the callback
+      expect((await foreign).status()).toBe(400);
+      expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe(
+        "This sign-in was started elsewhere",
+      );
+      expect(await grants.latestGrant(await userIdOf("bob"))).toBeUndefined();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("marks the grant revoked when an administrator ends the offline session (back-channel logout), and reconnects", async () => {
+    const user = await createUser("ended");
+    const { context, page } = await connect(user);
+    try {
+      const userId = await userIdOf(user.username);
+      const [sessionId] = await offlineSessionIds(user.id);
+      // Keycloak ends the offline session and POSTs a logout token to the gateway.
+      await admin("DELETE", `/sessions/${sessionId ?? ""}?isOffline=true`);
+      const revoked = await waitFor("the grant revoked by back-channel logout", async () => {
+        const g = await grants.latestGrant(userId);
+        return g?.status === "revoked" ? g : undefined;
+      });
+      expect(revoked.revoked_reason).toBe(BACKCHANNEL_REASON);
+
+      await page.goto(`${base}/account`);
+      expect(await page.locator("#offline-status").innerText()).toMatch(/^Revoked\./);
+      expect(await page.locator("#revoked-reason").innerText()).toBe(BACKCHANNEL_REASON);
+      await page.getByRole("link", { name: "Reconnect" }).click();
+      // Ending the offline session may end the browser's Keycloak session too: sign in if asked.
+      const connected = `${base}/account?notice=connected`;
+      const next = await Promise.race([
+        page.waitForURL(connected).then(
+          () => "back" as const,
+          () => "failed" as const,
+        ),
+        page
+          .locator("#username")
+          .waitFor()
+          .then(
+            () => "login" as const,
+            () => "failed" as const,
+          ),
+      ]);
+      expect(next).not.toBe("failed");
+      if (next === "login") {
+        await loginAtKeycloak(page, user);
+        await page.waitForURL(connected);
+      }
+      expect(await page.locator("#offline-status").innerText()).toMatch(/^Granted\./);
+      const rows = await store.db
+        .selectFrom("offline_grants")
+        .select("status")
+        .where("user_id", "=", userId)
+        .execute();
+      expect(rows.map((r) => r.status).sort()).toEqual(["active", "revoked"]);
+      const actions = await store.db
+        .selectFrom("audit_events")
+        .select("action")
+        .where("user_id", "=", userId)
+        .orderBy("id")
+        .execute();
+      expect(actions.map((a) => a.action)).toEqual(["connect", "revoke", "connect"]);
+    } finally {
+      await context.close();
+      await admin("DELETE", `/users/${user.id}`);
+    }
+  });
+
+  it("turns a session ended at Keycloak into a revoked grant at the next refresh when the back channel is not reachable", async () => {
+    const user = await createUser("silent");
+    const { context, page } = await connect(user);
+    const [gatewayClientRep] = (await admin("GET", "/clients?clientId=mcp-gateway")) as {
+      id: string;
+      attributes: Record<string, string>;
+    }[];
+    if (!gatewayClientRep) throw new Error("no mcp-gateway client");
+    const logoutUrl = gatewayClientRep.attributes["backchannel.logout.url"] ?? "";
+    const setLogoutUrl = (url: string) =>
+      admin("PUT", `/clients/${gatewayClientRep.id}`, {
+        ...gatewayClientRep,
+        attributes: { ...gatewayClientRep.attributes, "backchannel.logout.url": url },
+      });
+    try {
+      const userId = await userIdOf(user.username);
+      const grant = await grants.activeGrant(userId);
+      // As in a deployment where Keycloak cannot reach the gateway: no logout token arrives.
+      await setLogoutUrl("");
+      const [sessionId] = await offlineSessionIds(user.id);
+      await admin("DELETE", `/sessions/${sessionId ?? ""}?isOffline=true`);
+      expect((await grants.activeGrant(userId))?.id).toBe(grant?.id);
+
+      const failure = await grants
+        .refresh(grant?.id ?? "", async (t) => {
+          const r = await oidc.refreshTokenGrant(client, t);
+          return { refreshToken: r.refresh_token, accessToken: r.access_token };
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(failure).toBeInstanceOf(GatewayError);
+      expect((failure as GatewayError).code).toBe("invalid_grant");
+      await page.goto(`${base}/account`);
+      expect(await page.locator("#offline-status").innerText()).toMatch(/^Revoked\./);
+      expect(await page.locator("#revoked-reason").innerText()).toMatch(/invalid_grant/);
+    } finally {
+      await setLogoutUrl(logoutUrl);
+      await context.close();
+      await admin("DELETE", `/users/${user.id}`);
+    }
+  });
+
+  it("offline_access_status tells an MCP client the user's status and the /connect URL", async () => {
+    const user = await createUser("status");
+    try {
+      const mcpClient = await clientConfig("mcp-client");
+      const { access_token: token } = await signIn(browser, {
+        config: mcpClient,
+        redirectUri: "http://127.0.0.1:38131/callback",
+        scope: "openid mcp:tools",
+        user,
+      });
+      const before = await callTool(base, token, "offline_access_status", {});
+      expect(before.structuredContent).toMatchObject({
+        status: "not_granted",
+        connectUrl: `${base}/connect`,
+      });
+      expect(before.content[0]?.text).toContain(`${base}/connect`);
+
+      const { context } = await connect(user);
+      await context.close();
+      const after = await callTool(base, token, "offline_access_status", {});
+      expect(after.structuredContent).toMatchObject({ status: "granted", accountUrl: `${base}/account` });
+    } finally {
+      await admin("DELETE", `/users/${user.id}`);
+    }
+  });
+
+  it("refuses back-channel logout requests without a valid logout token", async () => {
+    const post = (body: string) =>
+      fetch(`${base}/oauth/backchannel-logout`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body,
+      });
+    const missing = await post("");
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: string }).error).toBe("invalid_request");
+    // Well-formed in every claim, but signed with a key that is not the realm's.
+    const { privateKey } = await generateKeyPair("RS256");
+    const forged = await new SignJWT({
+      events: { "http://schemas.openid.net/event/backchannel-logout": {} },
+      sid: "s",
+    })
+      .setProtectedHeader({ alg: "RS256", kid: "not-the-realms" })
+      .setIssuer(inject("keycloak").issuer)
+      .setAudience("mcp-gateway")
+      .setSubject("someone")
+      .setIssuedAt()
+      .setJti("j")
+      .sign(privateKey);
+    const refused = await post(`logout_token=${encodeURIComponent(forged)}`);
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("cache-control")).toBe("no-store");
+  });
+});

@@ -1,0 +1,56 @@
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { SessionSigner } from "../../../src/web/session.ts";
+import { escapeHtml, html } from "../../../src/web/html.ts";
+
+const key = (kid: string) => ({ kid, key: new Uint8Array(randomBytes(32)) });
+const k1 = key("k1");
+const k2 = key("k2");
+const now = 1_800_000_000;
+
+describe("the account session cookie", () => {
+  it("round-trips a session and refuses it once expired", () => {
+    const signer = new SessionSigner([k1]);
+    const cookie = signer.sign({ userId: "u-1", expiresAt: now + 60 });
+    expect(signer.verify(cookie, now)).toEqual({ userId: "u-1", expiresAt: now + 60 });
+    expect(signer.verify(cookie, now + 60)).toBeUndefined();
+  });
+
+  it("refuses a changed payload, a foreign key and junk", () => {
+    const signer = new SessionSigner([k1]);
+    const cookie = signer.sign({ userId: "u-1", expiresAt: now + 60 });
+    const [v, kid, , mac] = cookie.split(".");
+    const other = Buffer.from(JSON.stringify({ u: "u-2", e: now + 60 })).toString("base64url");
+    expect(signer.verify(`${v}.${kid}.${other}.${mac}`, now)).toBeUndefined();
+    expect(new SessionSigner([k2]).verify(cookie, now)).toBeUndefined();
+    for (const junk of [undefined, "", "v1", "v1.k1.x.y", "v2.k1.e30.x", "x".repeat(600)]) {
+      expect(signer.verify(junk, now)).toBeUndefined();
+    }
+  });
+
+  it("keeps cookies and form tokens of the previous key valid after a key rotation", () => {
+    const before = new SessionSigner([k1]);
+    const cookie = before.sign({ userId: "u-1", expiresAt: now + 60 });
+    const token = before.formToken(cookie);
+    const after = new SessionSigner([k2, k1]);
+    expect(after.verify(cookie, now)?.userId).toBe("u-1");
+    expect(after.checkFormToken(cookie, token)).toBe(true);
+    expect(after.checkFormToken(cookie, undefined)).toBe(false);
+    expect(after.checkFormToken(`${cookie}x`, token)).toBe(false);
+    // Once k1 leaves the ring, its cookies are gone: users sign in again.
+    expect(new SessionSigner([k2]).verify(cookie, now)).toBeUndefined();
+  });
+});
+
+describe("server-rendered HTML", () => {
+  it("escapes every interpolated value, including inside attributes", () => {
+    const name = `<script>alert("x")</script>' onmouseover='y`;
+    expect(html`<p title="${name}">${name}</p>`.value).toBe(
+      `<p title="${escapeHtml(name)}">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39; onmouseover=&#39;y</p>`,
+    );
+    const list = html`<ul>
+      ${["a<b", html`<li>ok</li>`]}
+    </ul>`.value;
+    expect(list.replace(/\s+/g, "")).toBe("<ul>a&lt;b<li>ok</li></ul>");
+  });
+});
