@@ -1,8 +1,8 @@
 import { decodeJwt } from "jose";
 import * as oidc from "openid-client";
-import { describeError, GatewayError, type GatewayErrorCode } from "../errors.ts";
+import { GatewayError, type GatewayErrorCode } from "../errors.ts";
 import type { Idp } from "./discovery.ts";
-import { challengeOf, oauthErrorOf, transportFailure } from "./oauth-error.ts";
+import { challengeOf, nonOAuthFailure, oauthErrorOf } from "./oauth-error.ts";
 import { untilAborted } from "../abort.ts";
 
 const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -114,16 +114,12 @@ function exchangeFailure(err: unknown, idp: Idp, request: ExchangeRequest): Gate
   const at = `token exchange at ${tokenEndpoint(idp)}`;
   const answer = oauthErrorOf(err) ?? challengeOf(err);
   if (!answer) {
-    return transportFailure(err)
-      ? new GatewayError("temporarily_unavailable", UNREACHABLE, {
-          detail: `${at}: ${describeError(err)}`,
-          cause: err,
-        })
-      : new GatewayError(
-          "server_error",
-          "The identity provider answered the token exchange with something the gateway cannot use; the gateway log has the details.",
-          { detail: `${at}: ${describeError(err)}`, cause: err },
-        );
+    return nonOAuthFailure(
+      err,
+      at,
+      UNREACHABLE,
+      "The identity provider answered the token exchange with something the gateway cannot use; the gateway log has the details.",
+    );
   }
   const said = `${at}: ${answer.status} ${answer.error}${answer.description ? ` "${answer.description.slice(0, 300)}"` : ""}`;
   const fail = (code: GatewayErrorCode, text: string) =>

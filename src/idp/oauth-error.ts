@@ -1,4 +1,5 @@
 import * as oidc from "openid-client";
+import { describeError, GatewayError } from "../errors.ts";
 
 /** An OAuth error answer of the IdP, reduced to what the gateway acts on. */
 export interface OAuthErrorAnswer {
@@ -42,4 +43,21 @@ export function transportFailure(err: unknown): boolean {
     return !(typeof code === "string" && code.startsWith("ERR_INVALID_ARG"));
   }
   return err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError");
+}
+
+/**
+ * A failure the IdP answered without an OAuth error (or did not answer at all), as the error to
+ * throw: `temporarily_unavailable` with `unreachable` for network failures, timeouts and 5xx/429,
+ * else `server_error` with `unusable`. `at` names the request for the log.
+ */
+export function nonOAuthFailure(
+  err: unknown,
+  at: string,
+  unreachable: string,
+  unusable: string,
+): GatewayError {
+  const detail = `${at}: ${describeError(err)}`;
+  return transportFailure(err)
+    ? new GatewayError("temporarily_unavailable", unreachable, { detail, cause: err })
+    : new GatewayError("server_error", unusable, { detail, cause: err });
 }

@@ -1,8 +1,8 @@
 import * as oidc from "openid-client";
-import { describeError, GatewayError } from "../errors.ts";
+import { GatewayError } from "../errors.ts";
 import type { RefreshAnswer } from "../store/grants.ts";
 import type { Idp } from "./discovery.ts";
-import { challengeOf, oauthErrorOf, transportFailure } from "./oauth-error.ts";
+import { challengeOf, nonOAuthFailure, oauthErrorOf } from "./oauth-error.ts";
 
 const UNREACHABLE = "The identity provider is unreachable; the refresh is retried later.";
 
@@ -37,16 +37,12 @@ function refreshFailure(err: unknown, idp: Idp): GatewayError {
   const at = `refresh at ${idp.metadata.token_endpoint ?? `${idp.metadata.issuer} (no token_endpoint)`}`;
   const answer = oauthErrorOf(err) ?? challengeOf(err);
   if (!answer) {
-    return transportFailure(err)
-      ? new GatewayError("temporarily_unavailable", UNREACHABLE, {
-          detail: `${at}: ${describeError(err)}`,
-          cause: err,
-        })
-      : new GatewayError(
-          "server_error",
-          "The identity provider answered a refresh with something the gateway cannot use; the gateway log has the details.",
-          { detail: `${at}: ${describeError(err)}`, cause: err },
-        );
+    return nonOAuthFailure(
+      err,
+      at,
+      UNREACHABLE,
+      "The identity provider answered a refresh with something the gateway cannot use; the gateway log has the details.",
+    );
   }
   const detail = `${at}: ${answer.status} ${answer.error}${answer.description ? ` "${answer.description.slice(0, 300)}"` : ""}`;
   const fail = (code: "temporarily_unavailable" | "server_error", text: string) =>

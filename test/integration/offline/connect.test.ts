@@ -6,11 +6,14 @@ import { generateKeyPair, SignJWT } from "jose";
 import * as oidc from "openid-client";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startGateway } from "../../../src/cli/serve.ts";
+import { loadConfig } from "../../../src/config/index.ts";
 import { GatewayError } from "../../../src/errors.ts";
+import { createLogger } from "../../../src/log.ts";
 import { GrantStore, grantAad, openStore, Sealer, type Store } from "../../../src/store/index.ts";
 import { BACKCHANNEL_REASON } from "../../../src/web/backchannel.ts";
 import { launchBrowser } from "../../harness/browser.ts";
-import { waitFor } from "../../harness/wait.ts";
+import { freePort, waitFor } from "../../harness/wait.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { callTool } from "../support/mcp-call.ts";
 import { clientConfig, DEMO_USERS, gatewayClient, signIn } from "../support/oauth.ts";
@@ -164,6 +167,43 @@ describe("offline access in the browser", () => {
       expect(await grants.latestGrant(await userIdOf("bob"))).toBeUndefined();
     } finally {
       await context.close();
+    }
+  });
+
+  it("finishes on one replica a sign-in that another replica started (state in PostgreSQL)", async () => {
+    // A second gateway on the same database and public URL, as a second replica behind a load balancer.
+    const other = await startGateway(
+      loadConfig({
+        GATEWAY_PUBLIC_URL: base,
+        PORT: String(await freePort()),
+        OIDC_ISSUER: inject("keycloak").issuer,
+        OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
+        DATABASE_URL: gw.databaseUrl,
+        SEALING_KEYS: `e2e:${Buffer.from(sealingKey.key).toString("base64")}`,
+        JOBS_ENABLED: "false",
+      }),
+      createLogger("silent"),
+      { migrate: false },
+    );
+    const user = await createUser("replica");
+    const context = await browser.newContext();
+    try {
+      const started = await fetch(`${other.url}/connect`, { redirect: "manual" });
+      expect(started.status).toBe(303);
+      const bound = /ncmcp_login=([^;]+)/.exec(started.headers.get("set-cookie") ?? "")?.[1] ?? "";
+      // The browser carries the cookie the other replica set; the callback reaches this replica.
+      await context.addCookies([
+        { name: "ncmcp_login", value: bound, url: base, httpOnly: true, sameSite: "Lax" },
+      ]);
+      const page = await context.newPage();
+      await page.goto(started.headers.get("location") ?? "");
+      await loginAtKeycloak(page, user);
+      await page.waitForURL(`${base}/account?notice=connected`);
+      expect(await page.locator("#offline-status").innerText()).toMatch(/^Granted\./);
+    } finally {
+      await context.close();
+      await other.shutdown("test end");
+      await admin("DELETE", `/users/${user.id}`);
     }
   });
 
