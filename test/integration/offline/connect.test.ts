@@ -2,6 +2,7 @@
 // access at /connect, sees it on the account page, and revokes it; single-use state; a session
 // revoked at Keycloak and a back-channel logout both turn into a revoked grant with its reason.
 import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 import { generateKeyPair, SignJWT } from "jose";
 import * as oidc from "openid-client";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -69,11 +70,11 @@ async function storedToken(userId: string): Promise<string> {
 }
 
 /** Opens the account page in a fresh context and grants offline access through Keycloak's login page. */
-async function connect(user: {
-  username: string;
-  password: string;
-}): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
+async function connect(
+  user: { username: string; password: string },
+  options: { bypassCSP?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext(options);
   const page = await context.newPage();
   await page.goto(`${base}/account`);
   await page.getByRole("link", { name: "Sign in and grant offline access" }).click();
@@ -124,6 +125,57 @@ describe("offline access in the browser", () => {
       expect((dead as oidc.ResponseBodyError | undefined)?.error).toBe("invalid_grant");
     } finally {
       await context.close();
+    }
+  });
+
+  it("renders accessible pages: axe-core finds no WCAG 2 A/AA violations signed out, granted and not granted", async () => {
+    const user = await createUser("a11y");
+    // The pages' CSP allows no script; this context lets the test inject axe-core.
+    const { context, page } = await connect(user, { bypassCSP: true });
+    try {
+      const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+      const violations = async () => {
+        await page.addScriptTag({ path: axePath });
+        // A string, evaluated in the page (this project's types have no DOM).
+        return page.evaluate<string[]>(
+          `axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21aa", "best-practice"] })
+             .then((r) => r.violations.map((v) => v.id + ": " + v.help + " (" + v.nodes.length + ")"))`,
+        );
+      };
+      expect(await violations()).toEqual([]);
+      await page.getByRole("button", { name: "Revoke offline access" }).click();
+      await page.waitForURL(`${base}/account?notice=disconnected`);
+      expect(await violations()).toEqual([]);
+      await page.getByRole("button", { name: "Sign out of this page" }).click();
+      await page.waitForURL(`${base}/account?notice=signedout`);
+      expect(await page.getByRole("link", { name: "Sign in", exact: true }).count()).toBe(1);
+      expect(await violations()).toEqual([]);
+    } finally {
+      await context.close();
+      await admin("DELETE", `/users/${user.id}`);
+    }
+  });
+
+  it("marks its cookies Secure with the __Host- prefix when the public URL is https", async () => {
+    const tls = await startTestGateway({
+      env: {
+        GATEWAY_PUBLIC_URL: "https://localhost:8443",
+        SEALING_KEYS: `e2e:${Buffer.from(sealingKey.key).toString("base64")}`,
+      },
+    });
+    try {
+      const res = await fetch(`${tls.gateway.url}/connect`, { redirect: "manual" });
+      expect(res.status).toBe(303);
+      const cookie = res.headers.get("set-cookie") ?? "";
+      expect(cookie).toMatch(/^__Host-ncmcp_login=/);
+      expect(cookie).toMatch(/; Secure/i);
+      expect(cookie).toMatch(/; HttpOnly/i);
+      expect(cookie).toMatch(/; SameSite=Lax/i);
+      expect(cookie).toMatch(/; Path=\//i);
+      const location = new URL(res.headers.get("location") ?? "");
+      expect(location.searchParams.get("redirect_uri")).toBe("https://localhost:8443/oauth/callback");
+    } finally {
+      await tls.stop();
     }
   });
 
