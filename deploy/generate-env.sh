@@ -1,6 +1,6 @@
 #!/bin/sh
 # Writes .env for compose.yaml from .env.example, replacing every DEMO secret with a random one
-# (32 hex characters from /dev/urandom). Refuses to overwrite an existing .env: the database passwords
+# (32 hex characters from /dev/urandom), and the demo SEALING_KEYS with a random AES-256 key. Refuses to overwrite an existing .env: the database passwords
 # are fixed when the volumes are first created, and a new .env would no longer match them.
 # Usage: sh deploy/generate-env.sh [target, default .env]
 set -eu
@@ -16,6 +16,10 @@ while IFS= read -r line || [ -n "$line" ]; do
     *=DEMO-change-me-*)
       secret=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
       printf '%s=%s\n' "${line%%=*}" "$secret"
+      ;;
+    SEALING_KEYS=*)
+      # One AES-256 key: 32 random bytes, base64.
+      printf 'SEALING_KEYS=k1:%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
       ;;
     *) printf '%s\n' "$line" ;;
   esac

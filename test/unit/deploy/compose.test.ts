@@ -1,9 +1,14 @@
 // compose.yaml wires PostgreSQL, Keycloak, Nextcloud and the gateway together. Each test reads it with
 // the values of .env.example, as `docker compose up` would, and checks one connection that, when
 // wrong, leaves a user with a stack that starts but cannot sign anyone in.
-import { existsSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/index.ts";
+import { parseSealingKeys } from "../../../src/store/index.ts";
 import { KEYCLOAK_VERSION } from "../../harness/keycloak.ts";
 import {
   interpolate,
@@ -185,6 +190,26 @@ describe("compose.yaml and .env.example: secrets", () => {
     for (const name of requiredVariables(composeText)) {
       expect(env[name], name).toBeTruthy();
       if (/PASSWORD|SECRET/.test(name)) expect(env[name], name).toMatch(/^DEMO-/);
+    }
+  });
+
+  it("has a valid demo key ring, which generate-env.sh replaces with a random key", () => {
+    expect(parseSealingKeys(env.SEALING_KEYS ?? "").problems).toEqual([]);
+    expect(requiredVariables(composeText)).toContain("SEALING_KEYS");
+    const dir = mkdtempSync(join(tmpdir(), "genenv-"));
+    try {
+      const target = join(dir, ".env");
+      const run = spawnSync("sh", [fileURLToPath(new URL("deploy/generate-env.sh", root)), target], {
+        encoding: "utf8",
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const generated = /^SEALING_KEYS=(.*)$/m.exec(readFileSync(target, "utf8"))?.[1] ?? "";
+      const parsed = parseSealingKeys(generated);
+      expect(parsed.problems).toEqual([]);
+      expect(parsed.keys.map((k) => k.kid)).toEqual(["k1"]);
+      expect(generated).not.toBe(env.SEALING_KEYS);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
