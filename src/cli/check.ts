@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
 import { IdpClient, idpSettingsOf } from "../idp/index.ts";
+import { grantsByKey } from "../jobs/index.ts";
 import { fetchCapabilities } from "../nextcloud/index.ts";
 import { probeClientCredentials, type ProbeResult } from "../idp/probe.ts";
 import type { Logger } from "../log.ts";
@@ -75,6 +76,7 @@ export async function runCheck(config: Config, log: Logger): Promise<CheckLine[]
           : `embedded database (PGlite) in ${store.location}`,
     });
     lines.push(pendingLine(pending));
+    if (pending.length === 0) lines.push(await offlineAccessLine(config, store));
   } catch (err) {
     const fix =
       target.backend === "postgres"
@@ -85,6 +87,39 @@ export async function runCheck(config: Config, log: Logger): Promise<CheckLine[]
     await store?.close();
   }
   return lines;
+}
+
+/**
+ * Offline access: off without SEALING_KEYS; else the ring and whether every stored grant can be
+ * read with it (key ids and counts only).
+ */
+async function offlineAccessLine(config: Config, store: Store): Promise<CheckLine> {
+  const name = "offline access";
+  const ring = config.sealingKeys?.map((k) => k.kid);
+  if (ring === undefined) {
+    return {
+      name,
+      ok: true,
+      message: "off: SEALING_KEYS is not set, so /connect and grant jobs are disabled",
+    };
+  }
+  const usage = await grantsByKey(store.db);
+  const count = (keys: typeof usage) => keys.reduce((n, u) => n + u.active + u.revoked, 0);
+  const missing = usage.filter((u) => !ring.includes(u.keyId));
+  if (missing.length > 0) {
+    return {
+      name,
+      ok: false,
+      message: `${count(missing)} stored grant(s) sealed with ${missing.map((u) => u.keyId).join(", ")}, which SEALING_KEYS lacks, cannot be read; put the key(s) back (after the current one)`,
+    };
+  }
+  const older = count(usage.filter((u) => u.keyId !== ring[0]));
+  const active = usage.reduce((n, u) => n + u.active, 0);
+  return {
+    name,
+    ok: true,
+    message: `on, keys ${ring.join(", ")} (${ring[0] ?? ""} seals); ${count(usage)} grant(s), ${active} active${older > 0 ? `; ${older} not yet under ${ring[0] ?? ""}: run \`nextcloud-mcp-gateway keys reencrypt\`` : ""}`,
+  };
 }
 
 /** Nextcloud reachable, with its version and the apps the tools use (capabilities are public). */

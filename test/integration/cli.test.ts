@@ -49,6 +49,11 @@ describe("nextcloud-mcp-gateway check", () => {
 
     const after = await runGatewayCli(["check"], env());
     expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/^ok {4}offline access +off: SEALING_KEYS is not set/m);
+    const key = `k1:${Buffer.alloc(32, 7).toString("base64")}`;
+    const on = await runGatewayCli(["check"], env({ SEALING_KEYS: key }));
+    expect(on.stdout).toMatch(/^ok {4}offline access +on, keys k1 \(k1 seals\); 0 grant\(s\), 0 active$/m);
+    expect(on.stdout).not.toContain(key.slice(3));
     expect(
       after.stdout
         .trim()

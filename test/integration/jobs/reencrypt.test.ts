@@ -169,6 +169,12 @@ describe("`keys` CLI on PostgreSQL with real offline tokens", () => {
     expect(status.stdout).toContain(
       "Rows sealed with k2 cannot be read: put that key back into SEALING_KEYS",
     );
+    // `check` says the same on its offline access line.
+    const check = await runGatewayCli(["check"], env(k3));
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(
+      /^FAIL {2}offline access +4 stored grant\(s\) sealed with k2, which SEALING_KEYS lacks/m,
+    );
   });
 
   it("says offline access is off when SEALING_KEYS is unset", async () => {
