@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import * as oidc from "openid-client";
 import type { Browser } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GatewayError } from "../../../src/errors.ts";
 import {
   GrantStore,
@@ -21,7 +21,7 @@ import {
 } from "../../../src/store/index.ts";
 import { launchBrowser } from "../../harness/browser.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
-import { backends } from "../store/backends.ts";
+import { backends, useMigratedStore } from "../store/backends.ts";
 import { claims, DEMO_USERS, gatewayClient, signIn } from "../support/oauth.ts";
 
 const realmEnv = inject("realmEnv");
@@ -94,12 +94,9 @@ describe.each(backends())("grant store on $name", (backend) => {
   const newUser = (subject: string, username?: string): Promise<User> =>
     upsertUser(store.db, { issuer, subject, username });
 
-  beforeEach(async () => {
-    store = await backend.fresh();
-    await migrate(store);
+  useMigratedStore(backend, (s) => {
+    store = s;
   });
-  afterEach(() => backend.clean());
-  afterAll(() => backend.dispose());
 
   it("upserts users by issuer and subject, keeping the id and refreshing the profile", async () => {
     const a = await upsertUser(store.db, { issuer, subject: "s-1", username: "old", email: "a@example.com" });

@@ -1,6 +1,6 @@
 // Background jobs on both backends: every run is recorded, failures are recorded with their error,
 // a singleton job never runs on two replicas at once, and housekeeping deletes only what expired.
-import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import {
   housekeepingJob,
   runJob,
@@ -12,7 +12,7 @@ import { createLogger } from "../../../src/log.ts";
 import { migrate, openStore, type Store } from "../../../src/store/index.ts";
 import { createLoginState } from "../../../src/store/login-states.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
-import { backends } from "../store/backends.ts";
+import { backends, useMigratedStore } from "../store/backends.ts";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
 const ctxFor = (store: Store, replica = "r1"): JobContext => ({
@@ -47,12 +47,9 @@ function gatedJob(name = "gated"): { job: Job; started: Promise<void>; release()
 
 describe.each(backends())("jobs on $name", (backend) => {
   let store: Store;
-  beforeEach(async () => {
-    store = await backend.fresh();
-    await migrate(store);
+  useMigratedStore(backend, (s) => {
+    store = s;
   });
-  afterEach(() => backend.clean());
-  afterAll(() => backend.dispose());
 
   it("housekeeping deletes expired login states and old runs and events, and records its run", async () => {
     await createLoginState(

@@ -3,7 +3,7 @@
 // same moment; a lease held by a live replica is respected and an expired one taken over; a grant
 // revoked at Keycloak becomes revoked with the reason; an unreachable IdP fails grants, not the run.
 import type { Browser } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { GatewayError } from "../../../src/errors.ts";
 import { refreshAtIdp, type Idp } from "../../../src/idp/index.ts";
 import {
@@ -26,7 +26,7 @@ import { launchBrowser } from "../../harness/browser.ts";
 import { gatewayCli } from "../../harness/process.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
 import { freePort } from "../../harness/wait.ts";
-import { backends } from "../store/backends.ts";
+import { backends, useMigratedStore } from "../store/backends.ts";
 import { idpWithTokenEndpoint, loadIdp } from "../tokens/support.ts";
 import {
   auditPerGrant,
@@ -303,14 +303,13 @@ describe.each(backends())("grants-keepalive when things fail, on $name", (backen
   let store: Store;
   let grants: GrantStore;
   let unreachable: Idp;
+  useMigratedStore(backend, (s) => {
+    store = s;
+  });
   beforeEach(async () => {
-    store = await backend.fresh();
-    await migrate(store);
     grants = new GrantStore(store.db, sealer);
     unreachable = idpWithTokenEndpoint(await loadIdp(), `http://127.0.0.1:${await freePort()}/token`);
   });
-  afterEach(() => backend.clean());
-  afterAll(() => backend.dispose());
 
   it("counts grants the IdP cannot be reached for as failed, keeps them active and leased, and the run ok", async () => {
     const list = await fakeGrants(store, grants, 3);

@@ -3,7 +3,7 @@
 // afterwards, and old-key rows read before that; a missing or wrong key fails loudly, names the
 // key id, exits non-zero and changes no row. `keys status` shows rows per key id without secrets.
 import type { Browser } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { refreshAtIdp } from "../../../src/idp/index.ts";
 import { reencryptJob, runJob, type JobContext } from "../../../src/jobs/index.ts";
 import { createLogger } from "../../../src/log.ts";
@@ -19,7 +19,7 @@ import {
 import { launchBrowser } from "../../harness/browser.ts";
 import { runGatewayCli } from "../../harness/process.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
-import { backends } from "../store/backends.ts";
+import { backends, useMigratedStore } from "../store/backends.ts";
 import { loadIdp } from "../tokens/support.ts";
 import {
   fakeGrants,
@@ -195,12 +195,9 @@ describe("`keys` CLI on PostgreSQL with real offline tokens", () => {
 
 describe.each(backends())("grants-reencrypt on $name", (backend) => {
   let store: Store;
-  beforeEach(async () => {
-    store = await backend.fresh();
-    await migrate(store);
+  useMigratedStore(backend, (s) => {
+    store = s;
   });
-  afterEach(() => backend.clean());
-  afterAll(() => backend.dispose());
 
   it("re-seals every row, active and revoked, under the current key and records the counts", async () => {
     const grants = new GrantStore(store.db, new Sealer([k1]));

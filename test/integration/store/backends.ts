@@ -3,8 +3,8 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { inject } from "vitest";
-import { openStore, type Store } from "../../../src/store/index.ts";
+import { afterAll, afterEach, beforeEach, inject } from "vitest";
+import { migrate, openStore, type Store } from "../../../src/store/index.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
 
 type Cleanup = () => Promise<void> | void;
@@ -80,4 +80,19 @@ function pgliteFixture(): BackendFixture {
 /** Both backends, for `describe.each`. */
 export function backends(): BackendFixture[] {
   return [postgresFixture(), pgliteFixture()];
+}
+
+/**
+ * Registers the hooks of a suite that works on a migrated store: before each test a fresh database
+ * of `backend` with the schema applied, handed to `use`; after each test it is removed, and after
+ * the file what the fixture kept.
+ */
+export function useMigratedStore(backend: BackendFixture, use: (store: Store) => void): void {
+  beforeEach(async () => {
+    const store = await backend.fresh();
+    await migrate(store);
+    use(store);
+  });
+  afterEach(() => backend.clean());
+  afterAll(() => backend.dispose());
 }

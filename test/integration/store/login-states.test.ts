@@ -1,14 +1,14 @@
 // Single-use OAuth login states (DESIGN §6.5) on both backends: any replica can finish a callback,
 // but a state works once, within ten minutes, and a value that was never issued does nothing.
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrate, type Store } from "../../../src/store/index.ts";
+import { describe, expect, it } from "vitest";
+import type { Store } from "../../../src/store/index.ts";
 import {
   consumeLoginState,
   createLoginState,
   deleteExpiredLoginStates,
   LOGIN_STATE_TTL_MS,
 } from "../../../src/store/login-states.ts";
-import { backends } from "./backends.ts";
+import { backends, useMigratedStore } from "./backends.ts";
 
 const STATE = {
   purpose: "connect" as const,
@@ -19,12 +19,9 @@ const STATE = {
 
 describe.each(backends())("login states on $name", (backend) => {
   let store: Store;
-  beforeEach(async () => {
-    store = await backend.fresh();
-    await migrate(store);
+  useMigratedStore(backend, (s) => {
+    store = s;
   });
-  afterEach(() => backend.clean());
-  afterAll(() => backend.dispose());
 
   it("gives the stored values back once, then refuses the same state", async () => {
     const value = await createLoginState(store.db, STATE);
