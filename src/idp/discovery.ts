@@ -158,3 +158,8 @@ export class IdpClient {
     return this.#idp;
   }
 }
+
+/** The IdP's token endpoint, for log details (the issuer when discovery named none). */
+export function tokenEndpointOf(idp: Idp): string {
+  return idp.metadata.token_endpoint ?? `${idp.metadata.issuer} (no token_endpoint)`;
+}

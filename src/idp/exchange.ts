@@ -1,8 +1,8 @@
 import { decodeJwt } from "jose";
 import * as oidc from "openid-client";
 import { GatewayError, type GatewayErrorCode } from "../errors.ts";
-import type { Idp } from "./discovery.ts";
-import { challengeOf, nonOAuthFailure, oauthErrorOf } from "./oauth-error.ts";
+import { tokenEndpointOf, type Idp } from "./discovery.ts";
+import { answerDetail, challengeOf, idpUnavailable, nonOAuthFailure, oauthErrorOf } from "./oauth-error.ts";
 import { untilAborted } from "../abort.ts";
 
 const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -83,7 +83,7 @@ function exchangedToken(response: oidc.TokenEndpointResponse, nowSeconds: number
       "server_error",
       "The identity provider answered the token exchange with something other than a bearer access token; it must issue access tokens to the gateway client.",
       {
-        detail: `token exchange at ${tokenEndpoint(idp)}: issued_token_type ${typeof issuedTokenType === "string" ? issuedTokenType : "(none)"}, token_type ${response.token_type}`,
+        detail: `token exchange at ${tokenEndpointOf(idp)}: issued_token_type ${typeof issuedTokenType === "string" ? issuedTokenType : "(none)"}, token_type ${response.token_type}`,
       },
     );
   }
@@ -111,7 +111,7 @@ const SIGN_IN_AGAIN = "Your sign-in is no longer valid; sign in again.";
 
 /** Classifies a failed exchange; descriptions say what to do and never carry a token. */
 function exchangeFailure(err: unknown, idp: Idp, request: ExchangeRequest): GatewayError {
-  const at = `token exchange at ${tokenEndpoint(idp)}`;
+  const at = `token exchange at ${tokenEndpointOf(idp)}`;
   const answer = oauthErrorOf(err) ?? challengeOf(err);
   if (!answer) {
     return nonOAuthFailure(
@@ -121,18 +121,15 @@ function exchangeFailure(err: unknown, idp: Idp, request: ExchangeRequest): Gate
       "The identity provider answered the token exchange with something the gateway cannot use; the gateway log has the details.",
     );
   }
-  const said = `${at}: ${answer.status} ${answer.error}${answer.description ? ` "${answer.description.slice(0, 300)}"` : ""}`;
+  const said = answerDetail(at, answer);
   const fail = (code: GatewayErrorCode, text: string) =>
     new GatewayError(code, text, { detail: said, cause: err });
   const description = answer.description ?? "";
   const clientId = idp.configuration.clientMetadata().client_id;
   const scope = request.scope ?? "nextcloud-audience";
 
-  if (answer.status >= 500 || answer.status === 429) return fail("temporarily_unavailable", UNREACHABLE);
+  if (idpUnavailable(answer)) return fail("temporarily_unavailable", UNREACHABLE);
   switch (answer.error) {
-    case "temporarily_unavailable":
-    case "server_error":
-      return fail("temporarily_unavailable", UNREACHABLE);
     case "access_denied":
       return fail(
         "access_denied",
@@ -193,8 +190,4 @@ function audienceNotAvailable(clientId: string, audience: string, scope: string)
 
 function unknownAudience(request: ExchangeRequest): string {
   return `The identity provider knows no enabled client "${request.audience}" to issue Nextcloud tokens for; the audience must be the client id that Nextcloud's user_oidc uses.`;
-}
-
-function tokenEndpoint(idp: Idp): string {
-  return idp.metadata.token_endpoint ?? `${idp.metadata.issuer} (no token_endpoint)`;
 }

@@ -8,6 +8,21 @@ export interface OAuthErrorAnswer {
   description: string | undefined;
 }
 
+/** True when the IdP says it is down or busy (5xx, 429, `temporarily_unavailable`, `server_error`): try later. */
+export function idpUnavailable(answer: OAuthErrorAnswer): boolean {
+  return (
+    answer.status >= 500 ||
+    answer.status === 429 ||
+    answer.error === "temporarily_unavailable" ||
+    answer.error === "server_error"
+  );
+}
+
+/** `<at>: <status> <error> "<description>"` for the log; the description is cut at 300 characters. */
+export function answerDetail(at: string, answer: OAuthErrorAnswer): string {
+  return `${at}: ${answer.status} ${answer.error}${answer.description ? ` "${answer.description.slice(0, 300)}"` : ""}`;
+}
+
 /** Extracts `error`/`error_description` from openid-client's ResponseBodyError; undefined for other failures. */
 export function oauthErrorOf(err: unknown): OAuthErrorAnswer | undefined {
   if (err instanceof oidc.ResponseBodyError) {

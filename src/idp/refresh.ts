@@ -1,8 +1,8 @@
 import * as oidc from "openid-client";
 import { GatewayError } from "../errors.ts";
 import type { RefreshAnswer } from "../store/grants.ts";
-import type { Idp } from "./discovery.ts";
-import { challengeOf, nonOAuthFailure, oauthErrorOf } from "./oauth-error.ts";
+import { tokenEndpointOf, type Idp } from "./discovery.ts";
+import { answerDetail, challengeOf, idpUnavailable, nonOAuthFailure, oauthErrorOf } from "./oauth-error.ts";
 
 const UNREACHABLE = "The identity provider is unreachable; the refresh is retried later.";
 
@@ -34,7 +34,7 @@ export async function refreshAtIdp(idp: Idp, refreshToken: string): Promise<Refr
 
 /** Classifies a failed refresh other than invalid_grant; descriptions say what to do. */
 function refreshFailure(err: unknown, idp: Idp): GatewayError {
-  const at = `refresh at ${idp.metadata.token_endpoint ?? `${idp.metadata.issuer} (no token_endpoint)`}`;
+  const at = `refresh at ${tokenEndpointOf(idp)}`;
   const answer = oauthErrorOf(err) ?? challengeOf(err);
   if (!answer) {
     return nonOAuthFailure(
@@ -44,16 +44,13 @@ function refreshFailure(err: unknown, idp: Idp): GatewayError {
       "The identity provider answered a refresh with something the gateway cannot use; the gateway log has the details.",
     );
   }
-  const detail = `${at}: ${answer.status} ${answer.error}${answer.description ? ` "${answer.description.slice(0, 300)}"` : ""}`;
+  const detail = answerDetail(at, answer);
   const fail = (code: "temporarily_unavailable" | "server_error", text: string) =>
     new GatewayError(code, text, { detail, cause: err });
   const clientId = idp.configuration.clientMetadata().client_id;
   const description = answer.description ?? "";
-  if (answer.status >= 500 || answer.status === 429) return fail("temporarily_unavailable", UNREACHABLE);
+  if (idpUnavailable(answer)) return fail("temporarily_unavailable", UNREACHABLE);
   switch (answer.error) {
-    case "temporarily_unavailable":
-    case "server_error":
-      return fail("temporarily_unavailable", UNREACHABLE);
     case "invalid_client":
     case "unauthorized_client":
       // Keycloak answers a wrong secret with 401 unauthorized_client "Invalid client or Invalid client credentials".

@@ -3,6 +3,7 @@
 // replicas) and every run is recorded in job_runs, so many replicas never do the same work twice.
 export { housekeepingJob, type Retention } from "./housekeeping.ts";
 export {
+  keepaliveIdleMs,
   keepaliveJob,
   KEEPALIVE_LEASE_MS,
   type KeepaliveOutcome,

@@ -35,6 +35,11 @@ export interface KeepaliveSettings {
 
 export const KEEPALIVE_LEASE_MS = 5 * 60_000;
 
+/** How long a grant may stay idle (not refreshed) before `grants-keepalive` refreshes it, in ms. */
+export function keepaliveIdleMs(idleShare: number, offlineIdleTimeoutSeconds: number): number {
+  return idleShare * offlineIdleTimeoutSeconds * 1000;
+}
+
 /**
  * `grants-keepalive`: refreshes every active grant that has been idle (not refreshed) for longer
  * than `idleShare` × the IdP's offline idle timeout, so that the IdP does not let it expire. Not a
@@ -58,7 +63,7 @@ export function keepaliveJob(settings: KeepaliveSettings): Job {
   const concurrency = Math.max(1, settings.concurrency);
   const batchSize = settings.batchSize ?? 2 * concurrency;
   const maxFailuresInARow = settings.maxFailuresInARow ?? Math.max(10, 2 * concurrency);
-  const idleMs = settings.idleShare * settings.offlineIdleTimeoutSeconds * 1000;
+  const idleMs = keepaliveIdleMs(settings.idleShare, settings.offlineIdleTimeoutSeconds);
   return {
     name: "grants-keepalive",
     async run(ctx) {

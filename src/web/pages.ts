@@ -36,8 +36,6 @@ function when(date: Date | null | undefined): Html {
 export interface AccountView {
   user: User;
   offline: OfflineAccessState;
-  /** Offline access is off on this gateway (no SEALING_KEYS). */
-  offlineEnabled: boolean;
   /** When the keepalive job will refresh the active grant next. */
   nextRefreshDue: Date | undefined;
   jobs: LastJobRun[];
@@ -48,11 +46,6 @@ export interface AccountView {
 
 function offlineSection(view: AccountView): Html {
   const { offline, formToken } = view;
-  if (!view.offlineEnabled) {
-    return html`<p>
-      Offline access is not enabled on this gateway. The operator turns it on by setting SEALING_KEYS.
-    </p>`;
-  }
   if (offline.state === "none") {
     return html`<p id="offline-status">
         <strong>Not granted.</strong> The gateway can act for you only while your MCP client is connected.

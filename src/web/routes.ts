@@ -21,6 +21,7 @@ import {
 } from "../store/account.ts";
 import { consumeLoginState, createLoginState } from "../store/login-states.ts";
 import { upsertUser, type GrantStore, type Store } from "../store/index.ts";
+import { keepaliveIdleMs } from "../jobs/index.ts";
 import { backchannelLogout } from "./backchannel.ts";
 import { page, pageHeaders, type Html } from "./html.ts";
 import { accountPage, NOTICES, problemPage, signedOutPage, type NoticeKey } from "./pages.ts";
@@ -280,8 +281,11 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
     const offline = deps.offline;
     const who = await signedIn(c);
     if (!offline || !who) return send(c, 200, "Your account", signedOutPage(notice));
-    const grant = await offline.grants.latestGrant(who.user.id);
-    const state = offlineAccessState(grant);
+    const [grant, jobs, activity] = await Promise.all([
+      offline.grants.latestGrant(who.user.id),
+      lastJobRuns(deps.store.db, ["grants-keepalive", "grants-reencrypt", "housekeeping"]),
+      recentActivity(deps.store.db, who.user.id),
+    ]);
     const lastRefresh = grant && (grant.last_refreshed_at ?? grant.created_at);
     return send(
       c,
@@ -289,15 +293,15 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
       "Your account",
       accountPage({
         user: who.user,
-        offline: state,
-        offlineEnabled: true,
+        offline: offlineAccessState(grant),
         nextRefreshDue:
           lastRefresh &&
           new Date(
-            lastRefresh.getTime() + deps.keepalive.idleShare * deps.keepalive.idleTimeoutSeconds * 1000,
+            lastRefresh.getTime() +
+              keepaliveIdleMs(deps.keepalive.idleShare, deps.keepalive.idleTimeoutSeconds),
           ),
-        jobs: await lastJobRuns(deps.store.db, ["grants-keepalive", "grants-reencrypt", "housekeeping"]),
-        activity: await recentActivity(deps.store.db, who.user.id),
+        jobs,
+        activity,
         formToken: offline.sessions.formToken(who.cookie),
         notice,
       }),
