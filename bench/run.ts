@@ -20,11 +20,12 @@ import {
   type SectionResult,
 } from "./report.ts";
 import { runTokenCheck, TOKEN_CHECK_DEFAULTS } from "./token-check.ts";
+import { runToolListSize } from "./tool-list-size.ts";
 import { HTTP_LOAD_DEFAULTS, runToolsList } from "./tools-list.ts";
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  --only <ids>               Comma-separated benches to run: token, tools-list, notes-get, keepalive (default: all)
+  --only <ids>               Comma-separated benches to run: tool-list-size, token, tools-list, notes-get, keepalive (default: all)
   --client <fetch|http>      HTTP load generator: fetch (undici, default) or node:http (cheaper per request)
   --concurrency <n>          HTTP workers (default ${HTTP_LOAD_DEFAULTS.concurrency}, at most ${MAX_CONCURRENCY})
   --warmup <seconds>         HTTP warm-up per loop (default ${HTTP_LOAD_DEFAULTS.warmupMs / 1000})
@@ -62,6 +63,11 @@ interface Bench {
 }
 
 const BENCHES: readonly Bench[] = [
+  {
+    id: "tool-list-size",
+    title: "tools/list size: what the tool list costs a model's context",
+    run: () => runToolListSize(),
+  },
   {
     id: "token",
     title: "Token check (in-process)",

@@ -2,13 +2,13 @@
 // `npm run docs:gen` and the drift test (test/unit/docs.test.ts) agree byte for byte.
 import { format, resolveConfig } from "prettier";
 import { renderConfigurationDoc } from "../src/config/index.ts";
-import { allTools, renderToolsDoc, ToolRegistry } from "../src/mcp/index.ts";
+import { allGroups, renderToolDocs, ToolRegistry } from "../src/mcp/index.ts";
 
 /** Path (relative to the repository root) and content of every generated document. */
 export async function generatedDocs(): Promise<{ path: string; content: string }[]> {
   const docs = [
     { path: "docs/configuration.md", content: renderConfigurationDoc() },
-    { path: "docs/tools.md", content: renderToolsDoc(new ToolRegistry(allTools)) },
+    ...renderToolDocs(new ToolRegistry(allGroups)),
   ];
   return Promise.all(
     docs.map(async (d) => {

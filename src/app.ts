@@ -14,8 +14,8 @@ import { originAllowed, originGuard } from "./http/middleware/origin.ts";
 import { requestLog } from "./http/middleware/request-log.ts";
 import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
 import type { Logger } from "./log.ts";
-import type { ToolRegistry } from "./mcp/index.ts";
-import { nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
+import { allGroups, applyToolPolicy, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
+import { appAvailability, nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
 import { offlineLookup, webRoutes, type WebDeps } from "./web/routes.ts";
 
 /** Everything the HTTP app needs, built by main.ts (or a test). */
@@ -36,6 +36,20 @@ export interface AppDeps {
 /** Largest JSON-RPC body accepted on /mcp. */
 const MAX_MCP_BODY_BYTES = 4 * 1024 * 1024;
 const BASE_SCOPES = ["mcp:tools"] as const;
+
+/**
+ * The tool registry from the app groups, less what the operator did not allow.
+ * @throws Error naming unknown tool or app names in TOOLS_ALLOW, TOOLS_DENY or MCP_DEFAULT_APPS.
+ */
+export function buildRegistry(config: Config, groups: readonly ToolGroup[] = allGroups): ToolRegistry {
+  const kept = applyToolPolicy(groups, config.tools);
+  const { defaultApps } = config.tools;
+  if (defaultApps !== "all") {
+    const selection = parseToolset(defaultApps.join(","), groups);
+    if ("error" in selection) throw new Error(`MCP_DEFAULT_APPS: ${selection.error}`);
+  }
+  return new ToolRegistry(kept);
+}
 
 /** The Hono app and its whole route table. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -93,7 +107,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
 
   // RFC 9728 §3.1: the path form for /mcp, plus the root form clients fall back to.
-  const prm = protectedResourceMetadata({ resourceUrl: config.resourceUrl, issuer: config.oidc.issuer });
+  const prm = protectedResourceMetadata({
+    resourceUrl: config.resourceUrl,
+    issuer: config.oidc.issuer,
+    toolsets: deps.registry
+      .groups()
+      .filter((g) => g.always !== true)
+      .map((g) => ({ id: g.id, title: g.title, description: g.description })),
+  });
   const mcpPath = new URL(config.resourceUrl).pathname;
   app.get(`/.well-known/oauth-protected-resource${mcpPath}`, prm);
   app.get("/.well-known/oauth-protected-resource", prm);
@@ -151,7 +172,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       registry: deps.registry,
       resourceMetadataUrl: metadataUrl,
       baseScopes: BASE_SCOPES,
+      toolsets: {
+        defaultApps: config.tools.defaultApps === "all" ? "all" : new Set(config.tools.defaultApps),
+        appsClaim: config.tools.appsClaim,
+      },
       nextcloud: deps.nextcloud && nextcloudClients(deps.nextcloud),
+      availableApps: deps.nextcloud && appAvailability(deps.registry.groups()),
       offline: deps.web && offlineLookup(deps.web),
     }),
   );

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { serve as serveHttp, type ServerType } from "@hono/node-server";
-import { createApp } from "../app.ts";
+import { buildRegistry, createApp } from "../app.ts";
 import { createTokenVerifier } from "../auth/index.ts";
 import { startScheduler } from "../jobs/index.ts";
 import { configuredJobs, REPLICA } from "./jobs.ts";
@@ -8,7 +8,6 @@ import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
 import { IdpClient, idpSettingsOf } from "../idp/index.ts";
 import type { Logger } from "../log.ts";
-import { allTools, ToolRegistry } from "../mcp/index.ts";
 import { TokenBroker } from "../tokens/index.ts";
 import { migrate, openStore, pendingMigrations } from "../store/index.ts";
 import { VERSION } from "../version.ts";
@@ -28,6 +27,8 @@ export async function startGateway(
   log: Logger,
   options: { migrate: boolean },
 ): Promise<RunningGateway> {
+  // Before anything opens: an unknown tool or app name is a configuration error.
+  const registry = buildRegistry(config);
   const store = await openStore(config.database);
   if (store.backend === "pglite") {
     log.info(
@@ -68,7 +69,7 @@ export async function startGateway(
     config,
     log,
     verifier,
-    registry: new ToolRegistry(allTools),
+    registry,
     web: {
       config,
       store,

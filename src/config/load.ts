@@ -18,6 +18,13 @@ export interface Config {
   allowInsecureHttp: boolean;
   /** Nextcloud, when configured: where, which audience and scope the exchange asks for, time limit. */
   nextcloud: { url: string; audience: string; tokenScope: string; timeoutMs: number } | undefined;
+  /** Which tools exist and which a user sees; app ids are checked against the groups at start-up. */
+  tools: {
+    defaultApps: readonly string[] | "all";
+    allow: readonly string[];
+    deny: readonly string[];
+    appsClaim: { name: string; prefix: string } | undefined;
+  };
   /** PostgreSQL when DATABASE_URL is set, else the embedded PGlite in `<DATA_DIR>/pglite`. */
   database: { backend: "postgres"; url: string; poolMax: number } | { backend: "pglite"; dataDir: string };
   /** The key ring for sealing refresh tokens, current key first; undefined turns offline access off. */
@@ -117,6 +124,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             tokenScope: parsed.NEXTCLOUD_TOKEN_SCOPE,
             timeoutMs: parsed.NEXTCLOUD_TIMEOUT_MS,
           },
+    tools: {
+      defaultApps: parsed.MCP_DEFAULT_APPS.includes("all") ? "all" : parsed.MCP_DEFAULT_APPS,
+      allow: parsed.TOOLS_ALLOW,
+      deny: parsed.TOOLS_DENY,
+      appsClaim:
+        parsed.APPS_CLAIM === "" ? undefined : { name: parsed.APPS_CLAIM, prefix: parsed.APPS_CLAIM_PREFIX },
+    },
     database:
       parsed.DATABASE_URL === ""
         ? { backend: "pglite", dataDir: resolve(parsed.DATA_DIR) }

@@ -15,6 +15,7 @@ export interface VariableDoc {
     | "Public URL and listener"
     | "Identity provider"
     | "Nextcloud"
+    | "Tools"
     | "Database"
     | "Offline access"
     | "Background jobs"
@@ -51,6 +52,24 @@ const integer = (min: number, max: number) =>
     .int({ error: `not a whole number; give a whole number from ${min} to ${max}` })
     .min(min, { error: `too small; give a whole number from ${min} to ${max}` })
     .max(max, { error: `too large; give a whole number from ${min} to ${max}` });
+
+/** A comma-separated list of tool names or app ids (lowercase words joined by "_"). */
+const nameList = (defaultValue: string) =>
+  z
+    .string()
+    .trim()
+    .default(defaultValue)
+    .transform((s) => [
+      ...new Set(
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .refine((list) => list.every((x) => /^[a-z]+(_[a-z]+)*$/.test(x)), {
+      error: 'not a list of names; give comma-separated tool names or app ids, e.g. "notes,files_read"',
+    });
 
 const boolean = (defaultValue = false) =>
   z.stringbool({ error: 'not a boolean; use "true" or "false"' }).default(defaultValue);
@@ -212,6 +231,59 @@ export const variables = {
       group: "Nextcloud",
       description: "Time limit for each call to Nextcloud, in milliseconds.",
       example: "30000",
+    },
+  },
+  MCP_DEFAULT_APPS: {
+    schema: nameList("all").refine((l) => l.length > 0, {
+      error: 'is empty; give "all" or comma-separated app ids, e.g. "notes,files,calendar"',
+    }),
+    doc: {
+      group: "Tools",
+      description:
+        "The toolset a client gets when its MCP URL asks for none: `all`, or comma-separated app ids (`notes`, `files`, …; docs/tools.md lists them). A client can ask for another set with `/mcp?apps=calendar,notes`. The gateway's own tools (server_info, whoami, offline_access_status) are always listed. Unknown ids stop the gateway at start-up.",
+      example: "notes,files,calendar,contacts",
+    },
+  },
+  TOOLS_ALLOW: {
+    schema: nameList(""),
+    doc: {
+      group: "Tools",
+      description:
+        "Only these tools and app groups exist on this gateway (comma-separated tool names or app ids, e.g. `notes,files_read,files_list`); empty allows every tool. Applied before TOOLS_DENY. Unknown names stop the gateway at start-up.",
+      example: "notes,calendar,files_list,files_read",
+    },
+  },
+  TOOLS_DENY: {
+    schema: nameList(""),
+    doc: {
+      group: "Tools",
+      description:
+        "Tools and app groups removed from this gateway (comma-separated tool names or app ids, e.g. `files_delete,notes_delete`). Unknown names stop the gateway at start-up.",
+      example: "files_delete,notes_delete",
+    },
+  },
+  APPS_CLAIM: {
+    schema: z
+      .string()
+      .trim()
+      .default("")
+      .refine((s) => s === "" || /^[A-Za-z0-9_.:-]+$/.test(s), {
+        error: 'not a claim name; give a top-level access-token claim such as "groups"',
+      }),
+    doc: {
+      group: "Tools",
+      description:
+        "An access-token claim that limits each user to some apps, e.g. `groups` from Keycloak's group membership mapper. Its values (a list, or a space- or comma-separated string), less APPS_CLAIM_PREFIX, are app ids; a user sees the tools of those apps only (plus the gateway's own). Unset: no limit by claim. A token without the claim then sees no app tools.",
+      example: "groups",
+    },
+  },
+  APPS_CLAIM_PREFIX: {
+    schema: z.string().trim().default(""),
+    doc: {
+      group: "Tools",
+      description:
+        "With APPS_CLAIM: only claim values starting with this prefix count, and the prefix is removed to give the app id, e.g. `/mcp-` turns the group `/mcp-calendar` into the app `calendar`.",
+      example: "/mcp-",
     },
   },
   DATABASE_URL: {

@@ -3,11 +3,19 @@ import type { Handler } from "hono";
 import { missingScopes, wwwAuthenticate } from "../auth/index.ts";
 import { describeError } from "../errors.ts";
 import { subjectHash } from "../log.ts";
-import { calledToolNames, createMcpServer, requiredScopesForCall, type ToolRegistry } from "../mcp/index.ts";
+import {
+  appsFromClaim,
+  calledToolNames,
+  createMcpServer,
+  intersectApps,
+  parseToolset,
+  requiredScopesForCall,
+  type ToolRegistry,
+} from "../mcp/index.ts";
 import type { NextcloudClient } from "../nextcloud/index.ts";
 import type { OfflineAccessState } from "../store/account.ts";
 import { ClientCapabilityMemory, initializeCapabilities } from "./client-capabilities.ts";
-import { instanceCapabilities } from "./nextcloud-access.ts";
+import type { AppAvailability } from "./nextcloud-access.ts";
 import type { AppEnv } from "./env.ts";
 
 /** Settings of {@link mcpEndpoint}. */
@@ -16,6 +24,16 @@ export interface McpEndpointSettings {
   resourceMetadataUrl: string;
   /** Scopes every call needs besides a tool's own. */
   baseScopes: readonly string[];
+  /**
+   * The toolset when the URL asks for none (`/mcp?apps=…` asks), and the access-token claim that
+   * limits a user's apps, if the operator set one.
+   */
+  toolsets?: {
+    defaultApps: ReadonlySet<string> | "all";
+    appsClaim?: { name: string; prefix: string } | undefined;
+  };
+  /** The apps usable for a user (per-user cache); required with `nextcloud`. */
+  availableApps?: AppAvailability | undefined;
   /** Makes the request's Nextcloud client; absent when no Nextcloud is configured. */
   nextcloud?: ((subjectToken: string, subject: string, signal: AbortSignal) => NextcloudClient) | undefined;
   /** Offline access as tools see it; absent in tests without a database. */
@@ -60,6 +78,17 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
     } catch {
       return c.json(jsonRpcError(-32700, "Parse error: the body must be a JSON-RPC message in JSON"), 400);
     }
+    // The toolset: what the URL asks for (else the operator's default), within what the claim allows.
+    const asked = c.req.query("apps");
+    let apps = settings.toolsets?.defaultApps ?? "all";
+    if (asked !== undefined) {
+      const selection = parseToolset(asked, settings.registry.groups());
+      if ("error" in selection) return c.json(jsonRpcError(-32602, selection.error), 400);
+      apps = selection.apps;
+    }
+    const claim = settings.toolsets?.appsClaim;
+    if (claim !== undefined)
+      apps = intersectApps(apps, appsFromClaim(verified.claims[claim.name], claim.prefix));
     const needed = [...new Set([...settings.baseScopes, ...requiredScopesForCall(settings.registry, body)])];
     const missing = missingScopes(verified.scopes, needed);
     if (missing.length > 0) {
@@ -83,17 +112,13 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
     const offline = settings.offline;
     const signal = c.req.raw.signal;
     const nextcloud = settings.nextcloud?.(info.token, verified.subject, signal);
-    // Tools that need an app the instance lacks are hidden. Without Nextcloud only the gateway's
-    // own tools remain; when the capabilities cannot be read, every tool stays and fails with its
-    // own message rather than vanishing.
+    // Tools of apps the user cannot use are hidden. Without Nextcloud only the gateway's own tools
+    // remain; an app whose presence cannot be read stays and its tools fail with their own message.
     let capabilities: ReadonlySet<string> | "all" = new Set<string>();
     if (nextcloud !== undefined && isListOrCall(body)) {
-      try {
-        capabilities = await instanceCapabilities(nextcloud);
-      } catch (err) {
-        log.warn({ err: describeError(err) }, "Nextcloud capabilities unavailable");
-        capabilities = "all";
-      }
+      capabilities = settings.availableApps
+        ? await settings.availableApps(nextcloud, verified.subject, signal, log)
+        : "all";
     }
     const server = createMcpServer(
       settings.registry,
@@ -113,7 +138,7 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
           state: () => offline.lookup(verified.issuer, verified.subject),
         },
       },
-      { capabilities, register: new Set(calledToolNames(body)) },
+      { capabilities, apps, register: new Set(calledToolNames(body)) },
     );
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,

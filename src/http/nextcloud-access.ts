@@ -1,3 +1,6 @@
+import { BoundedCache } from "../cache.ts";
+import { describeError } from "../errors.ts";
+import type { ToolGroup, ToolLogger } from "../mcp/index.ts";
 import { createNextcloudClient, type NextcloudClient } from "../nextcloud/index.ts";
 import type { TokenBroker } from "../tokens/index.ts";
 
@@ -19,7 +22,7 @@ const MAX_CACHED_USER_IDS = 10_000;
 export function nextcloudClients(
   access: NextcloudAccess,
 ): (subjectToken: string, subject: string, signal: AbortSignal) => NextcloudClient {
-  const userIds = new Map<string, string>();
+  const userIds = new BoundedCache<string, string>({ maxEntries: MAX_CACHED_USER_IDS });
   return function clientFor(subjectToken, subject, signal) {
     const known = userIds.get(subject);
     return createNextcloudClient({
@@ -29,7 +32,6 @@ export function nextcloudClients(
       ...(known === undefined
         ? {
             onUser: (u) => {
-              if (userIds.size >= MAX_CACHED_USER_IDS) userIds.delete(userIds.keys().next().value ?? "");
               userIds.set(subject, u.id);
             },
           }
@@ -38,10 +40,45 @@ export function nextcloudClients(
   };
 }
 
-/** The capability names tools declare, from what the instance reports. */
-export async function instanceCapabilities(client: NextcloudClient): Promise<ReadonlySet<string>> {
-  const caps = await client.capabilities();
-  const names = new Set(["nextcloud", "files"]);
-  if (caps.notes !== undefined) names.add("notes");
-  return names;
+/** How long a user's app list is kept before the apps are asked again. */
+const APPS_TTL_MS = 5 * 60_000;
+
+/** The apps usable for a user: `nextcloud` and the ids of the groups that say they are there. */
+export type AppAvailability = (
+  nextcloud: NextcloudClient,
+  subject: string,
+  signal: AbortSignal,
+  log: ToolLogger,
+) => Promise<ReadonlySet<string>>;
+
+/**
+ * Asks each group whether its app is there for the user (capabilities, route probes), cached per
+ * user for five minutes. A group whose answer cannot be had stays listed, and that answer is not
+ * cached: its tools then fail with their own message rather than vanishing.
+ */
+export function appAvailability(groups: readonly ToolGroup[]): AppAvailability {
+  const cache = new BoundedCache<string, ReadonlySet<string>>({
+    maxEntries: MAX_CACHED_USER_IDS,
+    ttlMs: APPS_TTL_MS,
+  });
+  return async function availableApps(nextcloud, subject, signal, log) {
+    const hit = cache.get(subject);
+    if (hit !== undefined) return hit;
+    const apps = new Set(["nextcloud"]);
+    const unknown: string[] = [];
+    await Promise.all(
+      groups.map(async (g) => {
+        if (g.available === undefined) return;
+        try {
+          if (await g.available(nextcloud, signal)) apps.add(g.id);
+        } catch (err) {
+          unknown.push(g.id);
+          apps.add(g.id);
+          log.warn({ app: g.id, err: describeError(err) }, "cannot tell whether a Nextcloud app is there");
+        }
+      }),
+    );
+    if (unknown.length === 0) cache.set(subject, apps);
+    return apps;
+  };
 }

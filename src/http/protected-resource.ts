@@ -15,6 +15,8 @@ export function resourceMetadataUrl(resourceUrl: string): string {
 export interface ProtectedResourceSettings {
   resourceUrl: string;
   issuer: string;
+  /** The app groups a client can select with `<resource>?apps=<id>,<id>`. */
+  toolsets?: readonly { id: string; title: string; description: string }[];
 }
 
 /**
@@ -30,6 +32,16 @@ export function protectedResourceMetadata(settings: ProtectedResourceSettings): 
     scopes_supported: SCOPES_SUPPORTED,
     bearer_methods_supported: ["header"],
     resource_name: "Nextcloud (MCP gateway)",
+    // An extension (RFC 9728 §2 allows more parameters): the toolsets a client can ask for by URL.
+    ...(settings.toolsets === undefined || settings.toolsets.length === 0
+      ? {}
+      : {
+          toolsets: settings.toolsets.map((t) => ({
+            ...t,
+            url: `${settings.resourceUrl}?apps=${t.id}`,
+          })),
+          toolsets_parameter: "apps",
+        }),
   });
   return function protectedResourceHandler(c) {
     return c.body(body, 200, {

@@ -2,6 +2,7 @@
 // scope check the HTTP layer runs before the transport, and the generated docs/tools.md.
 // Tools live in tools/<app>.ts and are listed in tools/index.ts.
 export {
+  compactSchema,
   defineTool,
   ToolRegistry,
   type AnyToolDefinition,
@@ -9,8 +10,19 @@ export {
   type ToolHints,
   type ToolVisibility,
 } from "./registry.ts";
+export {
+  defineGroup,
+  toolMaker,
+  READ_SCOPES,
+  WRITE_SCOPES,
+  type ToolGroup,
+  type ToolMaker,
+  type ToolSpec,
+  type WriteToolSpec,
+} from "./group.ts";
 export { nextcloudOf, type OfflineAccessContext, type ToolContext, type ToolLogger } from "./context.ts";
 export { createMcpServer, serverIdentity, type McpServerOptions } from "./server.ts";
 export { calledToolNames, requiredScopesForCall } from "./required-scopes.ts";
-export { allTools } from "./tools/index.ts";
-export { renderToolsDoc } from "./docs.ts";
+export { allGroups, allTools } from "./tools/index.ts";
+export { applyToolPolicy, appsFromClaim, intersectApps, parseToolset, type ToolPolicy } from "./toolset.ts";
+export { renderToolDocs, type DocPage } from "./docs.ts";

@@ -1,8 +1,11 @@
 import type { ContentBlock, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { ToolContext } from "./context.ts";
+import type { ToolGroup } from "./group.ts";
 
 const NAME = /^[a-z]+(_[a-z]+)*$/;
+/** The one casing rule for argument names, checked when a tool is defined: lowerCamelCase. */
+const ARGUMENT = /^[a-z][a-zA-Z0-9]*$/;
 const TOOLS_SCOPE = "mcp:tools";
 const WRITE_SCOPE = "mcp:write";
 
@@ -47,11 +50,16 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
 /** Any tool, with its schema types erased; what the registry and the server work with. */
 export type AnyToolDefinition = ToolDefinition;
 
-/** What decides which tools a request sees: the token's scopes and the Nextcloud instance's apps. */
+/**
+ * What decides which tools a request sees: the token's scopes, the Nextcloud apps usable for the
+ * user, and the toolset the client or operator chose.
+ */
 export interface ToolVisibility {
   readonly scopes: readonly string[];
-  /** Enabled Nextcloud apps/capabilities, or `"all"` when they are not known. */
+  /** Nextcloud apps/capabilities usable for this user, or `"all"` when they are not known. */
   readonly capabilities: ReadonlySet<string> | "all";
+  /** The toolset: group ids to show (the gateway's own tools always show); all when absent. */
+  readonly apps?: ReadonlySet<string> | "all";
 }
 
 /**
@@ -70,6 +78,8 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   if (!a.readOnlyHint && !scopes.includes(WRITE_SCOPE))
     problems.push(`a tool that changes data (readOnlyHint: false) must require ${WRITE_SCOPE}`);
   if (a.readOnlyHint && a.destructiveHint) problems.push("a read-only tool cannot be destructive");
+  const badArgs = Object.keys(definition.input.shape).filter((k) => !ARGUMENT.test(k));
+  if (badArgs.length > 0) problems.push(`argument names must be lowerCamelCase: ${badArgs.join(", ")}`);
   if (problems.length > 0) throw new Error(`Tool "${name}": ${problems.join("; ")}.`);
   return Object.freeze({ ...definition, scopes: Object.freeze([...scopes]) });
 }
@@ -77,6 +87,9 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
 interface Entry {
   readonly tool: AnyToolDefinition;
   readonly listing: Tool;
+  /** The group the tool belongs to (its id), and whether that group shows in every toolset. */
+  readonly group: string;
+  readonly always: boolean;
 }
 
 /**
@@ -85,12 +98,32 @@ interface Entry {
  */
 export class ToolRegistry {
   readonly #entries = new Map<string, Entry>();
+  readonly #groups: readonly ToolGroup[];
 
-  constructor(tools: readonly AnyToolDefinition[]) {
-    for (const tool of tools) {
+  /**
+   * From tool groups (the gateway), or from bare tools (tests), which then belong to the group
+   * named by their capability, or by their name's first word.
+   */
+  constructor(source: readonly ToolGroup[] | readonly AnyToolDefinition[]) {
+    const groups = source.filter((s): s is ToolGroup => "tools" in s);
+    this.#groups = Object.freeze(groups);
+    const loose = source.filter((s): s is AnyToolDefinition => !("tools" in s));
+    const add = (tool: AnyToolDefinition, group: string, always: boolean) => {
       if (this.#entries.has(tool.name)) throw new Error(`Tool "${tool.name}" is defined twice.`);
-      this.#entries.set(tool.name, { tool, listing: listingOf(tool) });
-    }
+      this.#entries.set(tool.name, { tool, listing: listingOf(tool), group, always });
+    };
+    for (const g of groups) for (const t of g.tools) add(t, g.id, g.always === true);
+    for (const t of loose) add(t, t.capability ?? t.name.split("_")[0] ?? t.name, false);
+  }
+
+  /** The groups the registry was built from, in order (none when built from bare tools). */
+  groups(): readonly ToolGroup[] {
+    return this.#groups;
+  }
+
+  /** The id of the group a tool belongs to. */
+  groupOf(name: string): string | undefined {
+    return this.#entries.get(name)?.group;
   }
 
   /** The tool with this name, if there is one. */
@@ -106,11 +139,15 @@ export class ToolRegistry {
   /** The tools a caller with these scopes may use on an instance with these capabilities. */
   visible(by: ToolVisibility): AnyToolDefinition[] {
     const granted = new Set(by.scopes);
-    return this.all().filter(
-      (t) =>
-        t.scopes.every((s) => granted.has(s)) &&
-        (t.capability === undefined || by.capabilities === "all" || by.capabilities.has(t.capability)),
-    );
+    const apps = by.apps ?? "all";
+    return [...this.#entries.values()]
+      .filter(
+        ({ tool: t, group, always }) =>
+          t.scopes.every((s) => granted.has(s)) &&
+          (t.capability === undefined || by.capabilities === "all" || by.capabilities.has(t.capability)) &&
+          (always || apps === "all" || apps.has(group)),
+      )
+      .map((e) => e.tool);
   }
 
   /** The precomputed `tools/list` entry of a tool. */
@@ -119,16 +156,48 @@ export class ToolRegistry {
   }
 }
 
-// The same conversion and shape as McpServer's own tools/list handler in SDK 1.32.2 (draft-07,
-// input side for arguments, output side for results); a test compares the two.
+// The same conversion as McpServer's own tools/list handler in SDK 1.32.2 (draft-07, input side
+// for arguments, output side for results), then trimmed of what costs a model's context and tells
+// it nothing (see compactSchema); a test checks that the SDK still validates with the result.
 function listingOf(tool: AnyToolDefinition): Tool {
+  const input = z.toJSONSchema(tool.input, { target: "draft-7", io: "input" });
+  const output = z.toJSONSchema(tool.output, { target: "draft-7", io: "output" });
   return {
     name: tool.name,
     title: tool.title,
     description: tool.description,
-    inputSchema: z.toJSONSchema(tool.input, { target: "draft-7", io: "input" }) as Tool["inputSchema"],
+    inputSchema: compactSchema(input, { descriptions: true }) as Tool["inputSchema"],
     annotations: { ...tool.annotations },
     execution: { taskSupport: "forbidden" },
-    outputSchema: z.toJSONSchema(tool.output, { target: "draft-7", io: "output" }) as Tool["outputSchema"],
+    outputSchema: compactSchema(output, { descriptions: false }) as Tool["outputSchema"],
   };
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A JSON Schema without the noise zod adds: the `$schema` URL, integer bounds that only restate
+ * JavaScript's safe-integer range, and (for output schemas) per-field descriptions, which stay in
+ * docs/tools.md. Argument descriptions stay: they are what the model needs to call the tool.
+ */
+export function compactSchema(schema: unknown, o: { descriptions: boolean }, depth = 0): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => compactSchema(s, o, depth + 1));
+  if (schema === null || typeof schema !== "object") return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === "$schema") continue;
+    if ((key === "minimum" && value === -SAFE) || (key === "maximum" && value === SAFE)) continue;
+    if (key === "description" && !o.descriptions && depth > 0) continue;
+    // Property maps and definitions are keyed by name: their keys are data, not schema keywords.
+    out[key] =
+      key === "properties" || key === "definitions" || key === "$defs"
+        ? Object.fromEntries(
+            Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+              k,
+              compactSchema(v, o, depth + 1),
+            ]),
+          )
+        : compactSchema(value, o, depth + 1);
+  }
+  return out;
 }

@@ -30,6 +30,8 @@ export const serverIdentity = { name: "nextcloud-mcp-gateway", version: VERSION 
 export interface McpServerOptions {
   /** The Nextcloud apps/capabilities enabled on the instance; tools needing others are hidden. */
   readonly capabilities?: ReadonlySet<string> | "all";
+  /** The toolset: the group ids to show (the gateway's own tools always show); all when absent. */
+  readonly apps?: ReadonlySet<string> | "all";
   /**
    * Register only these (visible) tools for calling; `tools/list` still shows every visible tool.
    * The HTTP layer passes the tools a request calls, so a request pays for one registration, not all.
@@ -47,7 +49,11 @@ export function createMcpServer(
   ctx: ToolContext,
   options: McpServerOptions = {},
 ): McpServer {
-  const tools = registry.visible({ scopes: ctx.scopes, capabilities: options.capabilities ?? "all" });
+  const tools = registry.visible({
+    scopes: ctx.scopes,
+    capabilities: options.capabilities ?? "all",
+    apps: options.apps ?? "all",
+  });
   // Declaring the capability up front installs tools/list and tools/call even when no tool is
   // visible, so such a caller gets an empty list rather than "method not found".
   const server = new McpServer(

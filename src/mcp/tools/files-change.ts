@@ -52,7 +52,7 @@ export const filesWrite = defineTool({
     "Creates a text file in the user's Nextcloud, or replaces an existing file's whole content (UTF-8, " +
     `at most ${formatBytes(MAX_READ_BYTES)}). Without options an existing file is overwritten. To change a ` +
     "file safely, read it with files_read and pass its `etag`: if the file changed since, nothing is written " +
-    "and the error gives the current etag. Pass `create_only: true` to write only if no file exists yet. " +
+    "and the error gives the current etag. Pass `createOnly: true` to write only if no file exists yet. " +
     "The parent folder must exist (create it with files_mkdir). Returns the new etag.",
   input: z.object({
     path: pathField("The file to write", "file"),
@@ -64,7 +64,7 @@ export const filesWrite = defineTool({
       .describe(
         "Only write if the file still has this etag (from files_read, files_stat or files_list); otherwise nothing changes.",
       ),
-    create_only: z
+    createOnly: z
       .boolean()
       .default(false)
       .describe("Only create a new file: if one already exists at the path, nothing changes."),
@@ -82,9 +82,9 @@ export const filesWrite = defineTool({
   async handler(args, ctx) {
     const path = userPath(args.path);
     if (path === "/") throw badArguments("files_write needs a file path, not the root folder.");
-    if (args.etag !== undefined && args.create_only) {
+    if (args.etag !== undefined && args.createOnly) {
       throw badArguments(
-        "Pass either etag (update that version of an existing file) or create_only (create a new file), not both.",
+        "Pass either etag (update that version of an existing file) or createOnly (create a new file), not both.",
       );
     }
     const bytes = new TextEncoder().encode(args.content);
@@ -109,14 +109,14 @@ export const filesWrite = defineTool({
       files.write(path, bytes, {
         contentType: "text/plain; charset=utf-8",
         ...(args.etag === undefined ? {} : { ifMatch: args.etag }),
-        ...(args.create_only ? { ifNoneMatch: "*" as const } : {}),
+        ...(args.createOnly ? { ifNoneMatch: "*" as const } : {}),
       }),
       {
         conflict,
         not_found: conflict,
         async precondition_failed() {
           const now = await probe(files, path);
-          if (args.create_only) {
+          if (args.createOnly) {
             return `A file already exists at ${path}${etagNow(now)}; nothing was written. To replace it, read it with files_read and call files_write with its etag, or choose another name.`;
           }
           if (now === "missing") {

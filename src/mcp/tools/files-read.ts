@@ -100,11 +100,11 @@ function tooLarge(path: string, size: number | undefined, max: number): Nextclou
   const what = size === undefined ? "is larger than" : `is ${formatBytes(size)}, more than`;
   const next =
     size !== undefined && size <= MAX_READ_BYTES
-      ? ` To read it, call files_read again with max_bytes ${String(size)}.`
+      ? ` To read it, call files_read again with maxBytes ${String(size)}.`
       : ` Files over ${formatBytes(MAX_READ_BYTES)} cannot be read through this tool; open it in Nextcloud instead.`;
   return new NextcloudError(
     "too_large",
-    `${path} ${what} max_bytes (${formatBytes(max)}); nothing was returned.${next}`,
+    `${path} ${what} maxBytes (${formatBytes(max)}); nothing was returned.${next}`,
   );
 }
 
@@ -114,15 +114,15 @@ export const filesRead = defineTool({
   title: "Read a file",
   description:
     "Returns the text content of a file in the user's Nextcloud (decoded as UTF-8), with its etag for " +
-    `a later files_write. Files larger than max_bytes (default ${formatBytes(DEFAULT_READ_BYTES)}, at most ` +
+    `a later files_write. Files larger than maxBytes (default ${formatBytes(DEFAULT_READ_BYTES)}, at most ` +
     `${formatBytes(MAX_READ_BYTES)}) are refused with their size, never truncated: call again with a larger ` +
-    "max_bytes. A binary file (an image, PDF, archive or office document by its MIME type, or any file " +
+    "maxBytes. A binary file (an image, PDF, archive or office document by its MIME type, or any file " +
     "with a NUL byte) is not returned inline: the result has `binary: true`, `content: null` and a " +
     "resource link whose nextcloud://files/<path> URI is only a reference to the file; it cannot be read " +
     "through this server. Changes nothing.",
   input: z.object({
     path: pathField("The file to read", "file"),
-    max_bytes: z
+    maxBytes: z
       .number()
       .int()
       .min(1)
@@ -145,10 +145,10 @@ export const filesRead = defineTool({
     }
     const kind = contentKind(info.contentType);
     if (kind === "binary") return binary(info);
-    if (info.size > args.max_bytes) throw tooLarge(path, info.size, args.max_bytes);
-    const read = await explained(files.read(path, { maxBytes: args.max_bytes }), {
+    if (info.size > args.maxBytes) throw tooLarge(path, info.size, args.maxBytes);
+    const read = await explained(files.read(path, { maxBytes: args.maxBytes }), {
       not_found: notFound(path),
-      too_large: tooLarge(path, undefined, args.max_bytes).description,
+      too_large: tooLarge(path, undefined, args.maxBytes).description,
     });
     const current = { ...info, size: read.content.byteLength, etag: read.etag ?? info.etag };
     if (looksBinary(read.content)) return binary(current);

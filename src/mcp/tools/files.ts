@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { NextcloudError } from "../../nextcloud/index.ts";
 import { nextcloudOf } from "../context.ts";
+import { defineGroup } from "../group.ts";
 import { defineTool, type AnyToolDefinition } from "../registry.ts";
 import { filesCopy, filesDelete, filesMkdir, filesMove, filesWrite } from "./files-change.ts";
 import {
@@ -168,3 +169,12 @@ export const filesTools: readonly AnyToolDefinition[] = [
   filesCopy,
   filesDelete,
 ];
+
+/** The files app: the user's files over WebDAV, there wherever Nextcloud is. */
+export const filesGroup = defineGroup({
+  id: "files",
+  title: "Files",
+  description: "Browse, read, search, write, move, copy and delete the user's files (WebDAV).",
+  available: () => Promise.resolve(true),
+  tools: filesTools,
+});

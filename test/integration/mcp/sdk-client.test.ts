@@ -4,6 +4,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser } from "../../harness/browser.ts";
+import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { claims, DEMO_USERS } from "../support/oauth.ts";
 import { BrowserOAuthProvider, connectWithSignIn } from "../support/sdk-client.ts";
@@ -13,15 +14,18 @@ const realmEnv = inject("realmEnv");
 const mcpUrl = `${realmEnv.MCP_GATEWAY_URL}/mcp`;
 let browser: Browser;
 let gw: TestGateway;
+let standin: NextcloudStandin;
 
 beforeAll(async () => {
+  standin = await startNextcloudStandin({ issuer: kc.issuer, audience: "nextcloud" });
   // The SDK checks that the metadata's resource matches the URL it connects to: the realm's URL.
-  gw = await startTestGateway({ port: inject("gatewayPort") });
+  gw = await startTestGateway({ port: inject("gatewayPort"), env: { NEXTCLOUD_URL: standin.url } });
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser.close();
   await gw.stop();
+  await standin.stop();
 });
 
 interface ServerInfo {
@@ -70,6 +74,21 @@ describe("the official MCP SDK client against the gateway and Keycloak", () => {
       expect((result.structuredContent as ServerInfo).subject).toBe(
         claims(provider.tokens()?.access_token ?? "").sub,
       );
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("signs in on a toolset URL (/mcp?apps=…) for the gateway's resource and lists only that toolset", async () => {
+    const provider = new BrowserOAuthProvider("http://127.0.0.1:38113/callback", { client_id: "mcp-client" });
+    const client = await connectWithSignIn(browser, `${mcpUrl}?apps=files`, provider, DEMO_USERS.alice);
+    try {
+      // The token is for the gateway's one resource, whatever the toolset in the URL.
+      expect(provider.authorizationUrl?.searchParams.get("resource")).toBe(mcpUrl);
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toContain("server_info");
+      expect(names.some((n) => n.startsWith("files_"))).toBe(true);
+      expect(names.some((n) => n.startsWith("notes_"))).toBe(false);
     } finally {
       await client.close();
     }

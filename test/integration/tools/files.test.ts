@@ -168,15 +168,15 @@ describe("files tools: reading", () => {
     expect(bin.content[1]).toMatchObject({ type: "resource_link", uri: "nextcloud://files/data.bin" });
   });
 
-  it("files_read refuses a text file larger than max_bytes, saying how to read it", async () => {
+  it("files_read refuses a text file larger than maxBytes, saying how to read it", async () => {
     const text = failed(await asAlice("files_read", { path: "/big.txt" }));
     expect(text).toBe(
-      `/big.txt is 300 KiB, more than max_bytes (256 KiB); nothing was returned. To read it, call files_read again with max_bytes ${String(BIG.length)}.`,
+      `/big.txt is 300 KiB, more than maxBytes (256 KiB); nothing was returned. To read it, call files_read again with maxBytes ${String(BIG.length)}.`,
     );
-    const read = ok(await asAlice("files_read", { path: "/big.txt", max_bytes: BIG.length }));
+    const read = ok(await asAlice("files_read", { path: "/big.txt", maxBytes: BIG.length }));
     expect(read.content).toBe(BIG);
-    expect(failed(await asAlice("files_read", { path: "/big.txt", max_bytes: 3 * 1024 * 1024 }))).toMatch(
-      /max_bytes/,
+    expect(failed(await asAlice("files_read", { path: "/big.txt", maxBytes: 3 * 1024 * 1024 }))).toMatch(
+      /maxBytes/,
     );
     expect(failed(await asAlice("files_read", { path: "/Documents" }))).toBe(
       "/Documents is a folder; use files_list to see what is in it.",
@@ -241,21 +241,21 @@ describe("files tools: changing", () => {
     );
   });
 
-  it("files_write with create_only never overwrites", async () => {
+  it("files_write with createOnly never overwrites", async () => {
     const text = failed(
-      await asAlice("files_write", { path: "/Documents/b.txt", content: "replaced", create_only: true }),
+      await asAlice("files_write", { path: "/Documents/b.txt", content: "replaced", createOnly: true }),
     );
     expect(text).toMatch(
       /^A file already exists at \/Documents\/b\.txt \(current etag \w+\); nothing was written\./,
     );
     expect(await onDisk(aliceUid, "Documents/b.txt")).toBe("bravo");
     const fresh = ok(
-      await asAlice("files_write", { path: "/Documents/fresh.md", content: "new", create_only: true }),
+      await asAlice("files_write", { path: "/Documents/fresh.md", content: "new", createOnly: true }),
     );
     expect(fresh.created).toBe(true);
     expect(
-      failed(await asAlice("files_write", { path: "/x.md", content: "", etag: "abc", create_only: true })),
-    ).toMatch(/either etag .* or create_only/);
+      failed(await asAlice("files_write", { path: "/x.md", content: "", etag: "abc", createOnly: true })),
+    ).toMatch(/either etag .* or createOnly/);
   });
 
   it("files_write into a missing folder says to create it first", async () => {

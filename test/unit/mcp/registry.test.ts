@@ -81,20 +81,22 @@ describe("ToolRegistry", () => {
     expect(visible.map((t) => t.name)).toContain("files_refused");
   });
 
-  it("precomputes each tools/list entry with draft-07 JSON Schemas carrying the field descriptions", () => {
+  it("precomputes each tools/list entry: argument descriptions kept, output field descriptions and noise dropped", () => {
     const listing = registry.listing("notes_get");
     expect(listing).toMatchObject({
       name: "notes_get",
       title: "Get a note",
       annotations: notesGet.annotations,
       inputSchema: {
-        $schema: "http://json-schema.org/draft-07/schema#",
         type: "object",
         required: ["id"],
         properties: { id: { type: "integer", description: "The note's numeric id, from notes_list." } },
       },
       outputSchema: { type: "object", required: ["id", "title"] },
     });
+    const text = JSON.stringify(listing);
+    expect(text).not.toContain("$schema");
+    expect(text).not.toContain(String(Number.MAX_SAFE_INTEGER));
     expect(registry.listing("nope")).toBeUndefined();
   });
 
