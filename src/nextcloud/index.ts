@@ -1,4 +1,4 @@
-// The typed Nextcloud client: OCS, WebDAV files, the Notes API, capabilities and the bearer probe,
+// The typed Nextcloud client: OCS, the DAV layer and WebDAV files, the Notes API, capabilities and the bearer probe,
 // one error model (NextcloudError) and bounded HTTP. It takes a token source and knows nothing
 // about token exchange; the caller supplies the user's Nextcloud-audience token.
 import {
@@ -20,11 +20,38 @@ export {
   type Capabilities,
   type NextcloudUser,
 } from "./capabilities.ts";
+export {
+  childOf,
+  clark,
+  DAV_NS,
+  davMultistatus,
+  davRequest,
+  hrefNames,
+  NC_NS,
+  OC_NS,
+  parseMultistatus,
+  parseXml,
+  propOf,
+  type DavPropstat,
+  type DavRequest,
+  type DavResponse,
+  type XmlElement,
+} from "./dav.ts";
 export { errorFromResponse, NextcloudError, parseRetryAfter, type NextcloudErrorKind } from "./errors.ts";
 export { send, type NextcloudClientOptions, type NextcloudRequest, type NextcloudResponse } from "./http.ts";
 export { NotesClient, type ListNotesOptions, type Note, type NotePatch, type NotesPage } from "./notes.ts";
 export { ocsRequest, type OcsCallOptions } from "./ocs.ts";
-export { encodePath, normalizePath } from "./paths.ts";
+export { davRoot, guardRequest, refusedRequests, type DavTree, type RefusalReason } from "./guard.ts";
+export {
+  encodePath,
+  encodeSegments,
+  MAX_PATH_LENGTH,
+  MAX_SEGMENT_LENGTH,
+  normalizePath,
+  pathProblem,
+  pathSegments,
+  segmentProblem,
+} from "./paths.ts";
 export { probeBearer, ProbeCache, type BearerProbe, type ProbeOutcome } from "./probe.ts";
 export { WebDavClient, type FileInfo, type FilePage } from "./webdav.ts";
 
