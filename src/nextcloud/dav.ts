@@ -223,20 +223,23 @@ export async function davMultistatus(
  * under that root (a server answer outside the user's tree is never taken as one of theirs).
  */
 export function hrefNames(baseUrl: string, root: string, href: string): string[] | undefined {
+  const base = new URL(baseUrl);
   let url: URL;
   try {
-    url = new URL(href, baseUrl);
+    url = new URL(href, base);
   } catch {
     return undefined;
   }
-  const prefix = `${new URL(baseUrl).pathname.replace(/\/+$/, "")}${root}`;
+  const prefix = `${base.pathname.replace(/\/+$/, "")}${root}`;
+  if (url.origin !== base.origin) return undefined;
   if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return undefined;
   try {
-    return url.pathname
+    const names = url.pathname
       .slice(prefix.length)
       .split("/")
       .filter((s) => s !== "")
       .map((s) => decodeURIComponent(s));
+    return names.some((n) => n === "." || n === ".." || n.includes("/")) ? undefined : names;
   } catch {
     return undefined;
   }

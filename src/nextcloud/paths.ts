@@ -9,8 +9,8 @@ export const MAX_PATH_LENGTH = 4096;
 
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-/** Percent-escapes that decode to ".", "/" or "\" (any case). */
-const ENCODED_SEPARATOR = /%(2e|2f|5c)/i;
+/** Percent-escapes that decode to ".", "/" or "\" after one or more rounds of decoding (any case). */
+const ENCODED_SEPARATOR = /%(?:25)*(?:2e|2f|5c)/i;
 
 /**
  * Why a single name (one path segment) cannot be used, or undefined when it can. A name is refused
@@ -44,7 +44,8 @@ export function segmentProblem(segment: string): string | undefined {
 }
 
 function describeLookAlikes(segment: string): string {
-  const odd = [...segment].filter((ch) => ch !== "." && /[./\\]/.test(ch.normalize("NFKC")));
+  // Code points, not grapheme clusters: each look-alike is one code point.
+  const odd = Array.from(segment).filter((ch) => ch !== "." && /[./\\]/.test(ch.normalize("NFKC")));
   return [...new Set(odd)]
     .map((ch) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`)
     .join(", ");

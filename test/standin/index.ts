@@ -32,12 +32,23 @@ export interface StandinOptions {
   notesPath?: string;
 }
 
+/** One request as the stand-in received it, before any decoding. */
+export interface RecordedRequest {
+  method: string;
+  /** The request target exactly as sent (path and query, still percent-encoded). */
+  rawPath: string;
+  destination: string | undefined;
+}
+
 /** A running stand-in. */
 export interface NextcloudStandin {
   url: string;
   stop(): Promise<void>;
   /** Every bearer token received, so tests can prove which tokens reached Nextcloud. */
   readonly seenTokens: string[];
+  /** Every request received since the start or the last resetRequests(), in order. */
+  requests(): readonly RecordedRequest[];
+  resetRequests(): void;
   setAppRoutesRefuseBearer(refuse: boolean): void;
   /** Maintenance mode: every route answers 503 with `X-Nextcloud-Maintenance-Mode: 1`. */
   setMaintenance(on: boolean, retryAfterSeconds?: number): void;
@@ -63,6 +74,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   const dav = new DavFront(dataDir);
   await dav.start();
   const seenTokens: string[] = [];
+  let recorded: RecordedRequest[] = [];
   const users = new Map<string, StandinUser>();
   const favorites = new Map<string, Set<number>>();
   let refuseBearer = options.appRoutesRefuseBearer ?? false;
@@ -75,6 +87,12 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const destination = req.headers.destination;
+    recorded.push({
+      method: req.method ?? "",
+      rawPath: req.url ?? "",
+      destination: Array.isArray(destination) ? destination.join(", ") : destination,
+    });
     const url = new URL(req.url ?? "/", "http://standin.invalid");
     const path = url.pathname;
     if (maintenance !== undefined) {
@@ -174,6 +192,10 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   return {
     url: `http://127.0.0.1:${String(port)}`,
     seenTokens,
+    requests: () => recorded,
+    resetRequests() {
+      recorded = [];
+    },
     setAppRoutesRefuseBearer(refuse) {
       refuseBearer = refuse;
     },
