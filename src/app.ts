@@ -15,6 +15,7 @@ import { requestLog } from "./http/middleware/request-log.ts";
 import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
 import type { Logger } from "./log.ts";
 import type { ToolRegistry } from "./mcp/index.ts";
+import { refusedRequests } from "./nextcloud/index.ts";
 import { nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
 import { offlineLookup, webRoutes, type WebDeps } from "./web/routes.ts";
 
@@ -87,6 +88,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
             value: exchange.failures,
           },
         );
+      }
+      for (const [reason, value] of Object.entries(refusedRequests())) {
+        metrics.push({
+          name: "gateway_nextcloud_requests_refused_total",
+          help: "Requests to Nextcloud refused before sending: off the configured origin, a bad path segment, outside the user's root, or into a user tree without a root.",
+          type: "counter",
+          value,
+          labels: { reason },
+        });
       }
       return metrics;
     }),

@@ -26,6 +26,7 @@ export function nextcloudClients(
       baseUrl: access.baseUrl,
       timeoutMs: access.timeoutMs,
       token: async () => (await access.broker.nextcloudToken(subjectToken, signal)).accessToken,
+      userKey: `sub:${subject}`,
       ...(known === undefined
         ? {
             onUser: (u) => {
@@ -38,7 +39,7 @@ export function nextcloudClients(
   };
 }
 
-/** The capability names tools declare, from what the instance reports. */
+/** The capability names tools declare, from what Nextcloud reports for this user. */
 export async function instanceCapabilities(client: NextcloudClient): Promise<ReadonlySet<string>> {
   const caps = await client.capabilities();
   const names = new Set(["nextcloud", "files"]);

@@ -5,12 +5,13 @@ import { NextcloudError } from "./errors.ts";
 import { encodeSegments, segmentProblem } from "./paths.ts";
 
 /** Why a request was refused before it was sent (the `reason` label of the refusal counter). */
-export type RefusalReason = "off_origin" | "bad_segment" | "outside_root" | "no_root";
+export type RefusalReason = "bad_path" | "off_origin" | "bad_segment" | "outside_root" | "no_root";
 
 /** The per-user DAV trees of Nextcloud's `/remote.php/dav` (RFC 4918, 4791, 6352 collections). */
 export type DavTree = "files" | "calendars" | "addressbooks" | "trashbin" | "versions" | "uploads";
 
 const refusals: Record<RefusalReason, number> = {
+  bad_path: 0,
   off_origin: 0,
   bad_segment: 0,
   outside_root: 0,
@@ -20,6 +21,18 @@ const refusals: Record<RefusalReason, number> = {
 /** How many requests this process refused to send, by reason (for /metrics). */
 export function refusedRequests(): Readonly<Record<RefusalReason, number>> {
   return { ...refusals };
+}
+
+/**
+ * Counts and returns the refusal of a user-supplied path by the segment rules (paths.ts), before any
+ * URL is built: `The <field> "<raw>" <problem>; nothing was done.`
+ */
+export function pathRefused(field: string, raw: string, problem: string): NextcloudError {
+  refusals.bad_path++;
+  return new NextcloudError(
+    "invalid_path",
+    `The ${field} ${JSON.stringify(raw)} ${problem}; nothing was done.`,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 // Paths inside a user's Nextcloud tree: one validator for every segment, normalisation to "/a/b",
 // and the one encoder that turns segments into URL path text. No library encodes a user's path.
-import { NextcloudError } from "./errors.ts";
+import { pathRefused } from "./guard.ts";
 
 /** Longest file or folder name accepted, in characters (Nextcloud refuses names above 250 bytes). */
 export const MAX_SEGMENT_LENGTH = 255;
@@ -71,12 +71,7 @@ export function pathProblem(path: string): string | undefined {
 /** The segments of a checked path ("/" gives none). */
 export function pathSegments(path: string): string[] {
   const problem = pathProblem(path);
-  if (problem !== undefined) {
-    throw new NextcloudError(
-      "invalid_path",
-      `The path ${JSON.stringify(path)} ${problem}; nothing was done.`,
-    );
-  }
+  if (problem !== undefined) throw pathRefused("path", path, problem);
   return path.split("/").filter((s) => s !== "" && s !== ".");
 }
 
@@ -97,12 +92,7 @@ export function encodeSegments(segments: readonly string[]): string {
   let out = "";
   for (const seg of segments) {
     const problem = segmentProblem(seg);
-    if (problem !== undefined) {
-      throw new NextcloudError(
-        "invalid_path",
-        `The name ${JSON.stringify(seg)} ${problem}; nothing was done.`,
-      );
-    }
+    if (problem !== undefined) throw pathRefused("name", seg, problem);
     out += `/${encodeURIComponent(seg)}`;
   }
   return out;

@@ -49,6 +49,8 @@ export interface NextcloudStandin {
   /** Every request received since the start or the last resetRequests(), in order. */
   requests(): readonly RecordedRequest[];
   resetRequests(): void;
+  /** The Notes app's folder of one user (each user sets their own in Nextcloud); the default otherwise. */
+  setNotesPath(uid: string, path: string): void;
   setAppRoutesRefuseBearer(refuse: boolean): void;
   /** Maintenance mode: every route answers 503 with `X-Nextcloud-Maintenance-Mode: 1`. */
   setMaintenance(on: boolean, retryAfterSeconds?: number): void;
@@ -64,7 +66,10 @@ export interface NextcloudStandin {
 export async function startNextcloudStandin(options: StandinOptions): Promise<NextcloudStandin> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "nc-standin-")));
-  const notesPath = options.notesPath ?? "Notes";
+  const defaultNotesPath = options.notesPath ?? "Notes";
+  const notesPaths = new Map<string, string>();
+  const notesPathOf = (uid: string | undefined) =>
+    (uid === undefined ? undefined : notesPaths.get(uid)) ?? defaultNotesPath;
   const validator = new BearerValidator({
     issuer: options.issuer,
     audience: options.audience,
@@ -83,7 +88,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   const notesContext = (uid: string): NotesContext => {
     let fav = favorites.get(uid);
     if (!fav) favorites.set(uid, (fav = new Set()));
-    return { filesRoot: dav.filesRoot(uid), notesPath, favorites: fav };
+    return { filesRoot: dav.filesRoot(uid), notesPath: notesPathOf(uid), favorites: fav };
   };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -137,7 +142,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
       const version = Number(ocs[1]) as OcsVersion;
       const rest = ocs[2] ?? "";
       if (rest === "cloud/capabilities") {
-        sendOcs(req, res, url, version, 200, capabilities(notesPath));
+        sendOcs(req, res, url, version, 200, capabilities(notesPathOf(user?.uid)));
       } else if (user === undefined) {
         sendOcs(req, res, url, version, 997, [], "Current user is not logged in");
       } else if (rest === "cloud/user") {
@@ -195,6 +200,9 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
     requests: () => recorded,
     resetRequests() {
       recorded = [];
+    },
+    setNotesPath(uid, path) {
+      notesPaths.set(uid, path);
     },
     setAppRoutesRefuseBearer(refuse) {
       refuseBearer = refuse;

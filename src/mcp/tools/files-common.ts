@@ -6,6 +6,7 @@ import {
   NextcloudError,
   normalizePath,
   pathProblem,
+  pathRefused,
   type FileInfo,
   type NextcloudErrorKind,
 } from "../../nextcloud/index.ts";
@@ -43,12 +44,7 @@ export function folderField(what: string): z.ZodDefault<z.ZodString> {
  */
 export function userPath(raw: string, field = "path"): string {
   const problem = pathProblem(raw);
-  if (problem !== undefined) {
-    throw new NextcloudError(
-      "invalid_path",
-      `The ${field} ${JSON.stringify(raw)} ${problem}; nothing was done.`,
-    );
-  }
+  if (problem !== undefined) throw pathRefused(field, raw, problem);
   return normalizePath(raw);
 }
 

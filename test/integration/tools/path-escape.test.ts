@@ -162,6 +162,21 @@ describe("a path cannot leave the user's root", () => {
     expect(top).not.toContain("escaped");
   });
 
+  it("counts the refusals on /metrics, by reason", async () => {
+    const text = await (await fetch(`${scene.gatewayUrl}/metrics`)).text();
+    const value = (reason: string) =>
+      Number(
+        new RegExp(`^gateway_nextcloud_requests_refused_total\\{reason="${reason}"\\} (\\d+)$`, "m").exec(
+          text,
+        )?.[1],
+      );
+    expect(text).toMatch(/^# TYPE gateway_nextcloud_requests_refused_total counter$/m);
+    expect(value("bad_path")).toBeGreaterThanOrEqual(refused.length * pathCalls("x").length);
+    // The tools refuse first; the guard behind them had nothing left to refuse.
+    for (const reason of ["off_origin", "bad_segment", "outside_root", "no_root"])
+      expect(value(reason)).toBe(0);
+  });
+
   it("left nothing on disk outside the users' files, and bob's file untouched", async () => {
     expect(await strays()).toEqual([]);
     expect(await readdir(standin.filesRoot(bobUid))).toEqual(["bob-secret.md"]);
