@@ -16,6 +16,7 @@ import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected
 import type { Logger } from "./log.ts";
 import { allGroups, applyToolPolicy, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
 import { appAvailability, nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
+import { refusedRequests } from "./nextcloud/index.ts";
 import { offlineLookup, webRoutes, type WebDeps } from "./web/routes.ts";
 
 /** Everything the HTTP app needs, built by main.ts (or a test). */
@@ -101,6 +102,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
             value: exchange.failures,
           },
         );
+      }
+      for (const [reason, value] of Object.entries(refusedRequests())) {
+        metrics.push({
+          name: "gateway_nextcloud_requests_refused_total",
+          help: "Requests to Nextcloud refused before sending: off the configured origin, a bad path segment, outside the user's root, or into a user tree without a root.",
+          type: "counter",
+          value,
+          labels: { reason },
+        });
       }
       return metrics;
     }),

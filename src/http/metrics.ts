@@ -7,7 +7,11 @@ export interface Metric {
   help: string;
   type: "counter" | "gauge";
   value: number;
+  /** Label values of this series (e.g. `{ reason: "outside_root" }`); series of one name share HELP/TYPE. */
+  labels?: Record<string, string>;
 }
+
+const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
 /**
  * `/metrics` in the Prometheus text exposition format: the counters of this replica (token
@@ -16,11 +20,16 @@ export interface Metric {
  */
 export function metricsEndpoint(collect: () => readonly Metric[]): Handler<AppEnv> {
   return function metricsHandler(c) {
-    const lines = collect().flatMap((m) => [
-      `# HELP ${m.name} ${m.help}`,
-      `# TYPE ${m.name} ${m.type}`,
-      `${m.name} ${m.value}`,
-    ]);
+    const described = new Set<string>();
+    const lines = collect().flatMap((m) => {
+      const labels = Object.entries(m.labels ?? {})
+        .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+        .join(",");
+      const series = `${m.name}${labels === "" ? "" : `{${labels}}`} ${m.value}`;
+      if (described.has(m.name)) return [series];
+      described.add(m.name);
+      return [`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, series];
+    });
     return c.body(`${lines.join("\n")}\n`, 200, {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",
       "cache-control": "no-store",

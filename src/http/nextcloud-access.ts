@@ -29,6 +29,7 @@ export function nextcloudClients(
       baseUrl: access.baseUrl,
       timeoutMs: access.timeoutMs,
       token: async () => (await access.broker.nextcloudToken(subjectToken, signal)).accessToken,
+      userKey: `sub:${subject}`,
       ...(known === undefined
         ? {
             onUser: (u) => {

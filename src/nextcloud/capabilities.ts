@@ -1,4 +1,4 @@
-// Capabilities (instance-wide, cached per base URL) and the real user id from OCS `cloud/user`,
+// Capabilities (instance-wide fields cached per base URL, per-user fields per user) and the real user id from OCS `cloud/user`,
 // since user_oidc may hash the uid (unique uid) and the DAV paths need it.
 import { NextcloudError } from "./errors.ts";
 import type { NextcloudClientOptions } from "./http.ts";
@@ -19,28 +19,56 @@ export interface NextcloudUser {
   email: string | null;
 }
 
-/** Caches capabilities per Nextcloud base URL for `ttlMs` (instances change them only on upgrades). */
+/** The fields of the capabilities document that are the same for every user of an instance. */
+type InstanceFields = Pick<Capabilities, "version" | "dav">;
+
+/**
+ * Caches capabilities without mixing users. Nextcloud answers the capabilities document per user:
+ * which apps appear (apps may be limited to groups) and app settings such as `notes.notes_path` are
+ * that user's. So only instance-wide fields (version, dav) are kept per base URL; the per-user
+ * fields (every app's entry, `raw`) are kept per user in a bounded map with a short TTL.
+ */
 export class CapabilitiesCache {
   readonly #ttlMs: number;
-  readonly #entries = new Map<string, { at: number; value: Promise<Capabilities> }>();
+  readonly #userTtlMs: number;
+  readonly #maxUsers: number;
+  readonly #instances = new Map<string, { at: number; value: InstanceFields }>();
+  readonly #users = new Map<string, { at: number; value: Promise<Capabilities> }>();
 
-  constructor(ttlMs = 10 * 60_000) {
-    this.#ttlMs = ttlMs;
+  constructor(o: { ttlMs?: number; userTtlMs?: number; maxUsers?: number } = {}) {
+    this.#ttlMs = o.ttlMs ?? 10 * 60_000;
+    this.#userTtlMs = o.userTtlMs ?? 60_000;
+    this.#maxUsers = o.maxUsers ?? 10_000;
   }
 
-  /** The capabilities of the client's instance, fetched once per TTL. */
-  get(client: NextcloudClientOptions): Promise<Capabilities> {
-    const key = client.baseUrl.replace(/\/+$/, "");
-    const hit = this.#entries.get(key);
-    if (hit && Date.now() - hit.at < this.#ttlMs) return hit.value;
-    const value = fetchCapabilities(client);
-    this.#entries.set(key, { at: Date.now(), value });
-    value.catch(() => this.#entries.delete(key));
+  /**
+   * The capabilities as `user` sees them (`user` is a stable key of the token's user, e.g. the
+   * Nextcloud uid or the token subject), fetched with the client's token once per user TTL.
+   */
+  get(client: NextcloudClientOptions, user: string): Promise<Capabilities> {
+    const base = client.baseUrl.replace(/\/+$/, "");
+    const key = `${base}\n${user}`;
+    const hit = this.#users.get(key);
+    if (hit && Date.now() - hit.at < this.#userTtlMs) return hit.value;
+    const value = fetchCapabilities(client).then((caps) => {
+      const known = this.#instances.get(base);
+      if (known && Date.now() - known.at < this.#ttlMs) return { ...caps, ...known.value };
+      this.#instances.set(base, {
+        at: Date.now(),
+        value: { version: caps.version, ...(caps.dav === undefined ? {} : { dav: caps.dav }) },
+      });
+      return caps;
+    });
+    this.#users.delete(key);
+    if (this.#users.size >= this.#maxUsers) this.#users.delete(this.#users.keys().next().value ?? "");
+    this.#users.set(key, { at: Date.now(), value });
+    value.catch(() => this.#users.delete(key));
     return value;
   }
 
   clear(): void {
-    this.#entries.clear();
+    this.#instances.clear();
+    this.#users.clear();
   }
 }
 

@@ -1,6 +1,8 @@
 // Every HTTP call to Nextcloud: bearer token, `OCS-APIRequest: true`, a timeout through AbortSignal,
 // a response size limit, and retries with jittered backoff only for idempotent requests on 429/503.
+// Every request passes the guard (guard.ts) before its first byte is sent.
 import { errorFromResponse, NextcloudError, parseRetryAfter } from "./errors.ts";
+import { guardRequest } from "./guard.ts";
 
 /** How to reach one Nextcloud as one user. */
 export interface NextcloudClientOptions {
@@ -23,8 +25,10 @@ export interface NextcloudClientOptions {
 /** One request; `what` names the resource for error messages. */
 export interface NextcloudRequest {
   method: string;
-  /** Path below baseUrl, starting with "/", with its query string. */
+  /** Path below baseUrl, starting with "/", with its query string (already encoded). */
   path: string;
+  /** For a request into a per-user DAV tree: the root (from davRoot) that it and its Destination must stay under. */
+  root?: string;
   what: string;
   headers?: Record<string, string>;
   body?: string | Uint8Array;
@@ -76,7 +80,7 @@ async function once(options: NextcloudClientOptions, req: NextcloudRequest): Pro
   const doFetch = options.fetch ?? fetch;
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
-  const url = `${options.baseUrl.replace(/\/+$/, "")}${req.path}`;
+  const url = guardRequest(options.baseUrl, req);
   const limit = req.maxResponseBytes ?? options.maxResponseBytes ?? DEFAULT_MAX_BYTES;
   try {
     const token = await options.token();

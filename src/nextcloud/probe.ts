@@ -4,7 +4,7 @@ import { NextcloudError } from "./errors.ts";
 import type { NextcloudClientOptions } from "./http.ts";
 import { NotesClient } from "./notes.ts";
 import { ocsRequest } from "./ocs.ts";
-import { send } from "./http.ts";
+import { davRequest } from "./dav.ts";
 
 /** Outcome per route class: accepted, refused (401), absent (app not installed), or error. */
 export type ProbeOutcome = "ok" | "refused" | "absent" | "error";
@@ -41,11 +41,15 @@ export async function probeBearer(client: NextcloudClientOptions, userId: string
   const [ocs, dav, notes] = await Promise.all([
     attempt(() => ocsRequest(client, "GET", "cloud/user", { what: "the OCS probe" })),
     attempt(() =>
-      send(client, {
+      davRequest(client, {
         method: "PROPFIND",
-        path: `/remote.php/dav/files/${encodeURIComponent(userId)}/`,
+        tree: "files",
+        uid: userId,
+        path: [],
+        collection: true,
         what: "the WebDAV probe",
-        headers: { Depth: "0", "Content-Type": "application/xml" },
+        depth: "0",
+        contentType: "application/xml",
         body: `<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>`,
       }),
     ),

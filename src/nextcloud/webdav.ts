@@ -1,15 +1,20 @@
-// WebDAV files (`/remote.php/dav/files/<uid>/...`) on the `webdav` library for PROPFIND-based calls,
-// and on the bounded HTTP layer for reads (size limit) and writes (If-Match, new etag and file id).
+// WebDAV files (`/remote.php/dav/files/<uid>/...`) on the gateway's own DAV layer (dav.ts): every
+// URL and Destination built by the one encoder and checked by the guard before it is sent.
 import {
-  createClient,
-  type FileStat,
-  type ResponseDataDetailed,
-  type SearchResult,
-  type WebDAVClient,
-} from "webdav";
-import { errorFromResponse, NextcloudError } from "./errors.ts";
+  DAV_NS,
+  davMultistatus,
+  davRequest,
+  hrefNames,
+  OC_NS,
+  parseMultistatus,
+  propOf,
+  type DavRequest,
+  type DavResponse,
+} from "./dav.ts";
+import { NextcloudError } from "./errors.ts";
+import { davRoot } from "./guard.ts";
 import { send, type NextcloudClientOptions } from "./http.ts";
-import { encodePath, normalizePath } from "./paths.ts";
+import { encodeSegments, pathSegments } from "./paths.ts";
 
 /** A file or folder with Nextcloud's oc:/nc: properties. */
 export interface FileInfo {
@@ -45,6 +50,7 @@ const PROPS = `<?xml version="1.0" encoding="UTF-8"?>
 
 const xmlEscape = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
 const quote = (etag: string) => `"${etag.replace(/^"|"$/g, "")}"`;
+const shown = (segs: readonly string[]) => `/${segs.join("/")}`;
 
 /**
  * The user's files over WebDAV (RFC 4918) with Nextcloud's properties and DAV SEARCH (RFC 5323).
@@ -59,83 +65,45 @@ export class WebDavClient {
     this.#userId = userId;
   }
 
-  async #root(): Promise<string> {
-    return `/remote.php/dav/files/${encodeURIComponent(await this.#userId())}`;
+  async #request(req: Omit<DavRequest, "tree" | "uid">) {
+    return davRequest(this.#client, { ...req, tree: "files", uid: await this.#userId() });
   }
 
-  async #lib(base: string): Promise<WebDAVClient> {
-    return createClient(`${this.#client.baseUrl.replace(/\/+$/, "")}${base}`, {
-      headers: { Authorization: `Bearer ${await this.#client.token()}`, "OCS-APIRequest": "true" },
-      maxContentLength: this.#client.maxResponseBytes ?? 10 * 1024 * 1024,
-    });
-  }
-
-  /** Runs a library call with the timeout, mapping its errors to NextcloudError. */
-  async #call<T>(
-    what: string,
-    base: string | undefined,
-    fn: (c: WebDAVClient, signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
-    const signal = AbortSignal.timeout(this.#client.timeoutMs);
-    try {
-      return await fn(await this.#lib(base ?? (await this.#root())), signal);
-    } catch (err) {
-      if (err instanceof NextcloudError) throw err;
-      const e = err as { status?: unknown; response?: { headers?: { get(n: string): string | null } } };
-      if (typeof e.status === "number") {
-        const headers = new Headers();
-        for (const n of ["retry-after", "x-nextcloud-maintenance-mode"]) {
-          const v = e.response?.headers?.get(n);
-          if (v != null) headers.set(n, v);
-        }
-        throw errorFromResponse(e.status, headers, what);
-      }
-      if (signal.aborted) {
-        throw new NextcloudError(
-          "timeout",
-          `Nextcloud did not answer within ${String(this.#client.timeoutMs)} ms for ${what}.`,
-          { cause: err },
-        );
-      }
-      throw new NextcloudError("unavailable", `Nextcloud could not be reached for ${what}.`, {
-        detail: err instanceof Error ? err.message : String(err),
-        cause: err,
-      });
-    }
-  }
-
-  #info(stat: FileStat, prefix = ""): FileInfo {
-    const props = (stat.props ?? {}) as Record<string, unknown>;
-    // SEARCH hrefs are server-absolute ("/remote.php/dav/files/<uid>/..."): keep what follows the root.
-    const at = prefix === "" ? -1 : stat.filename.indexOf(prefix);
-    const path = normalizePath(at === -1 ? stat.filename : stat.filename.slice(at + prefix.length));
-    const num = (v: unknown) =>
-      typeof v === "number" ? v : typeof v === "string" && v !== "" ? Number(v) : null;
-    return {
+  async #propfind(path: readonly string[], depth: "0" | "1", what: string): Promise<FileInfo[]> {
+    const uid = await this.#userId();
+    const responses = await davMultistatus(this.#client, {
+      method: "PROPFIND",
+      tree: "files",
+      uid,
       path,
-      name: path === "/" ? "" : (path.split("/").at(-1) ?? ""),
-      type: stat.type,
-      size: stat.type === "directory" ? (num(props.size) ?? 0) : stat.size,
-      etag: stat.etag,
-      lastModified: stat.lastmod || null,
-      contentType: stat.mime || null,
-      fileId: num(props.fileid),
-      permissions:
-        typeof props.permissions === "string" || typeof props.permissions === "number"
-          ? String(props.permissions)
-          : null,
-      favorite: num(props.favorite) === 1,
-    };
+      collection: depth === "1",
+      depth,
+      what,
+      body: PROPS,
+      contentType: "application/xml; charset=utf-8",
+    });
+    return this.#infos(responses, davRoot("files", uid));
+  }
+
+  /** FileInfo of every response under the user's root; anything else the server sent is dropped. */
+  #infos(responses: DavResponse[], root: string): FileInfo[] {
+    const out: FileInfo[] = [];
+    for (const r of responses) {
+      const names = hrefNames(this.#client.baseUrl, root, r.href);
+      if (names === undefined) continue;
+      if (!r.propstats.some((p) => p.status >= 200 && p.status < 300)) continue;
+      out.push(infoOf(r, names));
+    }
+    return out;
   }
 
   /** A folder's direct children, folders first then by name, paged with offset/limit. */
   async list(path: string, o: { offset?: number; limit?: number } = {}): Promise<FilePage> {
-    const p = normalizePath(path);
-    const stats = await this.#call(`folder "${p}"`, undefined, (c, signal) =>
-      c.getDirectoryContents(p, { data: PROPS, details: true, signal }),
-    );
-    const items = stats.data
-      .map((s) => this.#info(s))
+    const segs = pathSegments(path);
+    const self = shown(segs);
+    const items = (await this.#propfind(segs, "1", `folder "${self}"`))
+      // The folder's own entry is not one of its children; a file's "listing" is the file itself.
+      .filter((i) => !(i.path === self && i.type === "directory"))
       .sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === "directory" ? -1 : 1));
     const offset = o.offset ?? 0;
     const limit = o.limit ?? 100;
@@ -145,14 +113,12 @@ export class WebDavClient {
   }
 
   async stat(path: string): Promise<FileInfo> {
-    const p = normalizePath(path);
-    const stat = await this.#call(
-      `"${p}"`,
-      undefined,
-      (c, signal) =>
-        c.stat(p, { data: PROPS, details: true, signal }) as Promise<ResponseDataDetailed<FileStat>>,
-    );
-    return this.#info(stat.data);
+    const segs = pathSegments(path);
+    const what = `"${shown(segs)}"`;
+    const info = (await this.#propfind(segs, "0", what))[0];
+    if (info === undefined)
+      throw new NextcloudError("bad_response", `Nextcloud answered ${what} without it.`);
+    return info;
   }
 
   /** A file's content, refused when larger than `maxBytes`. */
@@ -160,11 +126,11 @@ export class WebDavClient {
     path: string,
     o: { maxBytes?: number } = {},
   ): Promise<{ content: Uint8Array; etag: string | null; contentType: string | null }> {
-    const p = normalizePath(path);
-    const res = await send(this.#client, {
+    const segs = pathSegments(path);
+    const res = await this.#request({
       method: "GET",
-      path: `${await this.#root()}${encodePath(p)}`,
-      what: `file "${p}"`,
+      path: segs,
+      what: `file "${shown(segs)}"`,
       ...(o.maxBytes === undefined ? {} : { maxResponseBytes: o.maxBytes }),
     });
     const etag = res.headers.get("etag");
@@ -184,14 +150,16 @@ export class WebDavClient {
     content: string | Uint8Array,
     o: { ifMatch?: string; ifNoneMatch?: "*"; contentType?: string } = {},
   ): Promise<{ etag: string | null; fileId: string | null; created: boolean }> {
-    const p = normalizePath(path);
-    if (p === "/") throw new NextcloudError("invalid_path", "A file path is needed, not the root folder.");
-    const res = await send(this.#client, {
+    const segs = pathSegments(path);
+    if (segs.length === 0) {
+      throw new NextcloudError("invalid_path", "A file path is needed, not the root folder.");
+    }
+    const res = await this.#request({
       method: "PUT",
-      path: `${await this.#root()}${encodePath(p)}`,
-      what: `file "${p}"`,
+      path: segs,
+      what: `file "${shown(segs)}"`,
+      contentType: o.contentType ?? "application/octet-stream",
       headers: {
-        "Content-Type": o.contentType ?? "application/octet-stream",
         ...(o.ifMatch === undefined ? {} : { "If-Match": quote(o.ifMatch) }),
         ...(o.ifNoneMatch === undefined ? {} : { "If-None-Match": o.ifNoneMatch }),
       },
@@ -206,36 +174,41 @@ export class WebDavClient {
   }
 
   async mkdir(path: string): Promise<void> {
-    const p = normalizePath(path);
-    await this.#call(`folder "${p}"`, undefined, (c, signal) => c.createDirectory(p, { signal }));
+    const segs = pathSegments(path);
+    await this.#request({ method: "MKCOL", path: segs, what: `folder "${shown(segs)}"` });
   }
 
   /** Moves or renames; with `overwrite: false` (default) an existing target gives a 412 conflict. */
   async move(from: string, to: string, o: { overwrite?: boolean } = {}): Promise<void> {
-    const [f, t] = [normalizePath(from), normalizePath(to)];
-    await this.#call(`"${f}" → "${t}"`, undefined, (c, signal) =>
-      c.moveFile(f, t, { overwrite: o.overwrite ?? false, signal }),
-    );
+    await this.#transfer("MOVE", from, to, o.overwrite ?? false);
   }
 
   async copy(from: string, to: string, o: { overwrite?: boolean } = {}): Promise<void> {
-    const [f, t] = [normalizePath(from), normalizePath(to)];
-    await this.#call(`"${f}" → "${t}"`, undefined, (c, signal) =>
-      c.copyFile(f, t, { overwrite: o.overwrite ?? false, signal }),
-    );
+    await this.#transfer("COPY", from, to, o.overwrite ?? false);
+  }
+
+  async #transfer(method: "MOVE" | "COPY", from: string, to: string, overwrite: boolean): Promise<void> {
+    const [f, t] = [pathSegments(from), pathSegments(to)];
+    await this.#request({
+      method,
+      path: f,
+      destination: t,
+      overwrite,
+      what: `"${shown(f)}" → "${shown(t)}"`,
+    });
   }
 
   /** Deletes a file or (recursively) a folder; `ifMatch` refuses when it changed meanwhile. */
   async delete(path: string, o: { ifMatch?: string } = {}): Promise<void> {
-    const p = normalizePath(path);
-    if (p === "/")
+    const segs = pathSegments(path);
+    if (segs.length === 0)
       throw new NextcloudError("invalid_path", "Refusing to delete your whole Nextcloud root folder.");
-    await this.#call(`"${p}"`, undefined, (c, signal) =>
-      c.deleteFile(p, {
-        signal,
-        ...(o.ifMatch === undefined ? {} : { headers: { "If-Match": quote(o.ifMatch) } }),
-      }),
-    );
+    await this.#request({
+      method: "DELETE",
+      path: segs,
+      what: `"${shown(segs)}"`,
+      ...(o.ifMatch === undefined ? {} : { headers: { "If-Match": quote(o.ifMatch) } }),
+    });
   }
 
   /**
@@ -246,10 +219,12 @@ export class WebDavClient {
     query: string,
     o: { folder?: string; limit?: number; offset?: number } = {},
   ): Promise<FileInfo[]> {
-    const folder = normalizePath(o.folder ?? "/");
+    const folder = pathSegments(o.folder ?? "/");
     const uid = await this.#userId();
+    const root = davRoot("files", uid);
     const like = `%${query.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-    const scope = `/files/${encodeURIComponent(uid)}${folder === "/" ? "" : encodePath(folder)}`;
+    // The scope is relative to /remote.php/dav, built by the same encoder as every URL.
+    const scope = `${root.slice("/remote.php/dav".length)}${encodeSegments(folder)}`;
     const body = `<?xml version="1.0" encoding="UTF-8"?>
 <d:searchrequest xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns" xmlns:nc="http://nextcloud.org/ns" xmlns:ns="https://github.com/icewind1991/SearchDAV/ns">
 <d:basicsearch><d:select><d:prop><d:getlastmodified/><d:getetag/><d:getcontenttype/><d:resourcetype/><d:getcontentlength/><d:displayname/><oc:fileid/><oc:permissions/><oc:size/><oc:favorite/></d:prop></d:select>
@@ -257,19 +232,39 @@ export class WebDavClient {
 <d:where><d:like><d:prop><d:displayname/></d:prop><d:literal>${xmlEscape(like)}</d:literal></d:like></d:where>
 <d:orderby/><d:limit><d:nresults>${String(o.limit ?? 50)}</d:nresults><ns:firstresult>${String(o.offset ?? 0)}</ns:firstresult></d:limit>
 </d:basicsearch></d:searchrequest>`;
-    const result = await this.#call(
-      `search "${query}"`,
-      "/remote.php/dav",
-      (c, signal) =>
-        c.search("/", {
-          data: body,
-          details: true,
-          headers: { "Content-Type": "text/xml" },
-          signal,
-        }) as Promise<ResponseDataDetailed<SearchResult>>,
-    );
-    const results = result.data.results;
-    const prefix = `/files/${uid}`;
-    return results.map((s) => this.#info(s, prefix));
+    const res = await send(this.#client, {
+      method: "SEARCH",
+      path: "/remote.php/dav/",
+      what: `search "${query}"`,
+      headers: { "Content-Type": "text/xml" },
+      body,
+    });
+    return this.#infos(parseMultistatus(res.text()), root);
   }
+}
+
+/** A FileInfo from a PROPFIND/SEARCH response whose href named `names` below the user's root. */
+function infoOf(r: DavResponse, names: string[]): FileInfo {
+  const text = (ns: string, name: string) => {
+    const t = propOf(r, ns, name)?.text.trim();
+    return t === undefined || t === "" ? null : t;
+  };
+  const num = (v: string | null) => (v === null || Number.isNaN(Number(v)) ? null : Number(v));
+  const resourcetype = propOf(r, DAV_NS, "resourcetype");
+  const directory = resourcetype?.children.some((c) => c.ns === DAV_NS && c.name === "collection") === true;
+  const path = `/${names.join("/")}`;
+  const etag = text(DAV_NS, "getetag");
+  const mime = text(DAV_NS, "getcontenttype");
+  return {
+    path,
+    name: names.at(-1) ?? "",
+    type: directory ? "directory" : "file",
+    size: directory ? (num(text(OC_NS, "size")) ?? 0) : (num(text(DAV_NS, "getcontentlength")) ?? 0),
+    etag: etag === null ? null : etag.replace(/"/g, ""),
+    lastModified: text(DAV_NS, "getlastmodified"),
+    contentType: directory || mime === null ? null : (mime.split(";")[0] ?? null),
+    fileId: num(text(OC_NS, "fileid")),
+    permissions: text(OC_NS, "permissions"),
+    favorite: num(text(OC_NS, "favorite")) === 1,
+  };
 }

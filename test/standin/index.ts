@@ -32,12 +32,25 @@ export interface StandinOptions {
   notesPath?: string;
 }
 
+/** One request as the stand-in received it, before any decoding. */
+export interface RecordedRequest {
+  method: string;
+  /** The request target exactly as sent (path and query, still percent-encoded). */
+  rawPath: string;
+  destination: string | undefined;
+}
+
 /** A running stand-in. */
 export interface NextcloudStandin {
   url: string;
   stop(): Promise<void>;
   /** Every bearer token received, so tests can prove which tokens reached Nextcloud. */
   readonly seenTokens: string[];
+  /** Every request received since the start or the last resetRequests(), in order. */
+  requests(): readonly RecordedRequest[];
+  resetRequests(): void;
+  /** The Notes app's folder of one user (each user sets their own in Nextcloud); the default otherwise. */
+  setNotesPath(uid: string, path: string): void;
   setAppRoutesRefuseBearer(refuse: boolean): void;
   /** Maintenance mode: every route answers 503 with `X-Nextcloud-Maintenance-Mode: 1`. */
   setMaintenance(on: boolean, retryAfterSeconds?: number): void;
@@ -53,7 +66,10 @@ export interface NextcloudStandin {
 export async function startNextcloudStandin(options: StandinOptions): Promise<NextcloudStandin> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "nc-standin-")));
-  const notesPath = options.notesPath ?? "Notes";
+  const defaultNotesPath = options.notesPath ?? "Notes";
+  const notesPaths = new Map<string, string>();
+  const notesPathOf = (uid: string | undefined) =>
+    (uid === undefined ? undefined : notesPaths.get(uid)) ?? defaultNotesPath;
   const validator = new BearerValidator({
     issuer: options.issuer,
     audience: options.audience,
@@ -63,6 +79,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   const dav = new DavFront(dataDir);
   await dav.start();
   const seenTokens: string[] = [];
+  let recorded: RecordedRequest[] = [];
   const users = new Map<string, StandinUser>();
   const favorites = new Map<string, Set<number>>();
   let refuseBearer = options.appRoutesRefuseBearer ?? false;
@@ -71,10 +88,16 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   const notesContext = (uid: string): NotesContext => {
     let fav = favorites.get(uid);
     if (!fav) favorites.set(uid, (fav = new Set()));
-    return { filesRoot: dav.filesRoot(uid), notesPath, favorites: fav };
+    return { filesRoot: dav.filesRoot(uid), notesPath: notesPathOf(uid), favorites: fav };
   };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const destination = req.headers.destination;
+    recorded.push({
+      method: req.method ?? "",
+      rawPath: req.url ?? "",
+      destination: Array.isArray(destination) ? destination.join(", ") : destination,
+    });
     const url = new URL(req.url ?? "/", "http://standin.invalid");
     const path = url.pathname;
     if (maintenance !== undefined) {
@@ -119,7 +142,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
       const version = Number(ocs[1]) as OcsVersion;
       const rest = ocs[2] ?? "";
       if (rest === "cloud/capabilities") {
-        sendOcs(req, res, url, version, 200, capabilities(notesPath));
+        sendOcs(req, res, url, version, 200, capabilities(notesPathOf(user?.uid)));
       } else if (user === undefined) {
         sendOcs(req, res, url, version, 997, [], "Current user is not logged in");
       } else if (rest === "cloud/user") {
@@ -174,6 +197,13 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   return {
     url: `http://127.0.0.1:${String(port)}`,
     seenTokens,
+    requests: () => recorded,
+    resetRequests() {
+      recorded = [];
+    },
+    setNotesPath(uid, path) {
+      notesPaths.set(uid, path);
+    },
     setAppRoutesRefuseBearer(refuse) {
       refuseBearer = refuse;
     },

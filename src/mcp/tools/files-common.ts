@@ -5,6 +5,8 @@ import { GatewayError } from "../../errors.ts";
 import {
   NextcloudError,
   normalizePath,
+  pathProblem,
+  pathRefused,
   type FileInfo,
   type NextcloudErrorKind,
 } from "../../nextcloud/index.ts";
@@ -17,7 +19,7 @@ export function pathRules(what: string, kind: "file" | "folder"): string {
   const example = kind === "file" ? "/Documents/report.md" : "/Documents/Projects";
   return (
     `${what}, from the root of the user's Nextcloud files, e.g. "${example}" (the leading "/" is optional). ` +
-    'Use "/" between folders; ".." and backslashes are not allowed.'
+    'Use "/" between folders; "..", backslashes and percent-escapes such as %2e or %2f are not allowed.'
   );
 }
 
@@ -37,22 +39,12 @@ export function folderField(what: string): z.ZodDefault<z.ZodString> {
 
 /**
  * Checks a user-supplied path and normalises it to "/a/b", refusing before any request what could
- * leave the user's root or that Nextcloud would misread: `..` segments, NUL and backslashes.
+ * leave the user's root or that Nextcloud would misread: `..` segments, NUL, backslashes, control
+ * characters, percent-encoded dots and slashes, dot and slash look-alikes, over-long names.
  */
 export function userPath(raw: string, field = "path"): string {
-  const shown = JSON.stringify(raw);
-  const refuse = (why: string) =>
-    new NextcloudError("invalid_path", `The ${field} ${shown} ${why}; nothing was done.`);
-  if (raw.includes("\0")) throw refuse("contains a NUL character, which no file name may contain");
-  if (raw.includes("\\")) {
-    throw refuse('contains a backslash; Nextcloud paths use forward slashes, e.g. "/Documents/a.md"');
-  }
-  if (raw.split("/").includes("..")) {
-    throw refuse(
-      'contains "..": paths start at the root of your Nextcloud files and cannot go up; give the full path ' +
-        'instead, e.g. "/Documents/a.md" (files_list on "/" shows the top-level folders)',
-    );
-  }
+  const problem = pathProblem(raw);
+  if (problem !== undefined) throw pathRefused(field, raw, problem);
   return normalizePath(raw);
 }
 

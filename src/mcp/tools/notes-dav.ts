@@ -1,7 +1,14 @@
 // The notes as the Notes app keeps them: Markdown files `<notes folder>/<category>/<title>.md` in the
 // user's files, reached over WebDAV. Used when the Notes API refuses bearer tokens; it gives the
 // same notes, ids (file ids) and results as the API.
-import { NextcloudError, normalizePath, type FileInfo, type WebDavClient } from "../../nextcloud/index.ts";
+import {
+  NextcloudError,
+  normalizePath,
+  pathRefused,
+  segmentProblem,
+  type FileInfo,
+  type WebDavClient,
+} from "../../nextcloud/index.ts";
 import { noteConflict, noteNotFound, type StoredNote } from "./notes-model.ts";
 import type { LoadedNote, NotesStore } from "./notes-store.ts";
 
@@ -43,7 +50,18 @@ const numbered = (title: string, i: number) => `${i === 1 ? title : `${title} ($
  */
 export function notesFolderStore(files: WebDavClient, notesPath: string): NotesStore {
   const root = normalizePath(notesPath);
-  const dirOf = (category: string) => (category === "" ? root : `${root}/${category}`);
+  /** The category's folder: "/" makes sub-folders (as in the Notes app), never a folder above the notes folder. */
+  const dirOf = (category: string) => {
+    if (category === "") return root;
+    const dir = normalizePath(`${root}/${category}`);
+    if (!dir.startsWith(`${root}/`)) throw pathRefused("category", category, "leaves the notes folder");
+    return dir;
+  };
+  /** A title is one file name: a "/" in it never makes a folder. */
+  const checkTitle = (title: string) => {
+    const problem = title.includes("/") ? 'has a "/" inside a name' : segmentProblem(`${title}.md`);
+    if (problem !== undefined) throw pathRefused("title", title, problem);
+  };
 
   /** Every note file under the notes folder (none when the folder does not exist yet). */
   async function walk(): Promise<{ info: FileInfo; meta: NoteMeta }[]> {
@@ -124,6 +142,7 @@ export function notesFolderStore(files: WebDavClient, notesPath: string): NotesS
     },
     get,
     async create({ title, category, content }) {
+      checkTitle(title);
       const dir = dirOf(category);
       await ensureDir(dir);
       for (let i = 1; i <= MAX_NUMBERED; i++) {
@@ -145,6 +164,12 @@ export function notesFolderStore(files: WebDavClient, notesPath: string): NotesS
       const id = current.note.id;
       let path = current.path;
       let content = current.note.content;
+      const title = changes.title ?? current.note.title;
+      const category = changes.category ?? current.note.category;
+      const moving = title !== current.note.title || category !== current.note.category;
+      // Names are checked before anything is written, so a refused title or category changes nothing.
+      const dir = moving ? dirOf(category) : undefined;
+      if (moving) checkTitle(title);
       if (changes.content !== undefined) {
         try {
           await files.write(path, changes.content, {
@@ -158,10 +183,7 @@ export function notesFolderStore(files: WebDavClient, notesPath: string): NotesS
         }
         content = changes.content;
       }
-      const title = changes.title ?? current.note.title;
-      const category = changes.category ?? current.note.category;
-      if (title !== current.note.title || category !== current.note.category) {
-        const dir = dirOf(category);
+      if (dir !== undefined) {
         await ensureDir(dir);
         path = await moveToFreeName(path, dir, title);
       }

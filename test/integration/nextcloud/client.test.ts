@@ -57,6 +57,14 @@ describe("OCS, capabilities and the current user", () => {
     expect(me.id).toBe(uid);
   });
 
+  it("keeps per-user capabilities per user: bob never gets alice's notes folder from the cache", async () => {
+    nc.setNotesPath(claims(bob.nextcloud).sub ?? "", "Bobs Notes");
+    const asBob = createNextcloudClient({ baseUrl: nc.url, token: () => bob.nextcloud, timeoutMs: 10_000 });
+    expect((await client.capabilities()).notes?.notes_path).toBe("Notes");
+    expect((await asBob.capabilities()).notes?.notes_path).toBe("Bobs Notes");
+    expect((await client.capabilities()).notes?.notes_path).toBe("Notes");
+  });
+
   it("learns a hashed uid from cloud/user and uses it for files", async () => {
     const hashed = await startNextcloudStandin({
       issuer: inject("keycloak").issuer,
