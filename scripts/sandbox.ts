@@ -1,7 +1,8 @@
 // `npm run sandbox`: the whole system on this machine with nothing to install by hand beyond
 // `npm run setup`: the gateway on its embedded database (PGlite in .data/sandbox), the tests'
 // Keycloak with the project's realm and demo users, and the Nextcloud stand-in seeded with demo
-// notes and files. Prints where to connect; Ctrl-C stops everything.
+// notes, files, calendars, tasks and contacts (CalDAV/CardDAV through Radicale). Prints where to
+// connect; Ctrl-C stops everything.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -52,6 +53,7 @@ try {
   });
   stops.push(() => nextcloud.stop());
   for (const [uid, files] of Object.entries(DEMO_FILES)) await nextcloud.seed(uid, files);
+  for (const who of ["alice", "bob"] as const) await nextcloud.seedDemoGroupware(who, who);
   mkdirSync(dataDir, { recursive: true });
   // A sealing key of the sandbox's own, kept next to its database, so that /connect works.
   const keyFile = join(dataDir, "sealing-key");
@@ -78,7 +80,7 @@ Nextcloud MCP gateway sandbox is running.
   Health           ${gatewayUrl}/readyz
   Keycloak         ${kc.url}/admin  (admin / ${kc.adminPassword})
   Realm issuer     ${kc.issuer}
-  Nextcloud        ${nextcloud.url}  (stand-in with demo notes and files)
+  Nextcloud        ${nextcloud.url}  (stand-in with demo notes, files, calendars, tasks and contacts)
   Demo users       alice / alice-demo-password, bob / bob-demo-password
   Database         embedded (PGlite) in ${dataDir}
 
