@@ -53,7 +53,11 @@ try {
   });
   stops.push(() => nextcloud.stop());
   for (const [uid, files] of Object.entries(DEMO_FILES)) await nextcloud.seed(uid, files);
-  for (const who of ["alice", "bob"] as const) await nextcloud.seedDemoGroupware(who, who);
+  // Calendars and contacts are seeded while the gateway starts.
+  const groupware = Promise.all(
+    (["alice", "bob"] as const).map((who) => nextcloud.seedDemoGroupware(who, who)),
+  );
+  groupware.catch(() => undefined); // awaited below; this only keeps an early failure handled
   mkdirSync(dataDir, { recursive: true });
   // A sealing key of the sandbox's own, kept next to its database, so that /connect works.
   const keyFile = join(dataDir, "sealing-key");
@@ -72,6 +76,7 @@ try {
   });
   const gateway = await startGateway(config, createLogger(config.logLevel), { migrate: true });
   stops.push(() => gateway.shutdown("sandbox stop"));
+  await groupware;
   process.stdout.write(`
 Nextcloud MCP gateway sandbox is running.
 

@@ -118,7 +118,8 @@ export class GroupwareFront {
         sendSabreError(res, 403, "Forbidden", "The destination is outside the user's home");
         return;
       }
-      headers.destination = `http://127.0.0.1:${String(radicale.port)}${to.path}`;
+      // Radicale wants the destination under X-Script-Name, on its own host.
+      headers.destination = `http://127.0.0.1:${String(radicale.port)}${GROUPWARE_PREFIX[to.kind]}${to.path}`;
     }
     const body = await readBody(req);
     const upstream = await forward(radicale, req.method ?? "GET", target, user.uid, headers, body);
@@ -131,7 +132,10 @@ export class GroupwareFront {
     if (/xml/.test(out["content-type"] ?? "") && payload.length > 0) {
       payload = Buffer.from(nextcloudHrefs(payload.toString("utf8"), user.uid));
     }
-    out["content-length"] = String(payload.length);
+    if (req.method !== "HEAD") out["content-length"] = String(payload.length);
+    else if (typeof upstream.headers["content-length"] === "string") {
+      out["content-length"] = upstream.headers["content-length"];
+    }
     res.writeHead(upstream.status, out);
     res.end(req.method === "HEAD" ? undefined : payload);
   }

@@ -193,6 +193,17 @@ describe("calendars", () => {
     expect((await dav(alice.nextcloud, "GET", path)).text).toContain("SUMMARY:Evening run");
   });
 
+  it("moves an event within alice's calendars (Destination under Nextcloud's prefix)", async () => {
+    const from = `${CAL()}/work/release-call.ics`;
+    const to = `${CAL()}/personal/release-call.ics`;
+    const moved = await dav(alice.nextcloud, "MOVE", from, { headers: { Destination: `${nc.url}${to}` } });
+    expect(moved.status).toBe(201);
+    expect((await dav(alice.nextcloud, "GET", from)).status).toBe(404);
+    const got = await dav(alice.nextcloud, "GET", to);
+    expect(got.status).toBe(200);
+    expect(got.text).toContain("SUMMARY:Release call");
+  });
+
   it("creates a calendar with MKCALENDAR and lists it", async () => {
     const body = `<?xml version="1.0"?><c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop><d:displayname>Holidays</d:displayname></d:prop></d:set></c:mkcalendar>`;
     const made = await dav(alice.nextcloud, "MKCALENDAR", `${CAL()}/holidays/`, { body });
