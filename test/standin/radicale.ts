@@ -49,13 +49,15 @@ function interpreterOf(bin: string): string[] {
 }
 
 const WRAPPER = [
-  "import os, sys, threading",
+  "import os, shutil, sys, threading",
+  "config, folder = sys.argv[1], sys.argv[2]",
   "def watch():",
   "    sys.stdin.read()",
+  "    shutil.rmtree(folder, ignore_errors=True)",
   "    os._exit(0)",
   "threading.Thread(target=watch, daemon=True).start()",
   "from radicale.__main__ import run",
-  "sys.argv = ['radicale', '--config', sys.argv[1]]",
+  "sys.argv = ['radicale', '--config', config]",
   "run()",
 ].join("\n");
 
@@ -88,7 +90,7 @@ export async function startRadicale(): Promise<Radicale> {
     ].join("\n"),
   );
   const [python = "python3"] = interpreterOf(bin);
-  const proc: ChildProcess = spawn(python, ["-c", WRAPPER, config], {
+  const proc: ChildProcess = spawn(python, ["-c", WRAPPER, config, dir], {
     stdio: ["pipe", "ignore", "pipe"],
     env: { PATH: process.env.PATH ?? "", LANG: "C.UTF-8" },
   });

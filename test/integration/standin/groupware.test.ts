@@ -2,6 +2,7 @@
 // Keycloak exchange tokens: Nextcloud's paths and hrefs, discovery, recurring events across the DST
 // change, ETag preconditions, sync tokens, address book queries, users kept apart, and the switch
 // that turns calendars or contacts off.
+import { request } from "node:http";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
@@ -53,6 +54,23 @@ async function dav(
     body: options.body,
   });
   return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+/** A request whose path goes out byte for byte (fetch would resolve `%2e%2e` before sending). */
+function rawDav(token: string, method: string, path: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(nc.url);
+    const headers = { Authorization: `Bearer ${token}`, Depth: "1" };
+    const r = request({ host: hostname, port, method, path, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8").on("data", (d: string) => (text += d));
+      res.on("end", () => {
+        resolve({ status: res.statusCode ?? 0, text });
+      });
+    });
+    r.on("error", reject);
+    r.end();
+  });
 }
 
 /** The href of each `<response>` of a multistatus. */
@@ -309,6 +327,33 @@ describe("users kept apart", () => {
     expect(
       (await dav(bob.nextcloud, "GET", `/remote.php/dav/calendars/${bobUid}/personal/dentist.ics`)).status,
     ).toBe(200);
+  });
+
+  it("takes the user from the token only: a client's X-Remote-User or X-Script-Name changes nothing", async () => {
+    const forged = { "X-Remote-User": bobUid, "X-Script-Name": "/remote.php/dav/calendars" };
+    const bobs = await dav(alice.nextcloud, "PROPFIND", `/remote.php/dav/calendars/${bobUid}/personal/`, {
+      depth: "1",
+      headers: forged,
+    });
+    expect(bobs.status).toBe(404);
+    expect(bobs.text).not.toContain("dentist");
+    const own = await dav(alice.nextcloud, "PROPFIND", `${CAL()}/`, { depth: "1", headers: forged });
+    expect(own.status).toBe(207);
+    expect(hrefs(own.text)).toContain(`${CAL()}/work/`);
+  });
+
+  it("refuses encoded dot segments and slashes that would leave the user's home", async () => {
+    for (const path of [
+      `${CAL()}/%2e%2e/${bobUid}/personal/`,
+      `${CAL()}/work/..%2F..%2F${bobUid}%2Fpersonal/`,
+      `${CAL()}/%2e%2e%2F${bobUid}/personal/`,
+      `${BOOK()}/%2E%2E/${bobUid}/contacts/`,
+    ]) {
+      // The URL parser resolves %2e%2e (then bob's home answers 404); an encoded slash is refused.
+      const res = await rawDav(alice.nextcloud, "PROPFIND", path);
+      expect({ path, refused: [403, 404].includes(res.status) }).toEqual({ path, refused: true });
+      expect(res.text).not.toMatch(/dentist|Alice Example/);
+    }
   });
 
   it("bob sees only his own calendar and address book", async () => {
