@@ -1,7 +1,8 @@
 // `npm run sandbox`: the whole system on this machine with nothing to install by hand beyond
 // `npm run setup`: the gateway on its embedded database (PGlite in .data/sandbox), the tests'
 // Keycloak with the project's realm and demo users, and the Nextcloud stand-in seeded with demo
-// notes and files. Prints where to connect; Ctrl-C stops everything.
+// notes, files, calendars, tasks and contacts (CalDAV/CardDAV through Radicale). Prints where to
+// connect; Ctrl-C stops everything.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -52,6 +53,11 @@ try {
   });
   stops.push(() => nextcloud.stop());
   for (const [uid, files] of Object.entries(DEMO_FILES)) await nextcloud.seed(uid, files);
+  // Calendars and contacts are seeded while the gateway starts.
+  const groupware = Promise.all(
+    (["alice", "bob"] as const).map((who) => nextcloud.seedDemoGroupware(who, who)),
+  );
+  groupware.catch(() => undefined); // awaited below; this only keeps an early failure handled
   mkdirSync(dataDir, { recursive: true });
   // A sealing key of the sandbox's own, kept next to its database, so that /connect works.
   const keyFile = join(dataDir, "sealing-key");
@@ -70,6 +76,7 @@ try {
   });
   const gateway = await startGateway(config, createLogger(config.logLevel), { migrate: true });
   stops.push(() => gateway.shutdown("sandbox stop"));
+  await groupware;
   process.stdout.write(`
 Nextcloud MCP gateway sandbox is running.
 
@@ -78,7 +85,7 @@ Nextcloud MCP gateway sandbox is running.
   Health           ${gatewayUrl}/readyz
   Keycloak         ${kc.url}/admin  (admin / ${kc.adminPassword})
   Realm issuer     ${kc.issuer}
-  Nextcloud        ${nextcloud.url}  (stand-in with demo notes and files)
+  Nextcloud        ${nextcloud.url}  (stand-in with demo notes, files, calendars, tasks and contacts)
   Demo users       alice / alice-demo-password, bob / bob-demo-password
   Database         embedded (PGlite) in ${dataDir}
 

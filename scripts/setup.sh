@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a machine to run and test the gateway: Debian packages the tests use (Chromium,
-# PostgreSQL, a JDK and Maven for Keycloak), npm dependencies (which bring Node 24 on Linux x64),
-# and the Keycloak distribution from Maven Central into the cache outside the repository.
+# PostgreSQL, a JDK and Maven for Keycloak, Radicale for the stand-in's CalDAV and CardDAV), npm
+# dependencies (which bring Node 24 on Linux x64), and the Keycloak distribution from Maven Central
+# into the cache outside the repository.
 # Idempotent: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_pkgs+=(c
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need_pkgs+=(postgresql)
 command -v java >/dev/null 2>&1 || [ -n "${JAVA_HOME:-}" ] || need_pkgs+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
+command -v radicale >/dev/null 2>&1 || [ -x /usr/bin/radicale ] || need_pkgs+=(radicale)
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO="none"; fi

@@ -1,6 +1,7 @@
 // The Nextcloud stand-in, a test fixture (never shipped): validates bearer tokens exactly like
 // user_oidc, serves OCS (capabilities, cloud/user), the Notes API v1 over the user's files, and
-// WebDAV files through a real WebDAV server; can reproduce the CORS logout on app routes.
+// WebDAV files through a real WebDAV server, CalDAV and CardDAV through Radicale (groupware.ts); can
+// reproduce the CORS logout on app routes.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,11 +10,21 @@ import { dirname, join } from "node:path";
 import { BearerValidator, localUid, type StandinUser } from "./auth.ts";
 import { DavFront, segments } from "./dav.ts";
 import { treeSize } from "./dav-fs.ts";
+import { GroupwareFront, type GroupwareKind } from "./groupware.ts";
+import {
+  DEMO_GROUPWARE,
+  mkcalendarBody,
+  mkcolAddressBookBody,
+  type SeedAddressBook,
+  type SeedCalendar,
+} from "./groupware-seed.ts";
 import { handleNotes, type NotesContext } from "./notes.ts";
+import { rootResponse } from "./principal.ts";
 import { capabilities, sendOcs, userDetails, type OcsVersion } from "./ocs.ts";
-import { sendDavUnauthorized, sendJson } from "./respond.ts";
+import { readBody, sendDavUnauthorized, sendJson } from "./respond.ts";
 
 export { localUid, type StandinUser };
+export type { GroupwareKind, SeedAddressBook, SeedCalendar };
 
 /** How to start the stand-in; mirrors the user_oidc provider settings it imitates. */
 export interface StandinOptions {
@@ -30,6 +41,10 @@ export interface StandinOptions {
   port?: number;
   /** The Notes app's folder in each user's files (capability `notes.notes_path`). */
   notesPath?: string;
+  /** CalDAV (calendars and task lists) served; on by default. Radicale starts on first use. */
+  calendar?: boolean;
+  /** CardDAV (address books) served; on by default. */
+  contacts?: boolean;
 }
 
 /** One request as the stand-in received it, before any decoding. */
@@ -60,6 +75,14 @@ export interface NextcloudStandin {
   filesRoot(uid: string): string;
   /** Writes files into a user's files (paths relative to the user's root). */
   seed(uid: string, files: Record<string, string | Uint8Array>): Promise<void>;
+  /** Turns CalDAV or CardDAV off (homes answer 404, the principal drops the home set) or on. */
+  setGroupware(apps: Partial<Record<GroupwareKind, boolean>>): void;
+  /** Creates a calendar (MKCALENDAR) in a user's calendar home with its `.ics` objects. */
+  seedCalendar(uid: string, calendar: SeedCalendar): Promise<void>;
+  /** Creates an address book (extended MKCOL) in a user's address book home with its `.vcf` cards. */
+  seedAddressBook(uid: string, book: SeedAddressBook): Promise<void>;
+  /** Seeds the demo calendars, tasks and contacts of alice or bob (groupware-seed.ts) for `uid`. */
+  seedDemoGroupware(uid: string, who: "alice" | "bob"): Promise<void>;
 }
 
 /** Starts the stand-in on 127.0.0.1 (a free port unless `port` is given). */
@@ -78,6 +101,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   });
   const dav = new DavFront(dataDir);
   await dav.start();
+  const groupware = new GroupwareFront({ calendar: options.calendar, contacts: options.contacts });
   const seenTokens: string[] = [];
   let recorded: RecordedRequest[] = [];
   const users = new Map<string, StandinUser>();
@@ -123,6 +147,11 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
         productname: "Nextcloud",
         extendedSupport: false,
       });
+      return;
+    }
+    if (path === "/.well-known/caldav" || path === "/.well-known/carddav") {
+      res.writeHead(301, { Location: "/remote.php/dav/", "Content-Length": "0" });
+      res.end();
       return;
     }
     const auth = req.headers.authorization ?? "";
@@ -176,7 +205,11 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
 
     if (path === "/remote.php/dav" || path.startsWith("/remote.php/dav/")) {
       if (user === undefined) sendDavUnauthorized(res);
-      else await dav.handle(req, res, url, user.uid);
+      else if (GroupwareFront.owns(path)) await groupware.handle(req, res, url, user);
+      else if (req.method === "PROPFIND" && /^\/remote\.php\/dav\/?$/.test(path)) {
+        res.writeHead(207, { "Content-Type": "application/xml; charset=utf-8" });
+        res.end(rootResponse((await readBody(req)).toString("utf8"), user));
+      } else await dav.handle(req, res, url, user.uid);
       return;
     }
     sendJson(res, 404, { message: "Page not found" });
@@ -193,6 +226,27 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
     server.listen(options.port ?? 0, "127.0.0.1", resolve);
   });
   const { port } = server.address() as AddressInfo;
+
+  async function seedCalendar(uid: string, calendar: SeedCalendar): Promise<void> {
+    await groupware.direct("calendar", uid, "MKCALENDAR", [calendar.uri], mkcalendarBody(calendar), {
+      "content-type": "application/xml; charset=utf-8",
+    });
+    for (const [name, text] of Object.entries(calendar.objects ?? {})) {
+      await groupware.direct("calendar", uid, "PUT", [calendar.uri, name], text, {
+        "content-type": "text/calendar; charset=utf-8",
+      });
+    }
+  }
+  async function seedAddressBook(uid: string, book: SeedAddressBook): Promise<void> {
+    await groupware.direct("contacts", uid, "MKCOL", [book.uri], mkcolAddressBookBody(book), {
+      "content-type": "application/xml; charset=utf-8",
+    });
+    for (const [name, text] of Object.entries(book.cards ?? {})) {
+      await groupware.direct("contacts", uid, "PUT", [book.uri, name], text, {
+        "content-type": "text/vcard; charset=utf-8",
+      });
+    }
+  }
 
   return {
     url: `http://127.0.0.1:${String(port)}`,
@@ -222,6 +276,15 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
         await writeFile(real, content);
       }
     },
+    setGroupware(apps) {
+      groupware.set(apps);
+    },
+    seedCalendar,
+    seedAddressBook,
+    async seedDemoGroupware(uid, who) {
+      for (const c of DEMO_GROUPWARE[who].calendars) await seedCalendar(uid, c);
+      for (const b of DEMO_GROUPWARE[who].addressBooks) await seedAddressBook(uid, b);
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) =>
@@ -230,6 +293,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
         }),
       );
       await dav.stop();
+      await groupware.stop();
       if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
