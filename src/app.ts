@@ -159,6 +159,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   if (deps.web) {
     app.use("/account/*", bodyLimit({ maxSize: 16 * 1024 }));
+    app.post("/connect", bodyLimit({ maxSize: 16 * 1024 }));
     app.use("/oauth/backchannel-logout", bodyLimit({ maxSize: 64 * 1024 }));
     app.route("/", webRoutes(deps.web));
   }
