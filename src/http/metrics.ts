@@ -7,6 +7,8 @@ export interface Metric {
   help: string;
   type: "counter" | "gauge";
   value: number;
+  /** Label values of this sample; samples of one name share its HELP and TYPE lines. */
+  labels?: Record<string, string>;
 }
 
 /**
@@ -16,11 +18,16 @@ export interface Metric {
  */
 export function metricsEndpoint(collect: () => readonly Metric[]): Handler<AppEnv> {
   return function metricsHandler(c) {
-    const lines = collect().flatMap((m) => [
-      `# HELP ${m.name} ${m.help}`,
-      `# TYPE ${m.name} ${m.type}`,
-      `${m.name} ${m.value}`,
-    ]);
+    const described = new Set<string>();
+    const lines = collect().flatMap((m) => {
+      const labels = Object.entries(m.labels ?? {})
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(",");
+      const sample = `${m.name}${labels === "" ? "" : `{${labels}}`} ${m.value}`;
+      if (described.has(m.name)) return [sample];
+      described.add(m.name);
+      return [`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, sample];
+    });
     return c.body(`${lines.join("\n")}\n`, 200, {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",
       "cache-control": "no-store",
