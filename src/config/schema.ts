@@ -228,7 +228,7 @@ export const variables = {
     doc: {
       group: "Database",
       description:
-        "PostgreSQL connection URL. The database holds users, encrypted offline grants, login states, job runs and the audit trail; it is the only state shared between replicas. Add `?sslmode=require` for TLS. When unset, the gateway uses an embedded PostgreSQL (PGlite) in DATA_DIR instead: fine for one gateway process on one machine, but set DATABASE_URL for production and for more than one replica.",
+        "PostgreSQL connection URL. The database holds users, encrypted offline grants, job runs and the audit trail; it is the only state shared between replicas. Add `?sslmode=require` for TLS. When unset, the gateway uses an embedded PostgreSQL (PGlite) in DATA_DIR instead: fine for one gateway process on one machine, but set DATABASE_URL for production and for more than one replica.",
       example: "postgres://gateway:secret@db.example.com:5432/gateway",
       secret: true,
     },
@@ -358,7 +358,7 @@ export const variables = {
     doc: {
       group: "Background jobs",
       description:
-        "When `housekeeping` runs (cron: minute hour day month weekday): it deletes expired login states, and job runs and audit events past their retention.",
+        "When `housekeeping` runs (cron: minute hour day month weekday): it deletes job runs and audit events past their retention.",
       example: "17 * * * *",
     },
   },
