@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -11,7 +12,20 @@ import { mcpEndpoint, mcpMethodNotAllowed } from "./http/mcp.ts";
 import { metricsEndpoint, type Metric } from "./http/metrics.ts";
 import { bearerAuth } from "./http/middleware/bearer-auth.ts";
 import { originAllowed, originGuard } from "./http/middleware/origin.ts";
+import {
+  addressKey,
+  anonymousRateLimit,
+  clientAddress,
+  RateLimiter,
+  unauthenticatedRateLimit,
+  userRateLimit,
+  type RateLimits,
+  type TooManyRequests,
+} from "./http/middleware/rate-limit.ts";
 import { requestLog } from "./http/middleware/request-log.ts";
+import { addressList } from "./config/address.ts";
+import { page, pageHeaders } from "./web/html.ts";
+import { problemPage } from "./web/pages.ts";
 import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
 import type { Logger } from "./log.ts";
 import { allGroups, applyToolPolicy, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
@@ -59,6 +73,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId({ limitLength: 128 }));
   app.use(requestLog(deps.log));
+  const limits = rateLimits(config);
 
   app.get("/healthz", healthz);
   app.get("/readyz", readyz(deps.readiness));
@@ -79,6 +94,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           type: "counter",
           value: verify.misses,
         },
+        ...Object.entries(limits.counts).map(([scope, value]) => ({
+          name: "gateway_rate_limited_total",
+          help: "Requests refused with 429 by this replica's rate limits, by limit.",
+          type: "counter" as const,
+          value,
+          labels: { scope },
+        })),
       ];
       const exchange = deps.nextcloud?.broker.stats;
       if (exchange !== undefined) {
@@ -126,6 +148,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       .map((g) => ({ id: g.id, title: g.title, description: g.description })),
   });
   const mcpPath = new URL(config.resourceUrl).pathname;
+  app.use("/.well-known/*", anonymousRateLimit(limits, jsonTooMany));
   app.get(`/.well-known/oauth-protected-resource${mcpPath}`, prm);
   app.get("/.well-known/oauth-protected-resource", prm);
 
@@ -166,6 +189,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         ),
     }),
   );
+  app.use("/mcp", unauthenticatedRateLimit(limits, rpcTooMany));
   app.use(
     "/mcp",
     bearerAuth({
@@ -176,6 +200,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       signInScopes: config.signInScopes,
     }),
   );
+  app.use("/mcp", userRateLimit(limits, rpcTooMany));
   app.post(
     "/mcp",
     mcpEndpoint({
@@ -195,7 +220,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   if (deps.web) {
     app.use("/account/*", bodyLimit({ maxSize: 16 * 1024 }));
+    app.post("/connect", bodyLimit({ maxSize: 16 * 1024 }));
+    app.use("/oauth/backchannel-logout", anonymousRateLimit(limits, jsonTooMany));
     app.use("/oauth/backchannel-logout", bodyLimit({ maxSize: 64 * 1024 }));
+    for (const path of ["/login", "/connect", "/oauth/callback"]) {
+      app.use(path, anonymousRateLimit(limits, pageTooMany));
+    }
     app.route("/", webRoutes(deps.web));
   }
 
@@ -211,3 +241,42 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   return app;
 }
+
+/** The limits of `config` (each absent when off), keyed by the client's address. */
+function rateLimits(config: Config): RateLimits {
+  const r = config.rateLimits;
+  const limiter = (perMinute: number | undefined) =>
+    r && perMinute !== undefined && perMinute > 0 ? new RateLimiter(perMinute, r.maxKeys) : undefined;
+  const trusted = config.trustedProxies.length > 0 ? addressList(config.trustedProxies) : undefined;
+  return {
+    anonymousIp: limiter(r?.anonymousPerIp),
+    anonymousGlobal: limiter(r?.anonymousGlobal),
+    mcpUser: limiter(r?.mcpPerUser),
+    counts: { anonymous_ip: 0, anonymous_global: 0, mcp_user: 0 },
+    clientKey: (c) => addressKey(clientAddress(c, trusted)),
+  };
+}
+
+const waitText = (seconds: number) =>
+  `Too many requests; try again in ${seconds} second${seconds === 1 ? "" : "s"}.`;
+
+/** 429 for OAuth and metadata endpoints: an OAuth-style JSON error. */
+const jsonTooMany: TooManyRequests = (c, seconds) =>
+  c.json({ error: "too_many_requests", error_description: waitText(seconds) }, 429, {
+    "cache-control": "no-store",
+  });
+
+/** 429 on /mcp: a JSON-RPC error, as MCP clients read the body of a failed POST. */
+const rpcTooMany: TooManyRequests = (c, seconds) =>
+  c.json({ jsonrpc: "2.0", id: null, error: { code: -32000, message: waitText(seconds) } }, 429);
+
+/** 429 for browser pages: the problem page. */
+const pageTooMany: TooManyRequests = (c, seconds) => {
+  const nonce = randomBytes(16).toString("base64url");
+  const body = problemPage(
+    "Too many requests",
+    `This gateway received too many sign-in requests from your network. Wait ${seconds} second${seconds === 1 ? "" : "s"} and try again.`,
+    { href: "/account", label: "Back to your account" },
+  );
+  return c.body(page("Too many requests", body, nonce), 429, pageHeaders(nonce));
+};

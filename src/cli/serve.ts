@@ -12,6 +12,7 @@ import { TokenBroker } from "../tokens/index.ts";
 import { migrate, openStore, pendingMigrations } from "../store/index.ts";
 import { VERSION } from "../version.ts";
 import { GrantStore, Sealer } from "../store/index.ts";
+import { LoginCookieSealer } from "../web/login-cookie.ts";
 import { SessionSigner } from "../web/session.ts";
 
 /** A started gateway: where it listens and how to stop it. */
@@ -77,6 +78,7 @@ export async function startGateway(
       offline: config.sealingKeys && {
         grants: new GrantStore(store.db, new Sealer(config.sealingKeys)),
         sessions: new SessionSigner(config.sealingKeys),
+        logins: new LoginCookieSealer(config.sealingKeys),
       },
       keepalive: {
         idleShare: config.jobs.keepaliveIdleShare,

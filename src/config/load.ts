@@ -43,6 +43,11 @@ export interface Config {
   };
   /** The IdP's offline session idle timeout, in seconds. */
   offlineIdleTimeoutSeconds: number;
+  /** Per-replica request limits (requests per minute; 0 = that limit off), or undefined when all are off. */
+  rateLimits:
+    { anonymousPerIp: number; anonymousGlobal: number; mcpPerUser: number; maxKeys: number } | undefined;
+  /** Reverse proxies whose X-Forwarded-For is believed (addresses and CIDR ranges); empty: none. */
+  trustedProxies: readonly string[];
   logLevel: Env["LOG_LEVEL"];
   outboundTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -147,6 +152,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     offlineIdleTimeoutSeconds: parsed.OFFLINE_IDLE_TIMEOUT_SECONDS,
     sealingKeys: parsed.SEALING_KEYS === "" ? undefined : parseSealingKeys(parsed.SEALING_KEYS).keys,
+    rateLimits: parsed.RATE_LIMITS_ENABLED
+      ? {
+          anonymousPerIp: parsed.RATE_LIMIT_ANONYMOUS_PER_IP,
+          anonymousGlobal: parsed.RATE_LIMIT_ANONYMOUS_GLOBAL,
+          mcpPerUser: parsed.RATE_LIMIT_MCP_PER_USER,
+          maxKeys: parsed.RATE_LIMIT_MAX_KEYS,
+        }
+      : undefined,
+    trustedProxies: parsed.TRUSTED_PROXIES,
     logLevel: parsed.LOG_LEVEL,
     outboundTimeoutMs: parsed.OUTBOUND_TIMEOUT_MS,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,

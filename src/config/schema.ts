@@ -1,6 +1,7 @@
 import { validate as cronValidate } from "node-cron";
 import { z } from "zod";
 import { parseSealingKeys } from "../store/sealing.ts";
+import { parseAddressRange } from "./address.ts";
 
 /** What the generated reference (docs/configuration.md) shows for each variable. */
 export interface VariableDoc {
@@ -19,6 +20,7 @@ export interface VariableDoc {
     | "Database"
     | "Offline access"
     | "Background jobs"
+    | "Rate limits"
     | "Operations";
 }
 
@@ -298,7 +300,7 @@ export const variables = {
     doc: {
       group: "Database",
       description:
-        "PostgreSQL connection URL. The database holds users, encrypted offline grants, login states, job runs and the audit trail; it is the only state shared between replicas. Add `?sslmode=require` for TLS. When unset, the gateway uses an embedded PostgreSQL (PGlite) in DATA_DIR instead: fine for one gateway process on one machine, but set DATABASE_URL for production and for more than one replica.",
+        "PostgreSQL connection URL. The database holds users, encrypted offline grants, job runs and the audit trail; it is the only state shared between replicas. Add `?sslmode=require` for TLS. When unset, the gateway uses an embedded PostgreSQL (PGlite) in DATA_DIR instead: fine for one gateway process on one machine, but set DATABASE_URL for production and for more than one replica.",
       example: "postgres://gateway:secret@db.example.com:5432/gateway",
       secret: true,
     },
@@ -428,7 +430,7 @@ export const variables = {
     doc: {
       group: "Background jobs",
       description:
-        "When `housekeeping` runs (cron: minute hour day month weekday): it deletes expired login states, and job runs and audit events past their retention.",
+        "When `housekeeping` runs (cron: minute hour day month weekday): it deletes job runs and audit events past their retention.",
       example: "17 * * * *",
     },
   },
@@ -446,6 +448,73 @@ export const variables = {
       group: "Background jobs",
       description: "Days an audit event (connect, refresh, revoke, disconnect) is kept.",
       example: "365",
+    },
+  },
+  RATE_LIMITS_ENABLED: {
+    schema: boolean(true),
+    doc: {
+      group: "Rate limits",
+      description:
+        "Whether the gateway answers 429 (with `Retry-After`) to clients over the limits below. The limits are counted in memory per replica: with N replicas a client gets up to N times each limit. `false` turns every limit off (for a gateway behind a proxy that limits already).",
+      example: "true",
+    },
+  },
+  RATE_LIMIT_ANONYMOUS_PER_IP: {
+    schema: integer(0, 1_000_000).default(60),
+    doc: {
+      group: "Rate limits",
+      description:
+        "Requests per minute one client address may send to the endpoints that need no sign-in (`/login`, `/connect`, `/oauth/callback`, `/oauth/backchannel-logout`, `/.well-known/*`), and refused (401) requests to `/mcp`; up to this many at once. IPv6 addresses count per /64. `0` turns this limit off.",
+      example: "60",
+    },
+  },
+  RATE_LIMIT_ANONYMOUS_GLOBAL: {
+    schema: integer(0, 10_000_000).default(1200),
+    doc: {
+      group: "Rate limits",
+      description:
+        "Requests per minute all clients together may send to the endpoints that need no sign-in (the list under RATE_LIMIT_ANONYMOUS_PER_IP, without `/mcp`), for floods from many addresses. `0` turns this limit off.",
+      example: "1200",
+    },
+  },
+  RATE_LIMIT_MCP_PER_USER: {
+    schema: integer(0, 10_000_000).default(600),
+    doc: {
+      group: "Rate limits",
+      description:
+        "Requests per minute one signed-in user (the verified token's subject) may send to `/mcp`, over all their clients; up to this many at once. `0` turns this limit off.",
+      example: "600",
+    },
+  },
+  RATE_LIMIT_MAX_KEYS: {
+    schema: integer(100, 10_000_000).default(10_000),
+    doc: {
+      group: "Rate limits",
+      description:
+        "How many client addresses and users each limit remembers at most; the least recently seen is forgotten first. Bounds the limiter's memory (roughly 100 bytes a key).",
+      example: "10000",
+    },
+  },
+  TRUSTED_PROXIES: {
+    schema: z
+      .string()
+      .trim()
+      .default("")
+      .transform((s) =>
+        s
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .refine((list) => list.every((entry) => parseAddressRange(entry) !== undefined), {
+        error:
+          'not a list of addresses; give comma-separated IP addresses or CIDR ranges of your reverse proxies, e.g. "10.0.0.0/8,fd00::/8"',
+      }),
+    doc: {
+      group: "Rate limits",
+      description:
+        "Reverse proxies whose `X-Forwarded-For` header the gateway believes (comma-separated IP addresses or CIDR ranges). Empty (the default): the client address is the connection's, and `X-Forwarded-For` is ignored. Set it when a proxy or load balancer stands in front of the gateway, or every client counts as the proxy's address.",
+      example: "10.0.0.0/8,fd00::/8",
     },
   },
   LOG_LEVEL: {

@@ -1,4 +1,3 @@
-import { deleteExpiredLoginStates } from "../store/login-states.ts";
 import { daysBefore, type Job } from "./run.ts";
 
 /** How long finished job runs and audit events are kept, in days. */
@@ -8,8 +7,8 @@ export interface Retention {
 }
 
 /**
- * `housekeeping`: deletes expired login states, and job runs and audit events older than their
- * retention. Revoked grants are kept (the account page shows them; DESIGN §6.6).
+ * `housekeeping`: deletes job runs and audit events older than their retention. Revoked grants are
+ * kept (the account page shows them; DESIGN §6.6).
  */
 export function housekeepingJob(retention: Retention): Job {
   return {
@@ -18,7 +17,6 @@ export function housekeepingJob(retention: Retention): Job {
     async run(ctx) {
       const now = ctx.now();
       const { db } = ctx.store;
-      const loginStates = await deleteExpiredLoginStates(db, now);
       const jobRuns = await db
         .deleteFrom("job_runs")
         .where("finished_at", "<", daysBefore(now, retention.jobRunsDays))
@@ -28,7 +26,6 @@ export function housekeepingJob(retention: Retention): Job {
         .where("at", "<", daysBefore(now, retention.auditEventsDays))
         .executeTakeFirst();
       return {
-        loginStates,
         jobRuns: Number(jobRuns.numDeletedRows),
         auditEvents: Number(auditEvents.numDeletedRows),
       };

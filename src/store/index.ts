@@ -1,5 +1,5 @@
 // Storage: PostgreSQL through postgres.js and kysely, or the embedded PGlite when no DATABASE_URL
-// is set; the SQL migrations in sql/ for both, and (as the flows arrive) grants, login states,
+// is set; the SQL migrations in sql/ for both, and (as the flows arrive) grants, leases,
 // audit and the sealing of secrets with the key ring.
 export { openStore, type Store, type StoreBackend, type StoreSession, type StoreTarget } from "./db.ts";
 export { integrityViolation, type IntegrityCode } from "./errors.ts";

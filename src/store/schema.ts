@@ -10,7 +10,6 @@ type Json<T extends object> = ColumnType<T, T | string | undefined, T | string>;
 export interface Database {
   users: UsersTable;
   offline_grants: OfflineGrantsTable;
-  login_states: LoginStatesTable;
   job_runs: JobRunsTable;
   audit_events: AuditEventsTable;
   schema_migrations: SchemaMigrationsTable;
@@ -45,17 +44,6 @@ export interface OfflineGrantsTable {
   revoked_at: Timestamp | null;
   lease_owner: string | null;
   lease_until: Timestamp | null;
-}
-
-export interface LoginStatesTable {
-  state_hash: string;
-  code_verifier: string;
-  nonce: string;
-  purpose: "connect" | "login";
-  return_to: string | null;
-  created_at: TimestampDefault;
-  expires_at: Timestamp;
-  consumed_at: Timestamp | null;
 }
 
 export interface JobRunsTable {

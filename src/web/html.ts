@@ -79,12 +79,20 @@ export function page(title: string, body: Html, styleNonce: string): string {
     </html> `.value;
 }
 
-/** Headers of every page: no caching, no framing, nothing but the inline style of this response. */
-export function pageHeaders(styleNonce: string): Record<string, string> {
+/**
+ * Headers of every page: no caching, no framing, nothing but the inline style of this response.
+ * Forms post to this origin only; `formRedirects` adds origins a form's answer may redirect to
+ * (browsers apply form-action to redirects: the grant button's POST continues at the IdP).
+ */
+export function pageHeaders(
+  styleNonce: string,
+  formRedirects: readonly string[] = [],
+): Record<string, string> {
+  const formAction = ["'self'", ...formRedirects].join(" ");
   return {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
-    "content-security-policy": `default-src 'none'; style-src 'nonce-${styleNonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    "content-security-policy": `default-src 'none'; style-src 'nonce-${styleNonce}'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
     // same-origin: form posts then carry a real Origin header (no-referrer makes it "null").
     "referrer-policy": "same-origin",
     "x-content-type-options": "nosniff",

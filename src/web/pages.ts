@@ -12,10 +12,23 @@ export const NOTICES = {
 } as const;
 export type NoticeKey = keyof typeof NOTICES;
 
+/**
+ * The notice a query value names, or undefined. An own-property check: `toString`, `constructor`
+ * or `__proto__` name nothing (an `in` check would find them on Object.prototype).
+ */
+export function noticeKey(value: string | undefined): NoticeKey | undefined {
+  return value !== undefined && Object.hasOwn(NOTICES, value) ? (value as NoticeKey) : undefined;
+}
+
+/** `table[key]` when `key` is the table's own property (never something from Object.prototype). */
+function own(table: Record<string, string>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 const JOB_TEXT: Record<string, string> = {
   "grants-keepalive": "Refreshes your offline access before the identity provider lets it expire.",
   "grants-reencrypt": "Re-encrypts stored offline access when the operator rotates keys.",
-  housekeeping: "Deletes expired sign-in attempts and old records.",
+  housekeeping: "Deletes old job runs and audit records.",
 };
 
 const ACTION_TEXT: Record<string, string> = {
@@ -44,6 +57,13 @@ export interface AccountView {
   notice: NoticeKey | undefined;
 }
 
+/** The button that starts the offline grant: a same-origin POST with the session's form token. */
+function grantForm(formToken: string, label: string): Html {
+  return html`<form method="post" action="/connect">
+    <input type="hidden" name="form_token" value="${formToken}" /><button type="submit">${label}</button>
+  </form>`;
+}
+
 function offlineSection(view: AccountView): Html {
   const { offline, formToken } = view;
   if (offline.state === "none") {
@@ -54,7 +74,7 @@ function offlineSection(view: AccountView): Html {
         Granting offline access lets background jobs work for you (for example keeping search up to date). You
         can revoke it here at any time.
       </p>
-      <div class="actions"><a class="button" href="/connect">Grant offline access</a></div>`;
+      <div class="actions">${grantForm(formToken, "Grant offline access")}</div>`;
   }
   const g = offline.grant;
   if (offline.state === "revoked") {
@@ -70,7 +90,7 @@ function offlineSection(view: AccountView): Html {
         <dd id="revoked-reason">${g.revoked_reason ?? "not recorded"}</dd>
       </dl>
       <div class="actions">
-        <a class="button" href="/connect">Reconnect</a>
+        ${grantForm(formToken, "Reconnect")}
         <form method="post" action="/account/disconnect">
           <input type="hidden" name="form_token" value="${formToken}" /><button
             type="submit"
@@ -111,7 +131,7 @@ function jobsSection(view: AccountView): Html {
         : html``;
     return html`<tr>
       <th scope="row">${name}</th>
-      <td>${JOB_TEXT[name]} ${forYou}</td>
+      <td>${own(JOB_TEXT, name)} ${forYou}</td>
       <td>${run ? html`${when(run.finishedAt)}: ${run.outcome}` : "not run yet"}</td>
     </tr>`;
   });
@@ -137,7 +157,7 @@ function activitySection(view: AccountView): Html {
   return html`<ul>
     ${view.activity.map((a) => {
       const reason = typeof a.detail.reason === "string" ? html`: ${a.detail.reason}` : html``;
-      return html`<li>${when(a.at)} ${ACTION_TEXT[a.action] ?? a.action}${reason}</li>`;
+      return html`<li>${when(a.at)} ${own(ACTION_TEXT, a.action) ?? a.action}${reason}</li>`;
     })}
   </ul>`;
 }
@@ -177,7 +197,7 @@ export function signedOutPage(notice: NoticeKey | undefined): Html {
     <p>Sign in with your company account to see and manage what the Nextcloud MCP gateway may do for you.</p>
     <div class="actions">
       <a class="button" href="/login">Sign in</a
-      ><a class="button secondary" href="/connect">Sign in and grant offline access</a>
+      ><a class="button secondary" href="/login?next=connect">Sign in and grant offline access</a>
     </div>`;
 }
 
@@ -186,4 +206,30 @@ export function problemPage(title: string, message: string, next: { href: string
   return html`<h1>${title}</h1>
     <p class="notice error" role="alert">${message}</p>
     <div class="actions"><a class="button" href="${next.href}">${next.label}</a></div>`;
+}
+
+/**
+ * /connect: what offline access is and the one button that grants it (signed in), or the sign-in
+ * that comes back here (signed out). Opening this page never starts the grant by itself.
+ */
+export function connectPage(signedIn: { user: User; formToken: string } | undefined): Html {
+  const intro = html`<h1>Grant offline access</h1>
+    <p>
+      Offline access lets the Nextcloud MCP gateway work for you in the background while no MCP client is
+      connected (for example keeping search up to date). You can revoke it on your account page at any time.
+    </p>`;
+  if (!signedIn) {
+    return html`${intro}
+      <p>Sign in with your company account first; you come back to this page to confirm.</p>
+      <div class="actions"><a class="button" href="/login?next=connect">Sign in to continue</a></div>`;
+  }
+  const { user } = signedIn;
+  const name = user.display_name ?? user.username ?? "you";
+  return html`${intro}
+    <p>Signed in as <strong id="user-name">${name}</strong>.</p>
+    <div class="actions">
+      ${grantForm(signedIn.formToken, "Grant offline access")}<a class="button secondary" href="/account"
+        >Not now</a
+      >
+    </div>`;
 }

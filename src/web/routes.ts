@@ -1,6 +1,7 @@
-// The browser side of offline access: /connect and /login start an authorization code flow (PKCE +
-// nonce, single-use state in the database) as the gateway client, /oauth/callback finishes it on
-// any replica, /account shows and revokes what the user granted. DESIGN §2 and §6.5.
+// The browser side of offline access: /login and a POST to /connect start an authorization code
+// flow (PKCE + nonce, state sealed in a browser-bound cookie; nothing is stored before sign-in) as
+// the gateway client, /oauth/callback finishes it on any replica, /account shows and revokes what
+// the user granted. DESIGN §2 and §6.5, ADR 0009.
 import { randomBytes } from "node:crypto";
 import type { Context } from "hono";
 import { Hono } from "hono";
@@ -19,12 +20,12 @@ import {
   userById,
   type OfflineAccessState,
 } from "../store/account.ts";
-import { consumeLoginState, createLoginState } from "../store/login-states.ts";
 import { upsertUser, type GrantStore, type Store } from "../store/index.ts";
 import { keepaliveIdleMs } from "../jobs/index.ts";
 import { backchannelLogout } from "./backchannel.ts";
 import { page, pageHeaders, type Html } from "./html.ts";
-import { accountPage, NOTICES, problemPage, signedOutPage, type NoticeKey } from "./pages.ts";
+import { LOGIN_TTL_SECONDS, LoginCookieSealer, sameState, type ReturnPath } from "./login-cookie.ts";
+import { accountPage, connectPage, noticeKey, problemPage, signedOutPage, type NoticeKey } from "./pages.ts";
 import { SESSION_TTL_SECONDS, type SessionSigner } from "./session.ts";
 
 /** What the browser routes need; `offline` is absent when SEALING_KEYS is unset. */
@@ -32,12 +33,16 @@ export interface WebDeps {
   config: Config;
   store: Store;
   idp: () => Promise<Idp>;
-  offline: { grants: GrantStore; sessions: SessionSigner } | undefined;
+  offline: { grants: GrantStore; sessions: SessionSigner; logins: LoginCookieSealer } | undefined;
   /** Keepalive settings, to tell users when their grant is refreshed next. */
   keepalive: { idleShare: number; idleTimeoutSeconds: number };
 }
 
-const LOGIN_STATE_TTL_SECONDS = 600;
+/**
+ * The login cookie outlives the sign-in it seals (whose expiry is inside it), so that a callback
+ * after 10 minutes is told it is too old rather than that it started in another browser.
+ */
+const LOGIN_COOKIE_MAX_AGE_SECONDS = 6 * LOGIN_TTL_SECONDS;
 
 /** Offline access as the MCP endpoint shows it to tools (offline_access_status and the /connect hint). */
 export function offlineLookup(deps: WebDeps) {
@@ -65,13 +70,15 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
   const loginCookie = secure ? "__Host-ncmcp_login" : "ncmcp_login";
   const redirectUri = `${config.publicUrl}/oauth/callback`;
   const publicOrigin = new URL(config.publicUrl).origin;
+  // The grant button's POST answers with a redirect to the IdP's authorization endpoint.
+  const idpOrigin = new URL(config.oidc.issuer).origin;
   const connectScope = ["openid", "offline_access", config.nextcloud?.tokenScope ?? "nextcloud-audience"]
     .filter(Boolean)
     .join(" ");
 
   const send = (c: Context<AppEnv>, status: 200 | 400 | 403 | 409 | 500 | 503, title: string, body: Html) => {
     const nonce = randomBytes(16).toString("base64url");
-    return c.body(page(title, body, nonce), status, pageHeaders(nonce));
+    return c.body(page(title, body, nonce), status, pageHeaders(nonce, [idpOrigin]));
   };
   const problem = (
     c: Context<AppEnv>,
@@ -86,22 +93,19 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
     return c.redirect(location, 303);
   };
 
-  /** Starts a sign-in at the IdP: PKCE S256, nonce, and a single-use state bound to this browser. */
-  const startSignIn = async (c: Context<AppEnv>, purpose: "connect" | "login") => {
-    if (purpose === "connect" && !deps.offline) {
-      return problem(
-        c,
-        503,
-        "Offline access is not enabled",
-        "This gateway does not store offline access: its operator has not set SEALING_KEYS.",
-      );
-    }
+  /**
+   * Starts a sign-in at the IdP: PKCE S256, nonce and a fresh state, all sealed in the login cookie
+   * that binds the sign-in to this browser. Nothing is written to the database.
+   */
+  const startSignIn = async (c: Context<AppEnv>, purpose: "connect" | "login", returnTo: ReturnPath) => {
     if (!deps.offline) {
       return problem(
         c,
         503,
-        "The account page is not enabled",
-        "The account page needs the gateway's key ring: its operator has not set SEALING_KEYS.",
+        purpose === "connect" ? "Offline access is not enabled" : "The account page is not enabled",
+        purpose === "connect"
+          ? "This gateway does not store offline access: its operator has not set SEALING_KEYS."
+          : "The account page needs the gateway's key ring: its operator has not set SEALING_KEYS.",
       );
     }
     let idp: Idp;
@@ -116,35 +120,35 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
         "The identity provider cannot be reached; try again in a moment.",
       );
     }
-    const codeVerifier = oidc.randomPKCECodeVerifier();
-    const nonce = oidc.randomNonce();
-    const state = await createLoginState(deps.store.db, {
+    const login = LoginCookieSealer.start({
       purpose,
-      codeVerifier,
-      nonce,
-      returnTo: "/account",
+      codeVerifier: oidc.randomPKCECodeVerifier(),
+      nonce: oidc.randomNonce(),
+      returnTo,
     });
     const url = oidc.buildAuthorizationUrl(idp.configuration, {
       redirect_uri: redirectUri,
       scope: purpose === "connect" ? connectScope : "openid",
-      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge: await oidc.calculatePKCECodeChallenge(login.codeVerifier),
       code_challenge_method: "S256",
-      state,
-      nonce,
+      state: login.state,
+      nonce: login.nonce,
     });
-    // Binds the state to this browser: a callback link started elsewhere is refused (login CSRF).
-    setCookie(c, loginCookie, state, {
+    // Binds the sign-in to this browser: a callback link started elsewhere is refused (login CSRF).
+    setCookie(c, loginCookie, deps.offline.logins.seal(login), {
       httpOnly: true,
       secure,
       sameSite: "Lax",
       path: "/",
-      maxAge: LOGIN_STATE_TTL_SECONDS,
+      maxAge: LOGIN_COOKIE_MAX_AGE_SECONDS,
     });
     return redirect(c, url.href);
   };
 
-  app.get("/connect", (c) => startSignIn(c, "connect"));
-  app.get("/login", (c) => startSignIn(c, "login"));
+  // Signing in to the account page; `?next=connect` comes back to the /connect page afterwards.
+  app.get("/login", (c) =>
+    startSignIn(c, "login", c.req.query("next") === "connect" ? "/connect" : "/account"),
+  );
 
   app.get("/oauth/callback", async (c) => {
     const log = c.get("log");
@@ -162,20 +166,30 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
         START_AGAIN,
       );
     }
-    const state = await consumeLoginState(deps.store.db, stateValue);
-    const boundTo = getCookie(c, loginCookie);
+    const state = offline.logins.open(getCookie(c, loginCookie));
+    // One callback per cookie: whatever happens next, this browser has to start again.
     deleteCookie(c, loginCookie, { path: "/", secure });
-    if (!state) {
-      log.info("callback with an unknown, used or expired state refused");
+    if (state === "expired") {
+      log.info("callback with an expired sign-in refused");
       return problem(
         c,
         400,
         "This sign-in link is no longer valid",
-        "It was used already or is older than 10 minutes. Start the sign-in again.",
+        "The sign-in is older than 10 minutes. Start it again.",
         START_AGAIN,
       );
     }
-    if (boundTo !== stateValue) {
+    if (state === "missing") {
+      log.info("callback without a usable login cookie refused");
+      return problem(
+        c,
+        400,
+        "This sign-in link is no longer valid",
+        "It was used already, is older than 10 minutes, or did not start in this browser. Start the sign-in again from this browser.",
+        START_AGAIN,
+      );
+    }
+    if (!sameState(stateValue, state.state)) {
       log.warn("callback refused: the state was not started in this browser");
       return problem(
         c,
@@ -263,7 +277,7 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
       }),
       { httpOnly: true, secure, sameSite: "Lax", path: "/", maxAge: SESSION_TTL_SECONDS },
     );
-    return redirect(c, `/account?notice=${notice}`);
+    return redirect(c, state.returnTo === "/connect" ? "/connect" : `/account?notice=${notice}`);
   });
 
   /** The signed-in user and the session cookie's value, or undefined. */
@@ -276,8 +290,7 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
   };
 
   app.get("/account", async (c) => {
-    const raw = c.req.query("notice");
-    const notice = raw !== undefined && raw in NOTICES ? (raw as NoticeKey) : undefined;
+    const notice = noticeKey(c.req.query("notice"));
     const offline = deps.offline;
     const who = await signedIn(c);
     if (!offline || !who) return send(c, 200, "Your account", signedOutPage(notice));
@@ -325,6 +338,42 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
       return refuse("missing or wrong form token");
     return who;
   };
+
+  // A GET never starts the grant (any site can send a browser here): it shows the page whose button
+  // does, a same-origin POST carrying the session's form token.
+  app.get("/connect", async (c) => {
+    if (!deps.offline) {
+      return problem(
+        c,
+        503,
+        "Offline access is not enabled",
+        "This gateway does not store offline access: its operator has not set SEALING_KEYS.",
+      );
+    }
+    const who = await signedIn(c);
+    const formToken = who && deps.offline.sessions.formToken(who.cookie);
+    return send(
+      c,
+      200,
+      "Grant offline access",
+      connectPage(who && formToken ? { user: who.user, formToken } : undefined),
+    );
+  });
+
+  app.post("/connect", async (c) => {
+    const who = await formPost(c);
+    if (who === "signed-out") return redirect(c, "/connect");
+    if (who === "forbidden") {
+      return problem(
+        c,
+        403,
+        "Request refused",
+        "This request did not come from the gateway's own page. Open /connect and use its button.",
+        { href: "/connect", label: "Open the page" },
+      );
+    }
+    return startSignIn(c, "connect", "/account");
+  });
 
   app.post("/account/disconnect", async (c) => {
     const who = await formPost(c);

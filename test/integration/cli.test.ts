@@ -37,7 +37,7 @@ describe("nextcloud-mcp-gateway check", () => {
     const before = await runGatewayCli(["check"], env());
     expect(before.code).toBe(1);
     expect(before.stdout).toMatch(
-      /^FAIL {2}database schema +1 migration\(s\) pending \(0001_initial\.sql\); run `nextcloud-mcp-gateway migrate`$/m,
+      /^FAIL {2}database schema +\d+ migration\(s\) pending \(0001_initial\.sql(, \d{4}_[a-z0-9_]+\.sql)*\); run `nextcloud-mcp-gateway migrate`$/m,
     );
     expect(before.stdout).toMatch(
       /^ok {4}idp client +client mcp-gateway authenticates and may exchange tokens$/m,

@@ -10,7 +10,6 @@ import {
 } from "../../../src/jobs/index.ts";
 import { createLogger } from "../../../src/log.ts";
 import { migrate, openStore, type Store } from "../../../src/store/index.ts";
-import { createLoginState } from "../../../src/store/login-states.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
 import { backends, useMigratedStore } from "../store/backends.ts";
 
@@ -51,17 +50,7 @@ describe.each(backends())("jobs on $name", (backend) => {
     store = s;
   });
 
-  it("housekeeping deletes expired login states and old runs and events, and records its run", async () => {
-    await createLoginState(
-      store.db,
-      { purpose: "connect", codeVerifier: "v", nonce: "n", returnTo: null },
-      new Date("2026-05-01T00:00:00Z"),
-    );
-    await createLoginState(
-      store.db,
-      { purpose: "connect", codeVerifier: "v", nonce: "n", returnTo: null },
-      NOW,
-    );
+  it("housekeeping deletes old runs and events, and records its run", async () => {
     const old = new Date("2026-01-01T00:00:00Z");
     await store.db
       .insertInto("job_runs")
@@ -82,9 +71,8 @@ describe.each(backends())("jobs on $name", (backend) => {
     expect(result).toEqual({
       job: "housekeeping",
       outcome: "ok",
-      counts: { loginStates: 1, jobRuns: 1, auditEvents: 1 },
+      counts: { jobRuns: 1, auditEvents: 1 },
     });
-    expect(await store.db.selectFrom("login_states").select("state_hash").execute()).toHaveLength(1);
     expect(await store.db.selectFrom("audit_events").select("id").execute()).toHaveLength(1);
     const runs = await store.db
       .selectFrom("job_runs")
@@ -95,7 +83,7 @@ describe.each(backends())("jobs on $name", (backend) => {
     expect(runs[0]).toMatchObject({
       outcome: "ok",
       replica: "r1",
-      counts: { loginStates: 1, jobRuns: 1, auditEvents: 1 },
+      counts: { jobRuns: 1, auditEvents: 1 },
       error: null,
     });
     expect(runs[0]?.finished_at).toEqual(NOW);

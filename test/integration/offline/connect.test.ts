@@ -57,6 +57,15 @@ async function userIdOf(username: string): Promise<string> {
   return row.id;
 }
 
+async function userIdBySubject(subject: string): Promise<string> {
+  const row = await store.db
+    .selectFrom("users")
+    .select("id")
+    .where("subject", "=", subject)
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
 /** The stored refresh token of the user's active grant, opened with the test's key. */
 async function storedToken(userId: string): Promise<string> {
   const g = await store.db
@@ -79,6 +88,9 @@ async function connect(
   await page.goto(`${base}/account`);
   await page.getByRole("link", { name: "Sign in and grant offline access" }).click();
   await loginAtKeycloak(page, user);
+  // Signed in, back on /connect: one click grants.
+  await page.waitForURL(`${base}/connect`);
+  await page.getByRole("button", { name: "Grant offline access" }).click();
   await page.waitForURL(`${base}/account?notice=connected`);
   return { context, page };
 }
@@ -128,6 +140,81 @@ describe("offline access in the browser", () => {
     }
   });
 
+  it("starts no grant from another site: a cross-site GET shows the page, a cross-site POST is refused", async () => {
+    const user = await createUser("csrf");
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${base}/login`);
+      await loginAtKeycloak(page, user);
+      await page.waitForURL(`${base}/account?notice=signedin`);
+      const userId = await userIdBySubject(user.id);
+      const attacker = "http://attacker.test";
+      const serve = (path: string, body: string) =>
+        page.route(`${attacker}${path}`, (route) => route.fulfill({ contentType: "text/html", body }));
+
+      // A link on another site: /connect shows its page and starts nothing (signed in at Keycloak too,
+      // so a started flow would come straight back with a grant).
+      await serve("/get", `<a id="go" href="${base}/connect">win a prize</a>`);
+      await page.goto(`${attacker}/get`);
+      await page.locator("#go").click();
+      await page.waitForURL(`${base}/connect`);
+      expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe("Grant offline access");
+      expect((await context.cookies(base)).find((c) => c.name === "ncmcp_login")).toBeUndefined();
+      expect(await grants.latestGrant(userId)).toBeUndefined();
+
+      // A form on another site posting to /connect with a guessed token: refused.
+      await serve(
+        "/post",
+        `<form method="post" action="${base}/connect"><input name="form_token" value="guess" /><button id="go">go</button></form>`,
+      );
+      await page.goto(`${attacker}/post`);
+      const refused = page.waitForResponse(
+        (r) => r.url() === `${base}/connect` && r.request().method() === "POST",
+      );
+      await page.locator("#go").click();
+      expect((await refused).status()).toBe(403);
+      expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe("Request refused");
+
+      // From the gateway's own origin with the session, but without the page's form token: refused.
+      const session = (await context.cookies(base)).find((c) => c.name === "ncmcp_session");
+      const noToken = await fetch(`${base}/connect`, {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          origin: new URL(base).origin,
+          cookie: `ncmcp_session=${session?.value ?? ""}`,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: "form_token=",
+      });
+      expect(noToken.status).toBe(403);
+      expect(noToken.headers.get("set-cookie") ?? "").not.toMatch(/ncmcp_login=/);
+      expect(await grants.latestGrant(userId)).toBeUndefined();
+
+      // The user's own click on the page grants.
+      await page.goto(`${base}/connect`);
+      await page.getByRole("button", { name: "Grant offline access" }).click();
+      await page.waitForURL(`${base}/account?notice=connected`);
+      expect((await grants.latestGrant(userId))?.status).toBe("active");
+    } finally {
+      await context.close();
+      await admin("DELETE", `/users/${user.id}`);
+    }
+  });
+
+  it("shows no notice for a query value that names a member of Object.prototype", async () => {
+    for (const notice of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
+      const res = await fetch(`${base}/account?notice=${notice}`);
+      expect(res.status).toBe(200);
+      const body = await res.text();
+      expect(body).not.toContain('role="status"');
+      expect(body).not.toMatch(/function|native code|\[object/);
+    }
+    const known = await (await fetch(`${base}/account?notice=signedout`)).text();
+    expect(known).toContain("You are signed out of this page.");
+  });
+
   it("renders accessible pages: axe-core finds no WCAG 2 A/AA violations signed out, granted and not granted", async () => {
     const user = await createUser("a11y");
     // The pages' CSP allows no script; this context lets the test inject axe-core.
@@ -164,7 +251,7 @@ describe("offline access in the browser", () => {
       },
     });
     try {
-      const res = await fetch(`${tls.gateway.url}/connect`, { redirect: "manual" });
+      const res = await fetch(`${tls.gateway.url}/login`, { redirect: "manual" });
       expect(res.status).toBe(303);
       const cookie = res.headers.get("set-cookie") ?? "";
       expect(cookie).toMatch(/^__Host-ncmcp_login=/);
@@ -205,8 +292,9 @@ describe("offline access in the browser", () => {
       const unknown = await page.goto(`${base}/oauth/callback?state=made-up&code=made-up`);
       expect(unknown?.status()).toBe(400);
 
-      // A sign-in started outside this browser (an attacker's link) cannot finish here.
-      const started = await fetch(`${base}/connect`, { redirect: "manual" });
+      // A sign-in started outside this browser (an attacker's link) cannot finish here: not when this
+      // browser has no sign-in of its own under way, nor when it has a different one.
+      const started = await fetch(`${base}/login`, { redirect: "manual" });
       const idpUrl = started.headers.get("location") ?? "";
       expect(idpUrl).toMatch(/code_challenge_method=S256/);
       expect(idpUrl).toMatch(/nonce=/);
@@ -214,15 +302,28 @@ describe("offline access in the browser", () => {
       await page.goto(idpUrl); // bob's Keycloak session is still there: straight back to the callback
       expect((await foreign).status()).toBe(400);
       expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe(
+        "This sign-in link is no longer valid",
+      );
+      const own = await fetch(`${base}/login`, { redirect: "manual" });
+      const ownCookie = /ncmcp_login=([^;]+)/.exec(own.headers.get("set-cookie") ?? "")?.[1] ?? "";
+      await context.addCookies([
+        { name: "ncmcp_login", value: ownCookie, url: base, httpOnly: true, sameSite: "Lax" },
+      ]);
+      const elsewhere = page.waitForResponse((r) => r.url().startsWith(`${base}/oauth/callback`));
+      await page.goto(idpUrl);
+      expect((await elsewhere).status()).toBe(400);
+      expect(await page.getByRole("heading", { level: 1 }).innerText()).toBe(
         "This sign-in was started elsewhere",
       );
+      // Every callback clears the login cookie, whatever its outcome.
+      expect((await context.cookies(base)).find((c) => c.name === "ncmcp_login")).toBeUndefined();
       expect(await grants.latestGrant(await userIdOf("bob"))).toBeUndefined();
     } finally {
       await context.close();
     }
   });
 
-  it("finishes on one replica a sign-in that another replica started (state in PostgreSQL)", async () => {
+  it("finishes on one replica a sign-in that another replica started (state sealed in the cookie)", async () => {
     // A second gateway on the same database and public URL, as a second replica behind a load balancer.
     const other = await startGateway(
       loadConfig({
@@ -240,7 +341,7 @@ describe("offline access in the browser", () => {
     const user = await createUser("replica");
     const context = await browser.newContext();
     try {
-      const started = await fetch(`${other.url}/connect`, { redirect: "manual" });
+      const started = await fetch(`${other.url}/login`, { redirect: "manual" });
       expect(started.status).toBe(303);
       const bound = /ncmcp_login=([^;]+)/.exec(started.headers.get("set-cookie") ?? "")?.[1] ?? "";
       // The browser carries the cookie the other replica set; the callback reaches this replica.
@@ -250,8 +351,14 @@ describe("offline access in the browser", () => {
       const page = await context.newPage();
       await page.goto(started.headers.get("location") ?? "");
       await loginAtKeycloak(page, user);
-      await page.waitForURL(`${base}/account?notice=connected`);
-      expect(await page.locator("#offline-status").innerText()).toMatch(/^Granted\./);
+      await page.waitForURL(`${base}/account?notice=signedin`);
+      expect(await page.locator("#offline-status").innerText()).toMatch(/^Not granted\./);
+      const row = await store.db
+        .selectFrom("users")
+        .select("id")
+        .where("subject", "=", user.id)
+        .executeTakeFirst();
+      expect(row).toBeDefined();
     } finally {
       await context.close();
       await other.shutdown("test end");
@@ -276,7 +383,7 @@ describe("offline access in the browser", () => {
       await page.goto(`${base}/account`);
       expect(await page.locator("#offline-status").innerText()).toMatch(/^Revoked\./);
       expect(await page.locator("#revoked-reason").innerText()).toBe(BACKCHANNEL_REASON);
-      await page.getByRole("link", { name: "Reconnect" }).click();
+      await page.getByRole("button", { name: "Reconnect" }).click();
       // Ending the offline session may end the browser's Keycloak session too: sign in if asked.
       const connected = `${base}/account?notice=connected`;
       const next = await Promise.race([

@@ -61,7 +61,6 @@ describe.each(backends())("store on $name", (backend) => {
       expect(await tables(store)).toEqual([
         "audit_events",
         "job_runs",
-        "login_states",
         "offline_grants",
         "schema_migrations",
         "users",

@@ -46,7 +46,7 @@ describe("nextcloud-mcp-gateway without DATABASE_URL", () => {
         "m",
       ),
     );
-    expect(r.stdout).toMatch(/^FAIL {2}database schema +1 migration\(s\) pending \(0001_initial\.sql\)/m);
+    expect(r.stdout).toMatch(/^FAIL {2}database schema +\d+ migration\(s\) pending \(0001_initial\.sql[,)]/m);
     expect(existsSync(dataDir)).toBe(false);
   });
 
