@@ -19,12 +19,13 @@ import {
   type Section,
   type SectionResult,
 } from "./report.ts";
+import { runServerBuild, SERVER_BUILD_DEFAULTS } from "./server-build.ts";
 import { runTokenCheck, TOKEN_CHECK_DEFAULTS } from "./token-check.ts";
 import { HTTP_LOAD_DEFAULTS, runToolsList } from "./tools-list.ts";
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  --only <ids>               Comma-separated benches to run: token, tools-list, notes-get, keepalive (default: all)
+  --only <ids>               Comma-separated benches to run: token, server-build, tools-list, notes-get, keepalive (default: all)
   --client <fetch|http>      HTTP load generator: fetch (undici, default) or node:http (cheaper per request)
   --concurrency <n>          HTTP workers (default ${HTTP_LOAD_DEFAULTS.concurrency}, at most ${MAX_CONCURRENCY})
   --warmup <seconds>         HTTP warm-up per loop (default ${HTTP_LOAD_DEFAULTS.warmupMs / 1000})
@@ -67,6 +68,11 @@ const BENCHES: readonly Bench[] = [
     title: "Token check (in-process)",
     run: (s) =>
       runTokenCheck({ iterations: s.iterations, rounds: s.rounds, cachedIterations: s.cachedIterations }),
+  },
+  {
+    id: "server-build",
+    title: "Per-request MCP server build (in-process)",
+    run: () => runServerBuild(SERVER_BUILD_DEFAULTS),
   },
   {
     id: "tools-list",
