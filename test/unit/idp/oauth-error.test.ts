@@ -211,9 +211,13 @@ describe("the exchange's classification", () => {
 describe("the refresh's classification", () => {
   const refresh = (respond: Answer) => refreshAtIdp(idpAnswering(respond).idp, "refresh-token-value");
 
-  it.each(busyAnswers)("IdP busy (%s): temporarily_unavailable, retried later", async (_, respond) => {
+  it.each(busyAnswers)("IdP busy (%s): temporarily_unavailable, retried later", async (name, respond) => {
     const err = gatewayError(await failure(refresh(respond)));
     expect(err.code).toBe("temporarily_unavailable");
+    // The log detail names the status the IdP answered, also when openid-client could not parse it.
+    expect(err.detail).toMatch(
+      new RegExp(`^refresh at https://idp\\.example\\.test/\\S+: ${name.split(" ")[0] ?? ""} `),
+    );
     expect(err.description).toBe("The identity provider is unreachable; the refresh is retried later.");
     expect(err.detail).not.toContain("refresh-token-value");
   });
