@@ -11,7 +11,7 @@ import { DavFront, segments } from "./dav.ts";
 import { treeSize } from "./dav-fs.ts";
 import { handleNotes, type NotesContext } from "./notes.ts";
 import { capabilities, sendOcs, userDetails, type OcsVersion } from "./ocs.ts";
-import { sendDavUnauthorized, sendJson } from "./respond.ts";
+import { sendDavUnauthorized, sendJson, sendSabreError } from "./respond.ts";
 
 export { localUid, type StandinUser };
 
@@ -30,6 +30,8 @@ export interface StandinOptions {
   port?: number;
   /** The Notes app's folder in each user's files (capability `notes.notes_path`). */
   notesPath?: string;
+  /** The clock bearer tokens are checked against, in milliseconds since the epoch (Date.now by default). */
+  now?: () => number;
 }
 
 /** A running stand-in. */
@@ -49,6 +51,15 @@ export interface NextcloudStandin {
   seed(uid: string, files: Record<string, string | Uint8Array>): Promise<void>;
 }
 
+function decodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Starts the stand-in on 127.0.0.1 (a free port unless `port` is given). */
 export async function startNextcloudStandin(options: StandinOptions): Promise<NextcloudStandin> {
   const ownDataDir = options.dataDir === undefined;
@@ -59,6 +70,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
     audience: options.audience,
     uidClaim: options.uidClaim ?? "sub",
     uniqueUid: options.uniqueUid,
+    now: options.now,
   });
   const dav = new DavFront(dataDir);
   await dav.start();
@@ -77,6 +89,13 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://standin.invalid");
     const path = url.pathname;
+    if (!decodable(path)) {
+      // A malformed percent-encoding is the client's error: 400, never a 500 from a decode deeper in.
+      if (path.startsWith("/remote.php/"))
+        sendSabreError(res, 400, "BadRequest", "Malformed URL encoding in the path");
+      else sendJson(res, 400, { message: "Malformed URL encoding in the path" });
+      return;
+    }
     if (maintenance !== undefined) {
       sendJson(
         res,
