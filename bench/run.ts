@@ -19,13 +19,14 @@ import {
   type Section,
   type SectionResult,
 } from "./report.ts";
+import { runServerBuild, SERVER_BUILD_DEFAULTS } from "./server-build.ts";
 import { runTokenCheck, TOKEN_CHECK_DEFAULTS } from "./token-check.ts";
 import { runToolListSize } from "./tool-list-size.ts";
 import { HTTP_LOAD_DEFAULTS, runToolsList } from "./tools-list.ts";
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  --only <ids>               Comma-separated benches to run: tool-list-size, token, tools-list, notes-get, keepalive (default: all)
+  --only <ids>               Comma-separated benches to run: tool-list-size, token, server-build, tools-list, notes-get, keepalive (default: all)
   --client <fetch|http>      HTTP load generator: fetch (undici, default) or node:http (cheaper per request)
   --concurrency <n>          HTTP workers (default ${HTTP_LOAD_DEFAULTS.concurrency}, at most ${MAX_CONCURRENCY})
   --warmup <seconds>         HTTP warm-up per loop (default ${HTTP_LOAD_DEFAULTS.warmupMs / 1000})
@@ -73,6 +74,11 @@ const BENCHES: readonly Bench[] = [
     title: "Token check (in-process)",
     run: (s) =>
       runTokenCheck({ iterations: s.iterations, rounds: s.rounds, cachedIterations: s.cachedIterations }),
+  },
+  {
+    id: "server-build",
+    title: "Per-request MCP server build (in-process)",
+    run: () => runServerBuild(SERVER_BUILD_DEFAULTS),
   },
   {
     id: "tools-list",

@@ -42,14 +42,20 @@ export function challengeOf(err: unknown): OAuthErrorAnswer | undefined {
   };
 }
 
+// The HTTP status of an answer openid-client could not use (5xx bodies, even OAuth JSON, land here).
+function unusableStatus(err: unknown): number | undefined {
+  if (!(err instanceof oidc.ClientError)) return undefined;
+  if (err.code !== "OAUTH_RESPONSE_IS_NOT_CONFORM" && err.code !== "OAUTH_RESPONSE_IS_NOT_JSON")
+    return undefined;
+  return err.cause instanceof Response ? err.cause.status : undefined;
+}
+
 /** True when the IdP could not be reached or did not answer in time, or answered 5xx/429 without an OAuth body. */
 export function transportFailure(err: unknown): boolean {
   if (err instanceof oidc.ClientError) {
     if (err.code === "OAUTH_TIMEOUT" || err.code === "OAUTH_ABORT") return true;
-    if (err.code === "OAUTH_RESPONSE_IS_NOT_CONFORM" || err.code === "OAUTH_RESPONSE_IS_NOT_JSON") {
-      const status = err.cause instanceof Response ? err.cause.status : 0;
-      return status >= 500 || status === 429;
-    }
+    const status = unusableStatus(err);
+    if (status !== undefined) return status >= 500 || status === 429;
     return false;
   }
   // fetch rejects with a TypeError for network failures; oauth4webapi's argument errors carry a code.
@@ -71,7 +77,8 @@ export function nonOAuthFailure(
   unreachable: string,
   unusable: string,
 ): GatewayError {
-  const detail = `${at}: ${describeError(err)}`;
+  const status = unusableStatus(err);
+  const detail = `${at}: ${status === undefined ? "" : `${status} `}${describeError(err)}`;
   return transportFailure(err)
     ? new GatewayError("temporarily_unavailable", unreachable, { detail, cause: err })
     : new GatewayError("server_error", unusable, { detail, cause: err });

@@ -1,6 +1,9 @@
-// Bearer validation exactly as user_oidc's self-encoded validator does it: discovery of the issuer,
-// the provider's JWKS, `iss` equal to the discovery issuer, `aud` containing the client id, exp with
-// 60 s leeway, and the Nextcloud uid mapped from a claim (optionally hashed, "unique uid").
+// Bearer validation exactly as user_oidc's self-encoded validator does it (SelfEncodedValidator with
+// firebase/php-jwt, leeway 60 s): discovery of the issuer, the provider's JWKS, a signature by one of
+// its keys, `nbf` (or, without `nbf`, `iat`) no more than 60 s in the future, `exp` present and not
+// passed (user_oidc checks `exp < now` itself after the library: no leeway there), `iss` equal to the
+// discovery issuer, `aud` containing the client id, and the Nextcloud uid mapped from a claim
+// (optionally hashed, "unique uid"). The clock is injectable so tests can stand at `exp` exactly.
 import { createHash } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 
@@ -13,7 +16,12 @@ export interface ProviderSettings {
   uidClaim: "sub" | "preferred_username";
   /** `--unique-uid=1`: uid = sha256("<providerId>_0_<claim>"). */
   uniqueUid: { providerId: number } | undefined;
+  /** The clock in milliseconds since the epoch (Date.now by default). */
+  now?: (() => number) | undefined;
 }
+
+/** php-jwt's leeway as user_oidc sets it (`JWT::$leeway = 60`), for nbf and iat. */
+const LEEWAY_SECONDS = 60;
 
 /** A user as user_oidc provisions it on the first valid bearer request. */
 export interface StandinUser {
@@ -62,13 +70,33 @@ export class BearerValidator {
 
   /** The user a token belongs to, or undefined when user_oidc would refuse the token. */
   async validate(token: string): Promise<StandinUser | undefined> {
+    const payload = await this.#verify(token);
+    if (payload === undefined) return undefined;
+    const claim = payload[this.#settings.uidClaim];
+    if (typeof claim !== "string" || claim === "") return undefined;
+    const name = payload.name ?? payload.preferred_username;
+    const uid = localUid(claim, this.#settings.uniqueUid);
+    return {
+      uid,
+      claim,
+      displayName: typeof name === "string" ? name : uid,
+      email: typeof payload.email === "string" ? payload.email : null,
+    };
+  }
+
+  /** The payload of a token user_oidc would accept, else undefined. */
+  async #verify(token: string): Promise<JWTPayload | undefined> {
+    const nowMs = (this.#settings.now ?? Date.now)();
+    const now = Math.floor(nowMs / 1000);
     let payload: JWTPayload;
     try {
       const provider = await this.#discover();
       ({ payload } = await jwtVerify(token, provider.jwks, {
         issuer: provider.issuer,
         audience: this.#settings.audience,
-        clockTolerance: 60,
+        currentDate: new Date(nowMs),
+        // jose applies this to nbf (as php-jwt does) and to exp, which is checked strictly below.
+        clockTolerance: LEEWAY_SECONDS,
         requiredClaims: ["exp"],
         algorithms: [
           "RS256",
@@ -86,15 +114,16 @@ export class BearerValidator {
     } catch {
       return undefined;
     }
-    const claim = payload[this.#settings.uidClaim];
-    if (typeof claim !== "string" || claim === "") return undefined;
-    const name = payload.name ?? payload.preferred_username;
-    const uid = localUid(claim, this.#settings.uniqueUid);
-    return {
-      uid,
-      claim,
-      displayName: typeof name === "string" ? name : uid,
-      email: typeof payload.email === "string" ? payload.email : null,
-    };
+    // user_oidc: `if ($payload->exp < $this->timeFactory->getTime())`: refused once exp has passed.
+    if (typeof payload.exp !== "number" || payload.exp < now) return undefined;
+    // php-jwt: without nbf, a token issued more than the leeway in the future is refused.
+    if (
+      payload.nbf === undefined &&
+      typeof payload.iat === "number" &&
+      Math.floor(payload.iat) > now + LEEWAY_SECONDS
+    ) {
+      return undefined;
+    }
+    return payload;
   }
 }

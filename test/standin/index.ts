@@ -21,7 +21,7 @@ import {
 import { handleNotes, type NotesContext } from "./notes.ts";
 import { rootResponse } from "./principal.ts";
 import { capabilities, sendOcs, userDetails, type OcsVersion } from "./ocs.ts";
-import { readBody, sendDavUnauthorized, sendJson } from "./respond.ts";
+import { readBody, sendDavUnauthorized, sendJson, sendSabreError } from "./respond.ts";
 
 export { localUid, type StandinUser };
 export type { GroupwareKind, SeedAddressBook, SeedCalendar };
@@ -41,6 +41,8 @@ export interface StandinOptions {
   port?: number;
   /** The Notes app's folder in each user's files (capability `notes.notes_path`). */
   notesPath?: string;
+  /** The clock bearer tokens are checked against, in milliseconds since the epoch (Date.now by default). */
+  now?: () => number;
   /** CalDAV (calendars and task lists) served; on by default. Radicale starts on first use. */
   calendar?: boolean;
   /** CardDAV (address books) served; on by default. */
@@ -85,6 +87,15 @@ export interface NextcloudStandin {
   seedDemoGroupware(uid: string, who: "alice" | "bob"): Promise<void>;
 }
 
+function decodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Starts the stand-in on 127.0.0.1 (a free port unless `port` is given). */
 export async function startNextcloudStandin(options: StandinOptions): Promise<NextcloudStandin> {
   const ownDataDir = options.dataDir === undefined;
@@ -98,6 +109,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
     audience: options.audience,
     uidClaim: options.uidClaim ?? "sub",
     uniqueUid: options.uniqueUid,
+    now: options.now,
   });
   const dav = new DavFront(dataDir);
   await dav.start();
@@ -124,6 +136,13 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
     });
     const url = new URL(req.url ?? "/", "http://standin.invalid");
     const path = url.pathname;
+    if (!decodable(path)) {
+      // A malformed percent-encoding is the client's error: 400, never a 500 from a decode deeper in.
+      if (path.startsWith("/remote.php/"))
+        sendSabreError(res, 400, "BadRequest", "Malformed URL encoding in the path");
+      else sendJson(res, 400, { message: "Malformed URL encoding in the path" });
+      return;
+    }
     if (maintenance !== undefined) {
       sendJson(
         res,

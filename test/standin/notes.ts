@@ -137,7 +137,13 @@ async function params(req: IncomingMessage, url: URL): Promise<Record<string, un
   const merged: Record<string, unknown> = Object.fromEntries(url.searchParams);
   const body = await readBody(req);
   if (body.length > 0 && (req.headers["content-type"] ?? "").includes("json")) {
-    const parsed = JSON.parse(body.toString("utf8")) as unknown;
+    // Nextcloud's Request ignores a body that is not JSON (json_decode gives null): no parameters.
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      parsed = undefined;
+    }
     if (parsed !== null && typeof parsed === "object") Object.assign(merged, parsed);
   }
   return merged;
@@ -147,6 +153,59 @@ const str = (v: unknown): string | undefined =>
   typeof v === "string" ? v : typeof v === "number" ? String(v) : undefined;
 const bool = (v: unknown): boolean | undefined =>
   v === undefined ? undefined : v === true || v === 1 || v === "1" || v === "true";
+
+/** The Notes app's per-user settings, as stored (only what differs from the defaults). */
+interface StoredSettings {
+  notesPath?: string;
+  fileSuffix?: string;
+  noteMode?: "edit" | "preview" | "rich";
+}
+
+// Per user (keyed by the user's files root, unique per stand-in), like the app's user config value.
+const settingsByRoot = new Map<string, StoredSettings>();
+
+function settingsOf(ctx: NotesContext): StoredSettings {
+  let s = settingsByRoot.get(ctx.filesRoot);
+  if (!s) settingsByRoot.set(ctx.filesRoot, (s = {}));
+  return s;
+}
+
+/**
+ * What the Notes app's SettingsService keeps of a PUT: unknown keys dropped; `notesPath` with `.`
+ * and empty segments dropped and `..` removing the segment before it; `fileSuffix` `.md`, `.txt` or
+ * a custom suffix reduced to `[A-Za-z0-9.-]` without leading dots (empty: `.md`); `noteMode` one of
+ * edit, preview, rich, else the default. The stand-in keeps `notesPath` for the Notes API (the
+ * capability's `notes_path` stays the configured one) and echoes the others: its notes stay `.md`.
+ */
+function validSettings(p: Record<string, unknown>): StoredSettings {
+  const out: StoredSettings = {};
+  if (typeof p.notesPath === "string") {
+    const path: string[] = [];
+    for (const part of p.notesPath.split(/[/\\]/)) {
+      if (part === "..") path.pop();
+      else if (part !== "" && part !== ".") path.push(part);
+    }
+    out.notesPath = path.join("/");
+  }
+  if (typeof p.fileSuffix === "string") {
+    const custom = p.fileSuffix.replace(/[^A-Za-z0-9.-]/g, "").replace(/^\.+/, "");
+    out.fileSuffix = p.fileSuffix === ".md" || p.fileSuffix === ".txt" ? p.fileSuffix : `.${custom || "md"}`;
+  }
+  if (typeof p.noteMode === "string") {
+    out.noteMode = p.noteMode === "preview" || p.noteMode === "rich" ? p.noteMode : "edit";
+  }
+  return out;
+}
+
+/** The settings as `GET /settings` shows them: stored values over the defaults. */
+function publicSettings(ctx: NotesContext): Required<StoredSettings> {
+  const s = settingsOf(ctx);
+  return {
+    notesPath: s.notesPath ?? ctx.notesPath,
+    fileSuffix: s.fileSuffix ?? ".md",
+    noteMode: s.noteMode ?? "edit",
+  };
+}
 
 function notFound(res: ServerResponse): void {
   sendJson(res, 404, { errorType: "Exception" }, API_VERSIONS);
@@ -164,10 +223,13 @@ export async function handleNotes(
   const p = await params(req, url);
   const exclude = (str(p.exclude) ?? "").split(",").filter(Boolean);
 
-  if (rest === "settings" && method === "GET") {
-    sendJson(res, 200, { notesPath: ctx.notesPath, fileSuffix: ".md", noteMode: "edit" }, API_VERSIONS);
+  if (rest === "settings" && (method === "GET" || method === "PUT")) {
+    const stored = settingsOf(ctx);
+    if (method === "PUT") Object.assign(stored, validSettings(p));
+    sendJson(res, 200, publicSettings(ctx), API_VERSIONS);
     return;
   }
+  if (settingsOf(ctx).notesPath !== undefined) ctx = { ...ctx, notesPath: publicSettings(ctx).notesPath };
   if (rest === "notes" && method === "GET") {
     await listNotes(req, res, p, exclude, ctx);
     return;

@@ -40,6 +40,7 @@ import {
   sealingKeysEnv,
   storedToken,
 } from "./grants-support.ts";
+import { startTokenGate } from "./token-gate.ts";
 
 const kc = inject("keycloak");
 const realmEnv = inject("realmEnv");
@@ -153,10 +154,21 @@ describe("grants-keepalive with real offline tokens (PostgreSQL, Keycloak)", () 
     try {
       await renewedDaysAgo(store, ids(real), DUE);
       const mark = await lastAuditId(store);
-      const keepalive = job(() => Promise.resolve(idp), { concurrency: 1 });
+      // A barrier instead of luck: a replica loads the IdP only once it has claimed a grant, and
+      // neither gets it before both have asked, so both hold a lease before either refreshes.
+      const claimed = { a: Promise.withResolvers<true>(), b: Promise.withResolvers<true>() };
+      const gated = (me: "a" | "b", other: "a" | "b") =>
+        job(
+          async () => {
+            claimed[me].resolve(true);
+            await claimed[other].promise;
+            return idp;
+          },
+          { concurrency: 1 },
+        );
       const [a, b] = await Promise.all([
-        runJob(keepalive, ctxFor(store, "a")),
-        runJob(keepalive, ctxFor(other, "b")),
+        runJob(gated("a", "b"), ctxFor(store, "a")),
+        runJob(gated("b", "a"), ctxFor(other, "b")),
       ]);
       expect([a.outcome, b.outcome]).toEqual(["ok", "ok"]);
       expect((a.counts.claimed ?? 0) + (b.counts.claimed ?? 0)).toBe(real.length);
@@ -174,8 +186,8 @@ describe("grants-keepalive with real offline tokens (PostgreSQL, Keycloak)", () 
 
   it("two gateway processes running `jobs run grants-keepalive` at once handle each grant exactly once", async () => {
     await renewedDaysAgo(store, ids(real), DUE);
-    // Grants Keycloak answers invalid_grant for make the run long enough for both processes to take part.
-    const fake = await fakeGrants(store, grants, 60, `cli-${fakeCount++}`);
+    // A few grants Keycloak answers invalid_grant for: both outcomes, counted across the processes.
+    const fake = await fakeGrants(store, grants, 4, `cli-${fakeCount++}`);
     await renewedDaysAgo(store, ids(fake), DUE);
     const mark = await lastAuditId(store);
     const env = {
@@ -188,11 +200,22 @@ describe("grants-keepalive with real offline tokens (PostgreSQL, Keycloak)", () 
       LOG_LEVEL: "warn",
     };
     const tokens = await Promise.all(real.map((g) => storedToken(store, g, sealer.open.bind(sealer))));
+    // A process asks Keycloak's token endpoint only after it has claimed a grant, one refresh at a
+    // time (KEEPALIVE_CONCURRENCY 1): the gate holds those requests until two wait at once, so both
+    // processes have claimed grants before either refreshes one, however they are scheduled.
+    const gate = await startTokenGate(2);
     const children = [
-      gatewayCli(["jobs", "run", "grants-keepalive"], env),
-      gatewayCli(["jobs", "run", "grants-keepalive"], env),
+      gatewayCli(["jobs", "run", "grants-keepalive"], { ...env, ...gate.env }),
+      gatewayCli(["jobs", "run", "grants-keepalive"], { ...env, ...gate.env }),
     ];
-    const codes = await Promise.all(children.map((c) => c.exited));
+    // A process that ends while the gate is closed must not leave the other waiting.
+    for (const c of children) {
+      void c.exited.then(() => {
+        gate.open();
+      });
+    }
+    const codes = await Promise.all(children.map((c) => c.exited)).finally(() => gate.close());
+    expect(gate.held).toBe(2);
     const output = children.map((c) => c.stdout() + c.stderr()).join("\n");
     expect(codes, output).toEqual([0, 0]);
     for (const c of children) expect(c.stdout()).toMatch(/^grants-keepalive: ok \{"due":\d+,"claimed":\d+,/m);

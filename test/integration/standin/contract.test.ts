@@ -8,14 +8,14 @@ import { inject } from "vitest";
 import { launchBrowser } from "../../harness/browser.ts";
 import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
 import { claims, DEMO_USERS } from "../support/oauth.ts";
-import { contractValidator, nextcloudTokens, type UserTokens } from "./support.ts";
+import { contractValidators, nextcloudTokens, type UserTokens } from "./support.ts";
 
 const NOTES = "/index.php/apps/notes/api/v1/notes";
 let browser: Browser;
 let alice: UserTokens;
 let bob: UserTokens;
 let nc: NextcloudStandin;
-const validate = contractValidator();
+const { validate, component } = contractValidators();
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -50,6 +50,30 @@ describe("OCS", () => {
       notes_path: "Notes",
     });
     expect(body.ocs.data.capabilities.dav).toBeDefined();
+  });
+
+  it("serves each capability in its own schema: notes, dav and core (the response's anyOf checks only one)", async () => {
+    const res = await fetch(`${nc.url}/ocs/v2.php/cloud/capabilities`, { headers: headers(alice.nextcloud) });
+    const { capabilities } = (
+      (await json(res)) as { ocs: { data: { capabilities: Record<string, unknown> } } }
+    ).ocs.data;
+    expect(component("notes", "Capabilities", { notes: capabilities.notes })).toEqual([]);
+    expect(component("core", "DavCapabilities", { dav: capabilities.dav })).toEqual([]);
+    expect(component("core", "CoreCapabilities", { core: capabilities.core })).toEqual([]);
+    // Beyond the hand-written notes schema, what the Notes app sends (reference/nextcloud-api.md).
+    expect(capabilities.notes).toEqual({
+      api_version: ["0.2", "1.3", "1.4"],
+      version: expect.stringMatching(/^\d+\.\d+\.\d+$/) as unknown,
+      notes_path: "Notes",
+    });
+    // The checks can fail: a wrong shape is named.
+    expect(component("notes", "Capabilities", { notes: { api_version: "1.3", version: 4 } })).toEqual([
+      "/notes/api_version must be array",
+      "/notes/version must be string",
+    ]);
+    expect(component("core", "DavCapabilities", { dav: {} })).toEqual([
+      "/dav must have required property 'chunking'",
+    ]);
   });
 
   it("answers OCS v1 with statuscode 100 and HTTP 200", async () => {
@@ -132,6 +156,7 @@ describe("Notes API v1", () => {
     });
     expect(updated.status).toBe(200);
     const after = (await json(updated)) as { content: string; etag: string };
+    expect(validate("notes", "/index.php/apps/notes/api/v1/notes/{id}", "put", 200, after)).toEqual([]);
     expect(after.content).toBe("# Shopping\nbread");
     expect(after.etag).not.toBe(note.etag);
 
@@ -140,7 +165,9 @@ describe("Notes API v1", () => {
       headers: headers(alice.nextcloud),
     });
     expect(del.status).toBe(200);
-    expect(await json(del)).toEqual([]);
+    const deleted = await json(del);
+    expect(validate("notes", "/index.php/apps/notes/api/v1/notes/{id}", "delete", 200, deleted)).toEqual([]);
+    expect(deleted).toEqual([]);
     const gone = await fetch(`${nc.url}${NOTES}/${String(note.id)}`, { headers: headers(alice.nextcloud) });
     expect(gone.status).toBe(404);
   });
@@ -203,6 +230,113 @@ describe("Notes API v1", () => {
       expect(dav.status).toBe(207);
     } finally {
       nc.setAppRoutesRefuseBearer(false);
+    }
+  });
+});
+
+describe("Notes API v1 errors and settings", () => {
+  const SETTINGS = "/index.php/apps/notes/api/v1/settings";
+
+  async function create(token: string, title: string): Promise<{ id: number; etag: string }> {
+    const res = await fetch(`${nc.url}${NOTES}`, {
+      method: "POST",
+      headers: headers(token, { "Content-Type": "application/json" }),
+      body: JSON.stringify({ title, category: "Errors", content: `# ${title}` }),
+    });
+    expect(res.status).toBe(200);
+    return (await json(res)) as { id: number; etag: string };
+  }
+
+  it("answers a missing note with 404 {errorType: Exception} on GET, PUT and DELETE", async () => {
+    const { id } = await create(alice.nextcloud, "Short-lived");
+    await fetch(`${nc.url}${NOTES}/${String(id)}`, { method: "DELETE", headers: headers(alice.nextcloud) });
+    for (const method of ["GET", "PUT", "DELETE"]) {
+      const res = await fetch(`${nc.url}${NOTES}/${String(id)}`, {
+        method,
+        headers: headers(alice.nextcloud, { "Content-Type": "application/json" }),
+        ...(method === "PUT" ? { body: JSON.stringify({ content: "x" }) } : {}),
+      });
+      expect(res.status).toBe(404);
+      expect(res.headers.get("x-notes-api-versions")).toBe("0.2, 1.3, 1.4");
+      expect(await json(res)).toEqual({ errorType: "Exception" });
+    }
+  });
+
+  it("answers a stale If-Match with 412 and the current note, in the Note schema, unchanged", async () => {
+    const note = await create(alice.nextcloud, "Contested");
+    const res = await fetch(`${nc.url}${NOTES}/${String(note.id)}`, {
+      method: "PUT",
+      headers: headers(alice.nextcloud, {
+        "Content-Type": "application/json",
+        "If-Match": '"stale", "older"',
+      }),
+      body: JSON.stringify({ content: "lost update" }),
+    });
+    expect(res.status).toBe(412);
+    expect(res.headers.get("etag")).toBe(`"${note.etag}"`);
+    const body = await json(res);
+    expect(component("notes", "Note", body)).toEqual([]);
+    expect(body).toMatchObject({ id: note.id, etag: note.etag, content: "# Contested" });
+  });
+
+  it("ignores a body that is not JSON, as Nextcloud does, instead of failing", async () => {
+    const note = await create(alice.nextcloud, "Garbled");
+    const res = await fetch(`${nc.url}${NOTES}/${String(note.id)}`, {
+      method: "PUT",
+      headers: headers(alice.nextcloud, { "Content-Type": "application/json" }),
+      body: "{not json",
+    });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({ id: note.id, content: "# Garbled" });
+  });
+
+  it("reads and updates the user's settings in the notes spec's shape, as the Notes app keeps them", async () => {
+    const read = await fetch(`${nc.url}${SETTINGS}`, { headers: headers(alice.nextcloud) });
+    expect(read.status).toBe(200);
+    const initial = await json(read);
+    expect(validate("notes", "/index.php/apps/notes/api/v1/settings", "get", 200, initial)).toEqual([]);
+    expect(initial).toEqual({ notesPath: "Notes", fileSuffix: ".md", noteMode: "edit" });
+    try {
+      const put = await fetch(`${nc.url}${SETTINGS}`, {
+        method: "PUT",
+        headers: headers(alice.nextcloud, { "Content-Type": "application/json" }),
+        body: JSON.stringify({
+          notesPath: "Docs/./x/../Jotted/",
+          fileSuffix: "..ma rk!",
+          noteMode: "fancy",
+          theme: "dark",
+        }),
+      });
+      expect(put.status).toBe(200);
+      const updated = await json(put);
+      expect(validate("notes", "/index.php/apps/notes/api/v1/settings", "put", 200, updated)).toEqual([]);
+      expect(updated).toEqual({ notesPath: "Docs/Jotted", fileSuffix: ".mark", noteMode: "edit" });
+      // Kept for alice only, and only the fields sent change.
+      const again = await fetch(`${nc.url}${SETTINGS}`, {
+        method: "PUT",
+        headers: headers(alice.nextcloud, { "Content-Type": "application/json" }),
+        body: JSON.stringify({ noteMode: "preview" }),
+      });
+      expect(await json(again)).toEqual({
+        notesPath: "Docs/Jotted",
+        fileSuffix: ".mark",
+        noteMode: "preview",
+      });
+      const bobs = await fetch(`${nc.url}${SETTINGS}`, { headers: headers(bob.nextcloud) });
+      expect(await json(bobs)).toEqual({ notesPath: "Notes", fileSuffix: ".md", noteMode: "edit" });
+      // New notes go to the new folder.
+      await create(alice.nextcloud, "Relocated");
+      const uid = claims(alice.nextcloud).sub ?? "";
+      const file = await fetch(`${nc.url}/remote.php/dav/files/${uid}/Docs/Jotted/Errors/Relocated.md`, {
+        headers: { Authorization: `Bearer ${alice.nextcloud}` },
+      });
+      expect(file.status).toBe(200);
+    } finally {
+      await fetch(`${nc.url}${SETTINGS}`, {
+        method: "PUT",
+        headers: headers(alice.nextcloud, { "Content-Type": "application/json" }),
+        body: JSON.stringify({ notesPath: "Notes", fileSuffix: ".md", noteMode: "edit" }),
+      });
     }
   });
 });

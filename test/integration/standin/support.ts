@@ -40,14 +40,24 @@ export async function nextcloudTokens(
 
 const SPECS = ["core", "provisioning_api", "notes"] as const;
 
-/** Validates bodies against the response schemas of the Nextcloud OpenAPI specs in test/fixtures. */
-export function contractValidator(): (
+/** A contract check: the schema's complaints about `body` (empty when it conforms). */
+export type ResponseCheck = (
   spec: (typeof SPECS)[number],
   path: string,
   method: string,
   status: number,
   body: unknown,
-) => string[] {
+) => string[];
+
+/** Validates `body` against a named schema of a spec's `components/schemas`. */
+export type ComponentCheck = (spec: (typeof SPECS)[number], name: string, body: unknown) => string[];
+
+/**
+ * Validates bodies against the response schemas of the Nextcloud OpenAPI specs in test/fixtures
+ * (`validate`), and against their named component schemas (`component`, e.g. notes' Capabilities,
+ * which core's capabilities response only lists in an anyOf and so never really checks).
+ */
+export function contractValidators(): { validate: ResponseCheck; component: ComponentCheck } {
   // The specs are OpenAPI 3.1 (JSON Schema 2020-12) with OpenAPI-only keywords around the schemas.
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   for (const f of ["int64", "float", "double", "int32"]) ajv.addFormat(f, true);
@@ -57,9 +67,22 @@ export function contractValidator(): (
     ajv.addSchema({ ...spec, $id: `https://nextcloud.invalid/${name}` });
   }
   const escape = (s: string) => s.replaceAll("~", "~0").replaceAll("/", "~1");
-  return (spec, path, method, status, body) => {
-    const ref = `https://nextcloud.invalid/${spec}#/paths/${escape(path)}/${method}/responses/${String(status)}/content/${escape("application/json")}/schema`;
+  const check = (ref: string, body: unknown) => {
     const validate = ajv.compile({ $ref: ref });
     return validate(body) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`);
   };
+  return {
+    validate: (spec, path, method, status, body) =>
+      check(
+        `https://nextcloud.invalid/${spec}#/paths/${escape(path)}/${method}/responses/${String(status)}/content/${escape("application/json")}/schema`,
+        body,
+      ),
+    component: (spec, name, body) =>
+      check(`https://nextcloud.invalid/${spec}#/components/schemas/${escape(name)}`, body),
+  };
+}
+
+/** Validates bodies against the response schemas of the Nextcloud OpenAPI specs in test/fixtures. */
+export function contractValidator(): ResponseCheck {
+  return contractValidators().validate;
 }

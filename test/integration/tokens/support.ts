@@ -43,21 +43,43 @@ function listen(server: Server | ReturnType<typeof createNetServer>): Promise<nu
   });
 }
 
+/** An answer the token proxy gives instead of forwarding: what a busy or misconfigured IdP would say. */
+export interface TokenFault {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** An OAuth error answer as JSON (RFC 6749 §5.2), with extra headers such as Retry-After. */
+export function oauthFault(status: number, error: string, headers: Record<string, string> = {}): TokenFault {
+  return {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+    body: JSON.stringify({ error, error_description: `injected ${error}` }),
+  };
+}
+
 /**
- * A reverse proxy in front of Keycloak's token endpoint that, once `upstreamDown()` is called,
- * answers 502 Bad Gateway with an HTML page, as nginx does when its upstream is gone.
+ * A reverse proxy in front of Keycloak's token endpoint that forwards every request unchanged until
+ * told to fail: `upstreamDown()` makes it answer 502 Bad Gateway with an HTML page, as nginx does
+ * when its upstream is gone; `fail(answer)` makes it answer `answer` (a 429, a 5xx JSON body, a 401
+ * with a challenge…) without forwarding; `heal()` forwards again. `forwarded` counts the requests
+ * that reached Keycloak, `refused` the ones the proxy answered itself.
  */
 export async function startTokenProxy(upstream: string) {
-  let down = false;
+  let fault: TokenFault | undefined;
+  const counts = { forwarded: 0, refused: 0 };
   const server = createHttpServer((req, res) => {
-    if (down) {
-      res.writeHead(502, { "content-type": "text/html" });
-      res.end("<html><body><h1>502 Bad Gateway</h1></body></html>");
-      return;
-    }
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      if (fault) {
+        counts.refused++;
+        res.writeHead(fault.status, fault.headers ?? {});
+        res.end(fault.body ?? "");
+        return;
+      }
+      counts.forwarded++;
       const headers = new Headers();
       for (const name of ["content-type", "accept", "authorization"]) {
         const value = req.headers[name];
@@ -76,8 +98,19 @@ export async function startTokenProxy(upstream: string) {
   const port = await listen(server);
   return {
     url: `http://127.0.0.1:${port}/token`,
+    counts,
     upstreamDown() {
-      down = true;
+      fault = {
+        status: 502,
+        headers: { "content-type": "text/html" },
+        body: "<html><body><h1>502 Bad Gateway</h1></body></html>",
+      };
+    },
+    fail(answer: TokenFault) {
+      fault = answer;
+    },
+    heal() {
+      fault = undefined;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -170,12 +170,12 @@ describe("createMcpServer", () => {
     expect(result.structuredContent).toEqual({ aborted: true });
   });
 
-  it("is cheap enough to build for every request, even with 30 tools", async () => {
+  it("builds a working server per request from a 30-tool registry, each listing the registry's precomputed entries", async () => {
     const many: AnyToolDefinition[] = Array.from({ length: 30 }, (_, i) =>
       defineTool({
         name: `bench_tool_${"abcdefghijklmnopqrstuvwxyz"[i % 26] ?? ""}${i < 26 ? "" : "_x"}`,
         title: `Tool ${i}`,
-        description: "A dummy tool for the timing test.",
+        description: "A dummy tool for the listing test.",
         input: z.object({
           id: z.number().int().describe("An id."),
           title: z.string().max(200).describe("A title."),
@@ -195,14 +195,15 @@ describe("createMcpServer", () => {
     );
     const big = new ToolRegistry(many);
     const ctx = testContext();
-    for (let i = 0; i < 20; i++) createMcpServer(big, ctx); // warm-up
-    const rounds = 200;
-    const started = performance.now();
-    for (let i = 0; i < rounds; i++) createMcpServer(big, ctx);
-    const perServer = (performance.now() - started) / rounds;
-    // Measured at under 1 ms; the bound only catches a regression such as per-request schema work.
-    expect(perServer).toBeLessThan(5);
-    const client = await connect(createMcpServer(big, ctx));
-    expect((await client.listTools()).tools).toHaveLength(30);
+    // What building costs is measured by `npm run bench` (server-build), not asserted here.
+    const expected = many.map((t) => big.listing(t.name));
+    for (let i = 0; i < 3; i++) {
+      const client = await connect(createMcpServer(big, ctx));
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(many.map((t) => t.name));
+      expect(tools).toEqual(expected);
+      const called = await client.callTool({ name: many[i]?.name ?? "", arguments: { id: i, title: "t" } });
+      expect(called.structuredContent).toEqual({ ok: true, items: [] });
+    }
   });
 });
