@@ -13,6 +13,7 @@ export interface Database {
   login_states: LoginStatesTable;
   job_runs: JobRunsTable;
   audit_events: AuditEventsTable;
+  logout_token_uses: LogoutTokenUsesTable;
   schema_migrations: SchemaMigrationsTable;
 }
 
@@ -26,6 +27,8 @@ export interface UsersTable {
   display_name: string | null;
   created_at: TimestampDefault;
   last_seen_at: TimestampDefault;
+  /** Incremented on sign-out and back-channel logout: ends every account-page session of the user. */
+  session_version: ColumnType<number, number | undefined, number>;
 }
 
 export type GrantStatus = "active" | "revoked";
@@ -34,8 +37,10 @@ export interface OfflineGrantsTable {
   id: Generated<string>;
   user_id: string;
   status: ColumnType<GrantStatus, GrantStatus | undefined, GrantStatus>;
-  refresh_token_sealed: Uint8Array;
-  key_id: string;
+  /** NULL once the grant is revoked (blanked), except while a disconnect is in progress. */
+  refresh_token_sealed: Uint8Array | null;
+  /** NULL exactly when `refresh_token_sealed` is. */
+  key_id: string | null;
   scope: string;
   revoked_reason: string | null;
   created_at: TimestampDefault;
@@ -76,6 +81,12 @@ export interface AuditEventsTable {
   subject_hash: string | null;
   action: string;
   detail: Json<Record<string, unknown>>;
+}
+
+export interface LogoutTokenUsesTable {
+  jti_hash: string;
+  expires_at: Timestamp;
+  created_at: TimestampDefault;
 }
 
 export interface SchemaMigrationsTable {

@@ -78,11 +78,14 @@ describe.each(backends())("jobs on $name", (backend) => {
       ])
       .execute();
 
-    const result = await runJob(housekeepingJob({ jobRunsDays: 30, auditEventsDays: 365 }), ctxFor(store));
+    const result = await runJob(
+      housekeepingJob({ jobRunsDays: 30, auditEventsDays: 365, revokedGrantsDays: 30 }),
+      ctxFor(store),
+    );
     expect(result).toEqual({
       job: "housekeeping",
       outcome: "ok",
-      counts: { loginStates: 1, jobRuns: 1, auditEvents: 1 },
+      counts: { loginStates: 1, logoutTokens: 0, jobRuns: 1, auditEvents: 1, revokedGrants: 0 },
     });
     expect(await store.db.selectFrom("login_states").select("state_hash").execute()).toHaveLength(1);
     expect(await store.db.selectFrom("audit_events").select("id").execute()).toHaveLength(1);
@@ -95,7 +98,7 @@ describe.each(backends())("jobs on $name", (backend) => {
     expect(runs[0]).toMatchObject({
       outcome: "ok",
       replica: "r1",
-      counts: { loginStates: 1, jobRuns: 1, auditEvents: 1 },
+      counts: { loginStates: 1, logoutTokens: 0, jobRuns: 1, auditEvents: 1, revokedGrants: 0 },
       error: null,
     });
     expect(runs[0]?.finished_at).toEqual(NOW);

@@ -66,6 +66,7 @@ async function storedToken(userId: string): Promise<string> {
     .where("g.user_id", "=", userId)
     .where("g.status", "=", "active")
     .executeTakeFirstOrThrow();
+  if (g.refresh_token_sealed === null || g.key_id === null) throw new Error("the active grant is blanked");
   return sealer.open(g.refresh_token_sealed, g.key_id, grantAad(g.id, g.subject));
 }
 

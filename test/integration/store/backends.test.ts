@@ -62,6 +62,7 @@ describe.each(backends())("store on $name", (backend) => {
         "audit_events",
         "job_runs",
         "login_states",
+        "logout_token_uses",
         "offline_grants",
         "schema_migrations",
         "users",
@@ -162,7 +163,7 @@ describe.each(backends())("store on $name", (backend) => {
         .executeTakeFirstOrThrow();
       expect(grant.status).toBe("active");
       expect(grant.refresh_token_sealed).toBeInstanceOf(Uint8Array);
-      expect([...grant.refresh_token_sealed]).toEqual([...sealed]);
+      expect([...(grant.refresh_token_sealed ?? [])]).toEqual([...sealed]);
       expect(grant.last_refreshed_at).toEqual(refreshed);
       expect(grant.created_at).toBeInstanceOf(Date);
       expect(grant.revoked_at).toBeNull();
