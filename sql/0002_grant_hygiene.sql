@@ -12,6 +12,9 @@ ALTER TABLE offline_grants ADD CONSTRAINT offline_grants_active_sealed_check
   CHECK (status = 'revoked' OR refresh_token_sealed IS NOT NULL);
 ALTER TABLE offline_grants ADD CONSTRAINT offline_grants_sealed_key_check
   CHECK ((refresh_token_sealed IS NULL) = (key_id IS NULL));
+-- The IdP session (`sid`) the grant's refresh token belongs to, when the IdP says (Keycloak does):
+-- a back-channel logout naming a sid revokes only the grants of that session.
+ALTER TABLE offline_grants ADD COLUMN idp_session_id text;
 -- Housekeeping purges revoked rows past RETENTION_REVOKED_GRANTS_DAYS.
 CREATE INDEX offline_grants_revoked_at ON offline_grants (revoked_at) WHERE status = 'revoked';
 

@@ -219,7 +219,14 @@ export class GrantStore {
       const { sealed, keyId } = this.#sealer.seal(refreshToken, grantAad(id, subject));
       const grant = await trx
         .insertInto("offline_grants")
-        .values({ id, user_id: userId, refresh_token_sealed: sealed, key_id: keyId, scope })
+        .values({
+          id,
+          user_id: userId,
+          refresh_token_sealed: sealed,
+          key_id: keyId,
+          scope,
+          idp_session_id: idpSessionOf(refreshToken) ?? null,
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
       await audit(trx, {
@@ -348,6 +355,57 @@ export class GrantStore {
         await audit(trx, { userId, action: "revoke", detail: { reason, grants: rows.length } });
       }
       return rows.length;
+    });
+  }
+
+  /**
+   * Back-channel logout of the IdP session `sid` (or, without a sid, of every session) of the user:
+   * revokes the user's active grants of that session (and those whose session is unknown), keeping
+   * the rows with their tokens blanked. A logout of a session whose grant this gateway itself revoked
+   * at the IdP (a replaced grant, a disconnect in progress) is the IdP's echo of that revocation:
+   * it changes nothing and is reported as `echo`, so that it does not end the user's other sessions.
+   * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#BCActions
+   */
+  async logoutSession(
+    userId: string,
+    sid: string | undefined,
+    reason: string,
+  ): Promise<{ revoked: number; echo: boolean }> {
+    if (sid !== undefined) {
+      const own = await this.#db
+        .selectFrom("offline_grants")
+        .select("status")
+        .where("user_id", "=", userId)
+        .where("idp_session_id", "=", sid)
+        .execute();
+      const echo =
+        own.length > 0 &&
+        own.every((r) => r.status === "revoked") &&
+        (await this.#db
+          .selectFrom("offline_grants")
+          .select("id")
+          .where("user_id", "=", userId)
+          .where("idp_session_id", "=", sid)
+          .where("revoked_reason", "in", [REPLACED, DISCONNECTING])
+          .executeTakeFirst()) !== undefined;
+      if (echo) return { revoked: 0, echo: true };
+    }
+    return this.#db.transaction().execute(async (trx) => {
+      const now = new Date();
+      const rows = await trx
+        .updateTable("offline_grants")
+        .set({ status: "revoked", revoked_reason: reason, revoked_at: now, updated_at: now, ...BLANKED })
+        .where("user_id", "=", userId)
+        .where("status", "=", "active")
+        .$if(sid !== undefined, (q) =>
+          q.where((eb) => eb.or([eb("idp_session_id", "=", sid ?? ""), eb("idp_session_id", "is", null)])),
+        )
+        .returning("id")
+        .execute();
+      if (rows.length > 0) {
+        await audit(trx, { userId, action: "revoke", detail: { reason, grants: rows.length } });
+      }
+      return { revoked: rows.length, echo: false };
     });
   }
 

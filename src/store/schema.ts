@@ -42,6 +42,8 @@ export interface OfflineGrantsTable {
   /** NULL exactly when `refresh_token_sealed` is. */
   key_id: string | null;
   scope: string;
+  /** The IdP session (`sid`) of the refresh token, when the token says; back-channel logout matches it. */
+  idp_session_id: ColumnType<string | null, string | null | undefined, string | null>;
   revoked_reason: string | null;
   created_at: TimestampDefault;
   updated_at: TimestampDefault;

@@ -30,8 +30,11 @@ export interface BackchannelSettings {
   recordUse: (jti: string, expiresAt: Date) => Promise<boolean>;
   /** Forgets a recorded `jti`, so that the IdP's retry after a failure here is accepted. */
   forgetUse: (jti: string) => Promise<void>;
-  /** Ends the account-page sessions and revokes every active grant of the user with this subject; returns how many grants. */
-  logoutUser: (subject: string, reason: string) => Promise<number>;
+  /**
+   * Logs out the IdP session `sid` (every session when undefined) of the user with this subject:
+   * revokes its grants and ends the user's account-page sessions; returns how many grants.
+   */
+  logoutUser: (subject: string, sid: string | undefined, reason: string) => Promise<number>;
   /** The clock (tests pin it). */
   now?: () => Date;
 }
@@ -39,6 +42,7 @@ export interface BackchannelSettings {
 /** A logout token that passed validation: whose, which token, and until when it could be accepted. */
 interface ValidLogoutToken {
   sub: string;
+  sid: string | undefined;
   jti: string;
   /** Until when this token would be accepted: its replay record must live that long. */
   acceptableUntil: Date;
@@ -91,6 +95,7 @@ async function validLogoutToken(token: string, settings: BackchannelSettings): P
   const byExp = typeof payload.exp === "number" ? payload.exp * 1000 : Infinity;
   return {
     sub: payload.sub,
+    sid: typeof payload.sid === "string" && payload.sid !== "" ? payload.sid : undefined,
     jti: payload.jti,
     acceptableUntil: new Date(Math.min(byAge, byExp) + LEEWAY_SECONDS * 1000),
   };
@@ -151,7 +156,7 @@ export function backchannelLogout(settings: BackchannelSettings): Handler<AppEnv
       );
     }
     try {
-      const revoked = await settings.logoutUser(valid.sub, BACKCHANNEL_REASON);
+      const revoked = await settings.logoutUser(valid.sub, valid.sid, BACKCHANNEL_REASON);
       log.info({ sub, revoked }, "back-channel logout: sessions ended, grants revoked");
     } catch (err) {
       log.error({ err: describeError(err) }, "back-channel logout: grants could not be revoked");

@@ -414,11 +414,15 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
       maxAgeSeconds: config.logoutTokenMaxAgeSeconds,
       recordUse: (jti, expiresAt) => recordLogoutToken(deps.store.db, config.oidc.issuer, jti, expiresAt),
       forgetUse: (jti) => forgetLogoutToken(deps.store.db, config.oidc.issuer, jti),
-      logoutUser: async (subject, reason) => {
+      logoutUser: async (subject, sid, reason) => {
         const user = await findUser(deps.store.db, config.oidc.issuer, subject);
         if (!user) return 0;
-        await endSessions(deps.store.db, user.id);
-        return deps.offline ? deps.offline.grants.revokeAllForUser(user.id, reason) : 0;
+        const { revoked, echo } = deps.offline
+          ? await deps.offline.grants.logoutSession(user.id, sid, reason)
+          : { revoked: 0, echo: false };
+        // The IdP's echo of the gateway's own revocation (reconnect, disconnect) ends no session.
+        if (!echo) await endSessions(deps.store.db, user.id);
+        return revoked;
       },
     }),
   );

@@ -73,7 +73,8 @@ function replica(store: Store, loggedOut: string[], options: { fail?: boolean } 
       maxAgeSeconds: 300,
       recordUse: (jti, until) => recordLogoutToken(store.db, ISSUER, jti, until),
       forgetUse: (jti) => forgetLogoutToken(store.db, ISSUER, jti),
-      logoutUser: (subject) => {
+      logoutUser: (subject, sid) => {
+        expect(sid === undefined || sid === "session-1").toBe(true);
         if (options.fail) return Promise.reject(new Error("database down"));
         loggedOut.push(subject);
         return Promise.resolve(1);
