@@ -2,13 +2,14 @@
 // `npm run docs:gen` and the drift test (test/unit/docs.test.ts) agree byte for byte.
 import { format, resolveConfig } from "prettier";
 import { renderConfigurationDoc } from "../src/config/index.ts";
-import { allGroups, renderToolDocs, ToolRegistry } from "../src/mcp/index.ts";
+import { appGroups } from "../src/app.ts";
+import { renderToolDocs, ToolRegistry } from "../src/mcp/index.ts";
 
 /** Path (relative to the repository root) and content of every generated document. */
 export async function generatedDocs(): Promise<{ path: string; content: string }[]> {
   const docs = [
     { path: "docs/configuration.md", content: renderConfigurationDoc() },
-    ...renderToolDocs(new ToolRegistry(allGroups)),
+    ...renderToolDocs(new ToolRegistry(appGroups)),
   ];
   return Promise.all(
     docs.map(async (d) => {

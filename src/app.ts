@@ -53,10 +53,16 @@ const MAX_MCP_BODY_BYTES = 4 * 1024 * 1024;
 const BASE_SCOPES = ["mcp:tools"] as const;
 
 /**
+ * Every tool group the gateway offers, in the order tools/list and the docs show them: the
+ * gateway's own, then one per Nextcloud app. Adding an app adds its group here.
+ */
+export const appGroups: readonly ToolGroup[] = [...allGroups];
+
+/**
  * The tool registry from the app groups, less what the operator did not allow.
  * @throws Error naming unknown tool or app names in TOOLS_ALLOW, TOOLS_DENY or MCP_DEFAULT_APPS.
  */
-export function buildRegistry(config: Config, groups: readonly ToolGroup[] = allGroups): ToolRegistry {
+export function buildRegistry(config: Config, groups: readonly ToolGroup[] = appGroups): ToolRegistry {
   const kept = applyToolPolicy(groups, config.tools);
   const { defaultApps } = config.tools;
   if (defaultApps !== "all") {

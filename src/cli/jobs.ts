@@ -32,6 +32,7 @@ export function configuredJobs(config: Config, deps: JobDeps): ScheduledJob[] {
       job: housekeepingJob({
         jobRunsDays: config.jobs.retentionJobRunsDays,
         auditEventsDays: config.jobs.retentionAuditDays,
+        revokedGrantsDays: config.jobs.retentionRevokedGrantsDays,
       }),
       schedule: config.jobs.housekeepingSchedule,
     },

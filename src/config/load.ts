@@ -35,12 +35,15 @@ export interface Config {
     housekeepingSchedule: string;
     retentionJobRunsDays: number;
     retentionAuditDays: number;
+    retentionRevokedGrantsDays: number;
     keepaliveSchedule: string;
     /** Refresh a grant idle for longer than this share of `offlineIdleTimeoutSeconds`. */
     keepaliveIdleShare: number;
     keepaliveConcurrency: number;
     reencryptSchedule: string;
   };
+  /** Back-channel logout: how long after its `iat` a logout token is accepted, in seconds. */
+  logoutTokenMaxAgeSeconds: number;
   /** The IdP's offline session idle timeout, in seconds. */
   offlineIdleTimeoutSeconds: number;
   /** Per-replica request limits (requests per minute; 0 = that limit off), or undefined when all are off. */
@@ -145,12 +148,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       housekeepingSchedule: parsed.HOUSEKEEPING_SCHEDULE,
       retentionJobRunsDays: parsed.RETENTION_JOB_RUNS_DAYS,
       retentionAuditDays: parsed.RETENTION_AUDIT_DAYS,
+      retentionRevokedGrantsDays: parsed.RETENTION_REVOKED_GRANTS_DAYS,
       keepaliveSchedule: parsed.KEEPALIVE_SCHEDULE,
       keepaliveIdleShare: parsed.KEEPALIVE_IDLE_SHARE,
       keepaliveConcurrency: parsed.KEEPALIVE_CONCURRENCY,
       reencryptSchedule: parsed.REENCRYPT_SCHEDULE,
     },
     offlineIdleTimeoutSeconds: parsed.OFFLINE_IDLE_TIMEOUT_SECONDS,
+    logoutTokenMaxAgeSeconds: parsed.LOGOUT_TOKEN_MAX_AGE_SECONDS,
     sealingKeys: parsed.SEALING_KEYS === "" ? undefined : parseSealingKeys(parsed.SEALING_KEYS).keys,
     rateLimits: parsed.RATE_LIMITS_ENABLED
       ? {

@@ -353,6 +353,15 @@ export const variables = {
       example: "2592000",
     },
   },
+  LOGOUT_TOKEN_MAX_AGE_SECONDS: {
+    schema: integer(30, 3600).default(300),
+    doc: {
+      group: "Offline access",
+      description:
+        "Back-channel logout accepts a logout token only this many seconds after its `iat` (plus 60 s clock leeway), and each token (`jti`) only once, on any replica. Keycloak sends logout tokens at once, so the default 300 leaves room for retries; a token without `iat` or `jti` is refused.",
+      example: "300",
+    },
+  },
   KEEPALIVE_IDLE_SHARE: {
     schema: z.coerce
       .number({ error: "not a number; give a share between 0.05 and 0.9, e.g. 0.5" })
@@ -430,7 +439,7 @@ export const variables = {
     doc: {
       group: "Background jobs",
       description:
-        "When `housekeeping` runs (cron: minute hour day month weekday): it deletes job runs and audit events past their retention.",
+        "When `housekeeping` runs (cron: minute hour day month weekday): it deletes expired logout-token replay records, and job runs, audit events and revoked grants past their retention.",
       example: "17 * * * *",
     },
   },
@@ -439,6 +448,15 @@ export const variables = {
     doc: {
       group: "Background jobs",
       description: "Days a finished job run stays in job_runs.",
+      example: "30",
+    },
+  },
+  RETENTION_REVOKED_GRANTS_DAYS: {
+    schema: integer(1, 3650).default(30),
+    doc: {
+      group: "Background jobs",
+      description:
+        "Days a revoked offline grant (its reason and dates; the token itself is deleted when it is revoked) stays on the account page before housekeeping deletes the row. The audit trail keeps the events.",
       example: "30",
     },
   },

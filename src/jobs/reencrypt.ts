@@ -4,23 +4,28 @@ import type { Database } from "../store/schema.ts";
 import type { Sealer } from "../store/sealing.ts";
 import { JobFailure, type Job } from "./run.ts";
 
-/** How many grant rows (active and revoked) a key id seals. */
+/** How many grant rows (active, and revoked while a disconnect is in progress) a key id seals. */
 export interface KeyUsage {
   keyId: string;
   active: number;
   revoked: number;
 }
 
-/** Rows per key id, most rows first; `keys status` and `grants-reencrypt` read it. */
+/**
+ * Rows per key id, most rows first; `keys status` and `grants-reencrypt` read it. Blanked rows
+ * (revoked grants, which keep no token) need no key and are not counted.
+ */
 export async function grantsByKey(db: Kysely<Database>): Promise<KeyUsage[]> {
   const rows = await db
     .selectFrom("offline_grants")
     .select(["key_id", "status"])
     .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("key_id", "is not", null)
     .groupBy(["key_id", "status"])
     .execute();
   const byKey = new Map<string, KeyUsage>();
   for (const r of rows) {
+    if (r.key_id === null) continue;
     const usage = byKey.get(r.key_id) ?? { keyId: r.key_id, active: 0, revoked: 0 };
     usage[r.status] += Number(r.n);
     byKey.set(r.key_id, usage);
@@ -36,8 +41,8 @@ const listKeys = (usage: readonly KeyUsage[]) =>
 const total = (usage: readonly KeyUsage[]) => usage.reduce((n, u) => n + u.active + u.revoked, 0);
 
 /**
- * `grants-reencrypt` (a singleton): re-seals every stored refresh token, active or revoked, that is
- * not under the current (first) key of SEALING_KEYS, so that older keys can leave the ring. Counts
+ * `grants-reencrypt` (a singleton): re-seals every stored refresh token (revoked grants keep none)
+ * that is not under the current (first) key of SEALING_KEYS, so that older keys can leave the ring. Counts
  * `reencrypted`, `missingKey` (rows sealed with a key SEALING_KEYS lacks) and `unreadable` (rows
  * whose key id is in the ring but whose key material does not open them).
  *

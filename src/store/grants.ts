@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { decodeJwt } from "jose";
 import type { Kysely, Transaction } from "kysely";
 import { describeError, GatewayError } from "../errors.ts";
 import { oauthErrorOf } from "../idp/oauth-error.ts";
@@ -29,8 +30,49 @@ export interface ReencryptResult {
   unreadable: number;
 }
 
+/**
+ * What happened at the IdP to the refresh token of a grant that a new connection replaced:
+ * `none` (there was no active grant), `revoked` (revoked there, RFC 7009), `same-session` (the new
+ * grant belongs to the same IdP session, so revoking the old token there would end the new grant
+ * too; the new sign-in superseded it), `idp-failed` (the IdP could not revoke it: deleted locally
+ * only) or `unreadable` (SEALING_KEYS could not open it: deleted locally only). In every case the
+ * old row is revoked and its sealed token blanked.
+ */
+export type ReplacedAtIdp = "none" | "revoked" | "same-session" | "idp-failed" | "unreadable";
+
+/** What {@link GrantStore.connect} stored and what happened to the grant it replaced. */
+export interface ConnectResult {
+  grant: OfflineGrant;
+  replaced: ReplacedAtIdp;
+}
+
+/** What {@link GrantStore.disconnect} did: rows deleted, and whether a live token was revoked at the IdP. */
+export interface DisconnectResult {
+  deleted: number;
+  revokedAtIdp: boolean;
+}
+
 /** The revocation reason of a grant while the user's disconnect is revoking it at the IdP. */
 const DISCONNECTING = "disconnect in progress";
+
+const REPLACED = "replaced by a new connection";
+
+/** What a revoked row keeps of its token: nothing (docs/storage.md, "blanked"). */
+const BLANKED = { refresh_token_sealed: null, key_id: null } as const;
+
+/**
+ * The IdP session (`sid`) a refresh token belongs to, when the token is a JWT that says so
+ * (Keycloak's are); undefined for opaque tokens. Read only to compare two tokens the IdP gave the
+ * gateway itself, never trusted for anything else.
+ */
+function idpSessionOf(refreshToken: string): string | undefined {
+  try {
+    const { sid } = decodeJwt(refreshToken);
+    return typeof sid === "string" && sid !== "" ? sid : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const RECONNECT =
   "The gateway's offline access to your account is no longer valid; connect again at /connect.";
@@ -54,6 +96,14 @@ function lockGrant(trx: Db, grantId: string) {
     .executeTakeFirst();
 }
 
+/** The sealed token of a row, which only a revoked (blanked) row lacks. */
+function sealedOf(row: { id: string; refresh_token_sealed: Uint8Array | null; key_id: string | null }) {
+  if (row.refresh_token_sealed === null || row.key_id === null) {
+    throw new Error(`grant ${row.id} has no sealed token (it was revoked and blanked)`);
+  }
+  return { sealed: row.refresh_token_sealed, keyId: row.key_id };
+}
+
 /**
  * The offline grants: IdP refresh tokens sealed at rest, one active grant per user, refreshed under
  * a row lock so that replicas never use one rotating refresh token twice.
@@ -69,7 +119,9 @@ export class GrantStore {
 
   /**
    * Stores a new active grant for the user whose IdP subject is `subject`, revoking the one it
-   * replaces, and audits "connect". The row id is chosen here so that the AAD can include it.
+   * replaces (row kept, sealed token blanked), and audits "connect". The replaced token is not
+   * revoked at the IdP: {@link connect} does that. The row id is chosen here so that the AAD can
+   * include it.
    * @throws when the user does not exist or its subject differs from `subject`.
    */
   async saveGrant(
@@ -78,6 +130,53 @@ export class GrantStore {
     refreshToken: string,
     scope: string,
   ): Promise<OfflineGrant> {
+    return (await this.#save(userId, subject, refreshToken, scope)).grant;
+  }
+
+  /**
+   * A new connection: stores the grant as {@link saveGrant} does, then revokes the refresh token
+   * of the grant it replaced at the IdP through `revokeWith` (RFC 7009), after the commit, so no
+   * row lock is held while the IdP is called. The old token is blanked in the same transaction that
+   * stores the new one, whatever the IdP then answers; the answer is audited and returned for the
+   * account page. A replaced token from the same IdP session as the new one (same `sid`) is not
+   * revoked there: that would end the new grant's session too.
+   * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
+   */
+  async connect(
+    userId: string,
+    subject: string,
+    refreshToken: string,
+    scope: string,
+    revokeWith: (refreshToken: string) => Promise<void>,
+  ): Promise<ConnectResult> {
+    const { grant, replaced, subjectHash } = await this.#save(userId, subject, refreshToken, scope);
+    if (replaced.length === 0) return { grant, replaced: "none" };
+    const newSession = idpSessionOf(refreshToken);
+    const outcomes: ReplacedAtIdp[] = [];
+    for (const old of replaced) {
+      let outcome: ReplacedAtIdp;
+      if (old.token === undefined) outcome = "unreadable";
+      else if (newSession !== undefined && idpSessionOf(old.token) === newSession) outcome = "same-session";
+      else {
+        outcome = await revokeWith(old.token).then(
+          () => "revoked" as const,
+          () => "idp-failed" as const,
+        );
+      }
+      outcomes.push(outcome);
+      await audit(this.#db, {
+        userId,
+        subjectHash,
+        action: "revoke",
+        detail: { grantId: old.id, reason: REPLACED, idp: outcome },
+      });
+    }
+    // Several replaced rows only arise from data older than the one-active index; report the worst.
+    const order: ReplacedAtIdp[] = ["unreadable", "idp-failed", "same-session", "revoked"];
+    return { grant, replaced: order.find((o) => outcomes.includes(o)) ?? "revoked" };
+  }
+
+  async #save(userId: string, subject: string, refreshToken: string, scope: string) {
     return this.#db.transaction().execute(async (trx) => {
       // The user row lock serialises connects of one user, so the one-active index cannot trip.
       const user = await trx
@@ -88,32 +187,55 @@ export class GrantStore {
         .executeTakeFirst();
       if (user?.subject !== subject) throw new Error(`no user ${userId} with the given subject`);
       const now = new Date();
-      const replaced = await trx
-        .updateTable("offline_grants")
-        .set({
-          status: "revoked",
-          revoked_reason: "replaced by a new connection",
-          revoked_at: now,
-          updated_at: now,
-        })
+      // Waits for a refresh in flight on the old grant, so its rotated token is the one read here.
+      const old = await trx
+        .selectFrom("offline_grants")
+        .select(["id", "refresh_token_sealed", "key_id"])
         .where("user_id", "=", userId)
         .where("status", "=", "active")
-        .returning("id")
+        .forUpdate()
         .execute();
+      const replaced = old.map((row) => {
+        try {
+          const { sealed, keyId } = sealedOf(row);
+          return { id: row.id, token: this.#sealer.open(sealed, keyId, grantAad(row.id, subject)) };
+        } catch (err) {
+          if (err instanceof SealingError) return { id: row.id, token: undefined };
+          throw err;
+        }
+      });
+      if (old.length > 0) {
+        await trx
+          .updateTable("offline_grants")
+          .set({ status: "revoked", revoked_reason: REPLACED, revoked_at: now, updated_at: now, ...BLANKED })
+          .where(
+            "id",
+            "in",
+            old.map((r) => r.id),
+          )
+          .execute();
+      }
       const id = randomUUID();
       const { sealed, keyId } = this.#sealer.seal(refreshToken, grantAad(id, subject));
       const grant = await trx
         .insertInto("offline_grants")
-        .values({ id, user_id: userId, refresh_token_sealed: sealed, key_id: keyId, scope })
+        .values({
+          id,
+          user_id: userId,
+          refresh_token_sealed: sealed,
+          key_id: keyId,
+          scope,
+          idp_session_id: idpSessionOf(refreshToken) ?? null,
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
       await audit(trx, {
         userId,
         subjectHash: user.subject_hash,
         action: "connect",
-        detail: { grantId: id, scope, keyId, replaced: replaced.length },
+        detail: { grantId: id, scope, keyId, replaced: old.length },
       });
-      return grant;
+      return { grant, replaced, subjectHash: user.subject_hash };
     });
   }
 
@@ -155,7 +277,8 @@ export class GrantStore {
         const aad = grantAad(row.id, row.subject);
         let refreshToken: string;
         try {
-          refreshToken = this.#sealer.open(row.refresh_token_sealed, row.key_id, aad);
+          const { sealed, keyId } = sealedOf(row);
+          refreshToken = this.#sealer.open(sealed, keyId, aad);
         } catch (err) {
           if (!(err instanceof SealingError)) throw err;
           throw new GatewayError(
@@ -174,7 +297,7 @@ export class GrantStore {
           const now = new Date();
           await trx
             .updateTable("offline_grants")
-            .set({ status: "revoked", revoked_reason: reason, revoked_at: now, updated_at: now })
+            .set({ status: "revoked", revoked_reason: reason, revoked_at: now, updated_at: now, ...BLANKED })
             .where("id", "=", grantId)
             .execute();
           await audit(trx, {
@@ -214,13 +337,16 @@ export class GrantStore {
     return outcome;
   }
 
-  /** Revokes every active grant of the user (back-channel logout), keeping the rows; returns how many. */
+  /**
+   * Revokes every active grant of the user (back-channel logout: the IdP ended the session itself),
+   * keeping the rows with their sealed tokens blanked; returns how many.
+   */
   async revokeAllForUser(userId: string, reason: string): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
       const now = new Date();
       const rows = await trx
         .updateTable("offline_grants")
-        .set({ status: "revoked", revoked_reason: reason, revoked_at: now, updated_at: now })
+        .set({ status: "revoked", revoked_reason: reason, revoked_at: now, updated_at: now, ...BLANKED })
         .where("user_id", "=", userId)
         .where("status", "=", "active")
         .returning("id")
@@ -229,6 +355,57 @@ export class GrantStore {
         await audit(trx, { userId, action: "revoke", detail: { reason, grants: rows.length } });
       }
       return rows.length;
+    });
+  }
+
+  /**
+   * Back-channel logout of the IdP session `sid` (or, without a sid, of every session) of the user:
+   * revokes the user's active grants of that session (and those whose session is unknown), keeping
+   * the rows with their tokens blanked. A logout of a session whose grant this gateway itself revoked
+   * at the IdP (a replaced grant, a disconnect in progress) is the IdP's echo of that revocation:
+   * it changes nothing and is reported as `echo`, so that it does not end the user's other sessions.
+   * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#BCActions
+   */
+  async logoutSession(
+    userId: string,
+    sid: string | undefined,
+    reason: string,
+  ): Promise<{ revoked: number; echo: boolean }> {
+    if (sid !== undefined) {
+      const own = await this.#db
+        .selectFrom("offline_grants")
+        .select("status")
+        .where("user_id", "=", userId)
+        .where("idp_session_id", "=", sid)
+        .execute();
+      const echo =
+        own.length > 0 &&
+        own.every((r) => r.status === "revoked") &&
+        (await this.#db
+          .selectFrom("offline_grants")
+          .select("id")
+          .where("user_id", "=", userId)
+          .where("idp_session_id", "=", sid)
+          .where("revoked_reason", "in", [REPLACED, DISCONNECTING])
+          .executeTakeFirst()) !== undefined;
+      if (echo) return { revoked: 0, echo: true };
+    }
+    return this.#db.transaction().execute(async (trx) => {
+      const now = new Date();
+      const rows = await trx
+        .updateTable("offline_grants")
+        .set({ status: "revoked", revoked_reason: reason, revoked_at: now, updated_at: now, ...BLANKED })
+        .where("user_id", "=", userId)
+        .where("status", "=", "active")
+        .$if(sid !== undefined, (q) =>
+          q.where((eb) => eb.or([eb("idp_session_id", "=", sid ?? ""), eb("idp_session_id", "is", null)])),
+        )
+        .returning("id")
+        .execute();
+      if (rows.length > 0) {
+        await audit(trx, { userId, action: "revoke", detail: { reason, grants: rows.length } });
+      }
+      return { revoked: rows.length, echo: false };
     });
   }
 
@@ -253,10 +430,14 @@ export class GrantStore {
    * no refresh can rotate the token meanwhile and no row lock is held while the IdP is called (the
    * IdP may call the back-channel logout endpoint of this gateway while it revokes). When the
    * revocation fails, or the stored token cannot be opened with SEALING_KEYS, the grant is left (or
-   * put back) as it was, nothing is deleted and the error is thrown. Returns how many rows were deleted.
+   * put back) as it was, nothing is deleted and the error is thrown. With no active grant only the
+   * (blanked) revoked rows are deleted: there is nothing left to revoke at the IdP.
    * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
    */
-  async disconnect(userId: string, revokeWith: (refreshToken: string) => Promise<void>): Promise<number> {
+  async disconnect(
+    userId: string,
+    revokeWith: (refreshToken: string) => Promise<void>,
+  ): Promise<DisconnectResult> {
     const claimed = await this.#db.transaction().execute(async (trx) => {
       const row = await trx
         .selectFrom("offline_grants as g")
@@ -270,7 +451,8 @@ export class GrantStore {
       if (!row) return undefined;
       let refreshToken: string;
       try {
-        refreshToken = this.#sealer.open(row.refresh_token_sealed, row.key_id, grantAad(row.id, row.subject));
+        const { sealed, keyId } = sealedOf(row);
+        refreshToken = this.#sealer.open(sealed, keyId, grantAad(row.id, row.subject));
       } catch (err) {
         if (!(err instanceof SealingError)) throw err;
         throw new GatewayError(
@@ -313,12 +495,13 @@ export class GrantStore {
         action: "disconnect",
         detail: { grants: Number(deleted.numDeletedRows), revokedAtIdp: claimed !== undefined },
       });
-      return Number(deleted.numDeletedRows);
+      return { deleted: Number(deleted.numDeletedRows), revokedAtIdp: claimed !== undefined };
     });
   }
 
   /**
-   * Re-seals every row (active or revoked) not under the current key, each in its own short
+   * Re-seals every row that holds a token (the active ones, and a revoked one only while its
+   * disconnect is in progress; blanked rows have none) not under the current key, each in its own short
    * transaction under the row lock, `batchSize` ids at a time. Rows whose key is missing from the
    * ring, or which do not open, are counted and left untouched.
    */
@@ -331,6 +514,7 @@ export class GrantStore {
       const batch = await this.#db
         .selectFrom("offline_grants")
         .select("id")
+        .where("key_id", "is not", null)
         .where("key_id", "<>", current)
         .where("id", ">", after)
         .orderBy("id")
@@ -339,7 +523,8 @@ export class GrantStore {
       for (const { id } of batch) {
         const outcome = await this.#db.transaction().execute(async (trx) => {
           const row = await lockGrant(trx, id);
-          if (!row || row.key_id === current) return "skipped";
+          if (!row || row.key_id === null || row.refresh_token_sealed === null || row.key_id === current)
+            return "skipped";
           if (!this.#sealer.has(row.key_id)) return { missing: row.key_id };
           let token: string;
           const aad = grantAad(row.id, row.subject);
@@ -368,4 +553,17 @@ export class GrantStore {
       after = last.id;
     }
   }
+}
+
+/**
+ * Deletes revoked grants revoked before `before` (housekeeping, RETENTION_REVOKED_GRANTS_DAYS);
+ * the audit trail keeps what happened. Returns how many rows were deleted.
+ */
+export async function purgeRevokedGrants(db: Kysely<Database>, before: Date): Promise<number> {
+  const r = await db
+    .deleteFrom("offline_grants")
+    .where("status", "=", "revoked")
+    .where("revoked_at", "<", before)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
 }

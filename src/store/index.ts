@@ -7,6 +7,10 @@ export { audit, type AuditAction, type AuditEvent } from "./audit.ts";
 export {
   GrantStore,
   grantAad,
+  purgeRevokedGrants,
+  type ConnectResult,
+  type DisconnectResult,
+  type ReplacedAtIdp,
   type ReencryptResult,
   type RefreshAnswer,
   type RefreshedAccess,
@@ -20,7 +24,8 @@ export {
   type SealingKey,
 } from "./sealing.ts";
 export { claimDueGrants, countDueGrants, releaseGrantLeases, type GrantClaim } from "./leases.ts";
-export { upsertUser, type UserProfile } from "./users.ts";
+export { endSessions, upsertUser, type UserProfile } from "./users.ts";
+export { deleteExpiredLogoutTokens, forgetLogoutToken, recordLogoutToken } from "./logout-tokens.ts";
 export { PGLITE_LOCK_FILE, PGLITE_SUBDIR, pgliteExists } from "./pglite-paths.ts";
 export {
   migrate,

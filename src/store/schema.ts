@@ -12,6 +12,7 @@ export interface Database {
   offline_grants: OfflineGrantsTable;
   job_runs: JobRunsTable;
   audit_events: AuditEventsTable;
+  logout_token_uses: LogoutTokenUsesTable;
   schema_migrations: SchemaMigrationsTable;
 }
 
@@ -25,6 +26,8 @@ export interface UsersTable {
   display_name: string | null;
   created_at: TimestampDefault;
   last_seen_at: TimestampDefault;
+  /** Incremented on sign-out and back-channel logout: ends every account-page session of the user. */
+  session_version: ColumnType<number, number | undefined, number>;
 }
 
 export type GrantStatus = "active" | "revoked";
@@ -33,9 +36,13 @@ export interface OfflineGrantsTable {
   id: Generated<string>;
   user_id: string;
   status: ColumnType<GrantStatus, GrantStatus | undefined, GrantStatus>;
-  refresh_token_sealed: Uint8Array;
-  key_id: string;
+  /** NULL once the grant is revoked (blanked), except while a disconnect is in progress. */
+  refresh_token_sealed: Uint8Array | null;
+  /** NULL exactly when `refresh_token_sealed` is. */
+  key_id: string | null;
   scope: string;
+  /** The IdP session (`sid`) of the refresh token, when the token says; back-channel logout matches it. */
+  idp_session_id: ColumnType<string | null, string | null | undefined, string | null>;
   revoked_reason: string | null;
   created_at: TimestampDefault;
   updated_at: TimestampDefault;
@@ -64,6 +71,12 @@ export interface AuditEventsTable {
   subject_hash: string | null;
   action: string;
   detail: Json<Record<string, unknown>>;
+}
+
+export interface LogoutTokenUsesTable {
+  jti_hash: string;
+  expires_at: Timestamp;
+  created_at: TimestampDefault;
 }
 
 export interface SchemaMigrationsTable {

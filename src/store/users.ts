@@ -35,3 +35,18 @@ export async function upsertUser(db: Kysely<Database>, profile: UserProfile): Pr
     .returningAll()
     .executeTakeFirstOrThrow();
 }
+
+/**
+ * Ends every account-page session of the user on every replica (sign-out, back-channel logout):
+ * the cookies carry the version they were issued under, and this makes it stale. Returns the new
+ * version, or undefined when there is no such user.
+ */
+export async function endSessions(db: Kysely<Database>, userId: string): Promise<number | undefined> {
+  const row = await db
+    .updateTable("users")
+    .set((eb) => ({ session_version: eb("session_version", "+", 1) }))
+    .where("id", "=", userId)
+    .returning("session_version")
+    .executeTakeFirst();
+  return row?.session_version;
+}

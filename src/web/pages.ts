@@ -6,8 +6,16 @@ import { html, type Html } from "./html.ts";
 /** Messages the account page shows after an action, selected by a fixed key (never reflected input). */
 export const NOTICES = {
   connected: "Offline access granted. Background jobs can now work for you.",
+  reconnected:
+    "Offline access granted. Your previous grant was revoked at the identity provider and deleted from the gateway.",
+  "reconnected-same-session":
+    "Offline access granted. Your previous grant belonged to the same sign-in session at the identity provider, which now carries the new grant; its old token was deleted from the gateway.",
+  "reconnected-local-only":
+    "Offline access granted. The identity provider could not revoke your previous grant just now, so its token was deleted from the gateway only: it stays valid at the identity provider until it expires there. To end it now, sign out of the gateway's sessions in your identity provider's account console.",
   signedin: "You are signed in.",
   disconnected: "Offline access revoked at the identity provider and deleted from the gateway.",
+  removed:
+    "The record of your offline access was deleted from the gateway. It was already revoked, so there was nothing left to revoke at the identity provider.",
   signedout: "You are signed out of this page.",
 } as const;
 export type NoticeKey = keyof typeof NOTICES;

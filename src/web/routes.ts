@@ -20,7 +20,15 @@ import {
   userById,
   type OfflineAccessState,
 } from "../store/account.ts";
-import { upsertUser, type GrantStore, type Store } from "../store/index.ts";
+import {
+  endSessions,
+  forgetLogoutToken,
+  recordLogoutToken,
+  upsertUser,
+  type GrantStore,
+  type ReplacedAtIdp,
+  type Store,
+} from "../store/index.ts";
 import { keepaliveIdleMs } from "../jobs/index.ts";
 import { backchannelLogout } from "./backchannel.ts";
 import { page, pageHeaders, type Html } from "./html.ts";
@@ -57,6 +65,15 @@ export function offlineLookup(deps: WebDeps) {
     },
   };
 }
+/** The account page's notice after /connect, by what happened at the IdP to the grant it replaced. */
+const CONNECTED_NOTICE: Record<ReplacedAtIdp, NoticeKey> = {
+  none: "connected",
+  revoked: "reconnected",
+  "same-session": "reconnected-same-session",
+  "idp-failed": "reconnected-local-only",
+  unreadable: "reconnected-local-only",
+};
+
 const ACCOUNT = { href: "/account", label: "Back to your account" } as const;
 const START_AGAIN = { href: "/connect", label: "Start again" } as const;
 
@@ -264,15 +281,22 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
           ACCOUNT,
         );
       }
-      await offline.grants.saveGrant(user.id, claims.sub, tokens.refresh_token, tokens.scope ?? connectScope);
-      notice = "connected";
-      log.info({ sub: user.subject_hash }, "offline access granted");
+      const { replaced } = await offline.grants.connect(
+        user.id,
+        claims.sub,
+        tokens.refresh_token,
+        tokens.scope ?? connectScope,
+        (rt) => revokeRefreshToken(idp, rt),
+      );
+      notice = CONNECTED_NOTICE[replaced];
+      log.info({ sub: user.subject_hash, replaced }, "offline access granted");
     }
     setCookie(
       c,
       sessionCookie,
       offline.sessions.sign({
         userId: user.id,
+        version: user.session_version,
         expiresAt: Math.floor(Date.now() / 1000) + SESSION_TTL_SECONDS,
       }),
       { httpOnly: true, secure, sameSite: "Lax", path: "/", maxAge: SESSION_TTL_SECONDS },
@@ -286,7 +310,9 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
     const session = deps.offline?.sessions.verify(value);
     if (!session || value === undefined) return undefined;
     const user = await userById(deps.store.db, session.userId);
-    return user && { user, cookie: value };
+    // A sign-out or back-channel logout since the cookie was issued ends it (on every replica).
+    if (user?.session_version !== session.version) return undefined;
+    return { user, cookie: value };
   };
 
   app.get("/account", async (c) => {
@@ -387,6 +413,7 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
       );
     }
     const { grants } = deps.offline;
+    let revokedAtIdp: boolean;
     try {
       const idp = await deps.idp().catch((err: unknown) => {
         throw new GatewayError(
@@ -397,7 +424,7 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
           },
         );
       });
-      await grants.disconnect(who.user.id, (rt) => revokeRefreshToken(idp, rt));
+      ({ revokedAtIdp } = await grants.disconnect(who.user.id, (rt) => revokeRefreshToken(idp, rt)));
     } catch (err) {
       c.get("log").warn({ sub: who.user.subject_hash, err: describeError(err) }, "disconnect failed");
       const status = err instanceof GatewayError && err.status === 503 ? 503 : 500;
@@ -407,8 +434,8 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
           : "Disconnecting failed; nothing was deleted. Try again.";
       return problem(c, status, "Offline access not revoked", message);
     }
-    c.get("log").info({ sub: who.user.subject_hash }, "offline access disconnected");
-    return redirect(c, "/account?notice=disconnected");
+    c.get("log").info({ sub: who.user.subject_hash, revokedAtIdp }, "offline access disconnected");
+    return redirect(c, `/account?notice=${revokedAtIdp ? "disconnected" : "removed"}`);
   });
 
   app.post("/account/logout", async (c) => {
@@ -421,6 +448,8 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
         "This request did not come from your account page. Reload it and try again.",
       );
     }
+    // Ends this cookie and every copy of it, and the user's sessions in other browsers, everywhere.
+    if (who !== "signed-out") await endSessions(deps.store.db, who.user.id);
     deleteCookie(c, sessionCookie, { path: "/", secure });
     return redirect(c, "/account?notice=signedout");
   });
@@ -431,10 +460,18 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
       issuer: config.oidc.issuer,
       clientId: config.oidc.clientId,
       idp: deps.idp,
-      revokeUser: async (subject, reason) => {
+      maxAgeSeconds: config.logoutTokenMaxAgeSeconds,
+      recordUse: (jti, expiresAt) => recordLogoutToken(deps.store.db, config.oidc.issuer, jti, expiresAt),
+      forgetUse: (jti) => forgetLogoutToken(deps.store.db, config.oidc.issuer, jti),
+      logoutUser: async (subject, sid, reason) => {
         const user = await findUser(deps.store.db, config.oidc.issuer, subject);
-        if (!user || !deps.offline) return 0;
-        return deps.offline.grants.revokeAllForUser(user.id, reason);
+        if (!user) return 0;
+        const { revoked, echo } = deps.offline
+          ? await deps.offline.grants.logoutSession(user.id, sid, reason)
+          : { revoked: 0, echo: false };
+        // The IdP's echo of the gateway's own revocation (reconnect, disconnect) ends no session.
+        if (!echo) await endSessions(deps.store.db, user.id);
+        return revoked;
       },
     }),
   );

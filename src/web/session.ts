@@ -4,9 +4,11 @@ import type { SealingKey } from "../store/index.ts";
 /** How long a browser session on the account page lasts. */
 export const SESSION_TTL_SECONDS = 8 * 3600;
 
-/** What a session cookie says: which user, until when. */
+/** What a session cookie says: which user, under which session version, until when. */
 export interface Session {
   userId: string;
+  /** The user's `session_version` when the cookie was issued; a different one ends the session. */
+  version: number;
   /** Seconds since the epoch. */
   expiresAt: number;
 }
@@ -15,7 +17,9 @@ export interface Session {
  * Signs and checks the account page's session cookie. The HMAC-SHA256 keys are derived (HKDF) from
  * the sealing key ring, so the cookie needs no secret of its own and rotates with SEALING_KEYS:
  * new cookies are signed with the first key, cookies signed with any listed key are accepted.
- * The cookie carries the user's row id and an expiry; it is integrity-protected, not secret.
+ * The cookie carries the user's row id, their session version and an expiry; it is
+ * integrity-protected, not secret. Sign-out and back-channel logout increment the user's version
+ * in the database, which ends every cookie issued before on every replica (the caller compares).
  */
 export class SessionSigner {
   readonly #keys: ReadonlyMap<string, Buffer>;
@@ -33,23 +37,26 @@ export class SessionSigner {
     );
   }
 
-  /** A cookie value for `session`: `v1.<kid>.<payload>.<mac>`, all base64url. */
+  /** A cookie value for `session`: `v2.<kid>.<payload>.<mac>`, all base64url. */
   sign(session: Session): string {
-    const payload = Buffer.from(JSON.stringify({ u: session.userId, e: session.expiresAt })).toString(
-      "base64url",
-    );
-    const head = `v1.${this.#current}.${payload}`;
+    const payload = Buffer.from(
+      JSON.stringify({ u: session.userId, s: session.version, e: session.expiresAt }),
+    ).toString("base64url");
+    const head = `v2.${this.#current}.${payload}`;
     return `${head}.${this.#mac(this.#current, head)}`;
   }
 
-  /** The session of a cookie value, or undefined when it is malformed, forged, or expired. */
+  /**
+   * The session of a cookie value, or undefined when it is malformed, forged, or expired. Cookies
+   * of the first format (`v1`, without a session version) are refused: their users sign in again.
+   */
   verify(value: string | undefined, nowSeconds: number = Math.floor(Date.now() / 1000)): Session | undefined {
     if (value === undefined || value.length > 512) return undefined;
     const parts = value.split(".");
-    if (parts.length !== 4 || parts[0] !== "v1") return undefined;
+    if (parts.length !== 4 || parts[0] !== "v2") return undefined;
     const [, kid = "", payload = "", mac = ""] = parts;
     if (!this.#keys.has(kid)) return undefined;
-    const expected = Buffer.from(this.#mac(kid, `v1.${kid}.${payload}`));
+    const expected = Buffer.from(this.#mac(kid, `v2.${kid}.${payload}`));
     const given = Buffer.from(mac);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     let parsed: unknown;
@@ -58,9 +65,10 @@ export class SessionSigner {
     } catch {
       return undefined;
     }
-    const { u, e } = (parsed ?? {}) as { u?: unknown; e?: unknown };
-    if (typeof u !== "string" || typeof e !== "number" || e <= nowSeconds) return undefined;
-    return { userId: u, expiresAt: e };
+    const { u, s, e } = (parsed ?? {}) as { u?: unknown; s?: unknown; e?: unknown };
+    if (typeof u !== "string" || !Number.isSafeInteger(s) || typeof e !== "number" || e <= nowSeconds)
+      return undefined;
+    return { userId: u, version: s as number, expiresAt: e };
   }
 
   /** A token for the forms of a page, bound to the session cookie, against cross-site requests. */

@@ -6,6 +6,8 @@ import * as oidc from "openid-client";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GatewayError } from "../../../src/errors.ts";
+import { housekeepingJob, runJob } from "../../../src/jobs/index.ts";
+import { createLogger } from "../../../src/log.ts";
 import {
   GrantStore,
   grantAad,
@@ -55,6 +57,11 @@ async function connect(user: { username: string; password: string }): Promise<{ 
   return { rt: tokens.refresh_token, sub };
 }
 
+/** Revokes a refresh token at Keycloak as the gateway client (RFC 7009), as /connect and disconnect do. */
+async function revokeAtKeycloak(refreshToken: string): Promise<void> {
+  await oidc.tokenRevocation(config, refreshToken, { token_type_hint: "refresh_token" });
+}
+
 /** The refresh the gateway will do: openid-client's refresh_token grant as the gateway client. */
 async function refreshAtKeycloak(refreshToken: string): Promise<RefreshAnswer> {
   const r = await oidc.refreshTokenGrant(config, refreshToken);
@@ -86,6 +93,8 @@ async function actions(store: Store, userId: string): Promise<string[]> {
 }
 
 function opened(grant: OfflineGrant, subject: string, sealer: Sealer): string {
+  if (grant.refresh_token_sealed === null || grant.key_id === null)
+    throw new Error(`grant ${grant.id} is blanked`);
   return sealer.open(grant.refresh_token_sealed, grant.key_id, grantAad(grant.id, subject));
 }
 
@@ -115,7 +124,7 @@ describe.each(backends())("grant store on $name", (backend) => {
     const grants = new GrantStore(store.db, sealer);
     const saved = await grants.saveGrant(user.id, sub, rt, "openid offline_access");
     expect(saved.key_id).toBe("k1");
-    expect(Buffer.from(saved.refresh_token_sealed).includes(Buffer.from(rt))).toBe(false);
+    expect(Buffer.from(saved.refresh_token_sealed ?? []).includes(Buffer.from(rt))).toBe(false);
     expect(opened(saved, sub, sealer)).toBe(rt);
 
     const first = await grants.refresh(saved.id, refreshAtKeycloak);
@@ -154,7 +163,9 @@ describe.each(backends())("grant store on $name", (backend) => {
     expect(revoked.revoked_reason).toMatch(/^the identity provider answered invalid_grant/);
     expect(revoked.revoked_reason).not.toContain(rt);
     expect(revoked.revoked_at).toBeInstanceOf(Date);
-    expect(revoked.refresh_token_sealed).toEqual(saved.refresh_token_sealed);
+    // Nothing of the dead token stays behind.
+    expect(revoked.refresh_token_sealed).toBeNull();
+    expect(revoked.key_id).toBeNull();
     expect(await grants.activeGrant(user.id)).toBeUndefined();
     expect(await actions(store, user.id)).toEqual(["connect", "revoke"]);
 
@@ -185,17 +196,25 @@ describe.each(backends())("grant store on $name", (backend) => {
     const grants = new GrantStore(store.db, new Sealer([k1]));
     const a = await grants.saveGrant(user.id, "s-reconnect", "rt-a", "openid");
     const b = await grants.saveGrant(user.id, "s-reconnect", "rt-b", "openid");
-    expect((await row(store, a.id)).status).toBe("revoked");
+    expect(await row(store, a.id)).toMatchObject({
+      status: "revoked",
+      refresh_token_sealed: null,
+      key_id: null,
+    });
     expect((await grants.activeGrant(user.id))?.id).toBe(b.id);
     expect(await grants.revokeAllForUser(user.id, "back-channel logout")).toBe(1);
-    expect((await row(store, b.id)).revoked_reason).toBe("back-channel logout");
+    expect(await row(store, b.id)).toMatchObject({
+      revoked_reason: "back-channel logout",
+      refresh_token_sealed: null,
+      key_id: null,
+    });
     const revoked: string[] = [];
     expect(
       await grants.disconnect(user.id, (t) => {
         revoked.push(t);
         return Promise.resolve();
       }),
-    ).toBe(2);
+    ).toEqual({ deleted: 2, revokedAtIdp: false });
     // Both rows were revoked already: nothing to revoke at the IdP.
     expect(revoked).toEqual([]);
     expect(await grants.latestGrant(user.id)).toBeUndefined();
@@ -227,9 +246,126 @@ describe.each(backends())("grant store on $name", (backend) => {
         revoked.push(t);
         return Promise.resolve();
       }),
-    ).toBe(2);
+    ).toEqual({ deleted: 2, revokedAtIdp: true });
     expect(revoked).toEqual(["rt-live"]);
     expect(await actions(store, user.id)).toEqual(["connect", "connect", "disconnect"]);
+  });
+
+  it("a new connection revokes the replaced token at Keycloak and blanks it: only the active grant keeps a token", async () => {
+    const first = await connect(DEMO_USERS.bob);
+    const second = await connect(DEMO_USERS.bob);
+    const user = await newUser(first.sub, "bob");
+    const sealer = new Sealer([k1]);
+    const grants = new GrantStore(store.db, sealer);
+    const old = await grants.connect(user.id, first.sub, first.rt, "openid offline_access", revokeAtKeycloak);
+    expect(old.replaced).toBe("none");
+    const now = await grants.connect(
+      user.id,
+      second.sub,
+      second.rt,
+      "openid offline_access",
+      revokeAtKeycloak,
+    );
+    // Two sign-ins in two browsers are two sessions at Keycloak: the old one is revoked there.
+    expect(now.replaced).toBe("revoked");
+
+    const rows = await store.db
+      .selectFrom("offline_grants")
+      .selectAll()
+      .where("user_id", "=", user.id)
+      .execute();
+    expect(rows.filter((r) => r.refresh_token_sealed !== null).map((r) => r.id)).toEqual([now.grant.id]);
+    expect(await row(store, old.grant.id)).toMatchObject({
+      status: "revoked",
+      revoked_reason: "replaced by a new connection",
+      refresh_token_sealed: null,
+      key_id: null,
+    });
+    // Dead at Keycloak, not just forgotten here; the new grant lives on.
+    const dead = await rejection(oidc.refreshTokenGrant(config, first.rt));
+    expect((dead as oidc.ResponseBodyError).error).toBe("invalid_grant");
+    await grants.refresh(now.grant.id, refreshAtKeycloak);
+    const audit = await store.db
+      .selectFrom("audit_events")
+      .select(["action", "detail"])
+      .where("user_id", "=", user.id)
+      .orderBy("id")
+      .execute();
+    expect(audit.map((a) => [a.action, a.detail.idp])).toEqual([
+      ["connect", undefined],
+      ["connect", undefined],
+      ["revoke", "revoked"],
+      ["refresh", undefined],
+    ]);
+  });
+
+  it("says what happened at the IdP to a replaced token: unreachable, unreadable, or the same IdP session", async () => {
+    const user = await newUser("s-replace");
+    const grants = new GrantStore(store.db, new Sealer([k1]));
+    const calls: string[] = [];
+    const revokeWith = (answer: "ok" | "down") => (t: string) => {
+      calls.push(t);
+      return answer === "ok" ? Promise.resolve() : Promise.reject(new TypeError("fetch failed"));
+    };
+    await grants.connect(user.id, "s-replace", "rt-1", "openid", revokeWith("ok"));
+    const down = await grants.connect(user.id, "s-replace", "rt-2", "openid", revokeWith("down"));
+    expect(down.replaced).toBe("idp-failed");
+    expect(calls).toEqual(["rt-1"]);
+    // Sealed with a key the ring has lost: it cannot be sent to the IdP, and is blanked all the same.
+    const withoutK1 = new GrantStore(store.db, new Sealer([k2]));
+    const lost = await withoutK1.connect(user.id, "s-replace", "rt-3", "openid", revokeWith("ok"));
+    expect(lost.replaced).toBe("unreadable");
+    expect(calls).toEqual(["rt-1"]);
+    // Keycloak refresh tokens name their session (sid): revoking an old token of the new grant's own
+    // session would end the new grant too, so it is not sent.
+    const jwt = (sid: string, n: number) =>
+      `e30.${Buffer.from(JSON.stringify({ sid, typ: "Offline", n })).toString("base64url")}.sig`;
+    await withoutK1.connect(user.id, "s-replace", jwt("A", 1), "openid", revokeWith("ok"));
+    const same = await withoutK1.connect(user.id, "s-replace", jwt("A", 2), "openid", revokeWith("ok"));
+    expect(same.replaced).toBe("same-session");
+    expect(calls).toEqual(["rt-1", "rt-3"]);
+    const other = await withoutK1.connect(user.id, "s-replace", jwt("B", 3), "openid", revokeWith("ok"));
+    expect(other.replaced).toBe("revoked");
+    expect(calls).toEqual(["rt-1", "rt-3", jwt("A", 2)]);
+
+    const rows = await store.db
+      .selectFrom("offline_grants")
+      .selectAll()
+      .where("user_id", "=", user.id)
+      .execute();
+    expect(rows).toHaveLength(6);
+    expect(rows.filter((r) => r.refresh_token_sealed !== null).map((r) => r.id)).toEqual([other.grant.id]);
+    expect(rows.every((r) => (r.status === "active") === (r.id === other.grant.id))).toBe(true);
+  });
+
+  it("housekeeping purges revoked grants after the retention and keeps newer and active ones", async () => {
+    const [u1, u2] = await Promise.all([newUser("s-purge-1"), newUser("s-purge-2")]);
+    const grants = new GrantStore(store.db, new Sealer([k1]));
+    const old = await grants.saveGrant(u1.id, u1.subject, "rt-old", "openid");
+    const recent = await grants.saveGrant(u1.id, u1.subject, "rt-recent", "openid");
+    const active = await grants.saveGrant(u1.id, u1.subject, "rt-active", "openid");
+    const other = await grants.saveGrant(u2.id, u2.subject, "rt-other", "openid");
+    const now = new Date("2026-06-01T12:00:00Z");
+    const daysAgo = (d: number) => new Date(now.getTime() - d * 24 * 3600_000);
+    await store.db
+      .updateTable("offline_grants")
+      .set({ revoked_at: daysAgo(31) })
+      .where("id", "=", old.id)
+      .execute();
+    await store.db
+      .updateTable("offline_grants")
+      .set({ revoked_at: daysAgo(29) })
+      .where("id", "=", recent.id)
+      .execute();
+    const job = housekeepingJob({ jobRunsDays: 30, auditEventsDays: 365, revokedGrantsDays: 30 });
+    const ctx = { store, log: createLogger("silent"), now: () => now, replica: "r" };
+    expect((await runJob(job, ctx)).counts.revokedGrants).toBe(1);
+    const left = await store.db.selectFrom("offline_grants").select("id").orderBy("created_at").execute();
+    expect(left.map((r) => r.id).sort()).toEqual([recent.id, active.id, other.id].sort());
+    // Two days later the other revoked row is past the retention as well.
+    const later = { ...ctx, now: () => new Date(now.getTime() + 2 * 24 * 3600_000) };
+    expect((await runJob(job, later)).counts.revokedGrants).toBe(1);
+    expect(await grants.latestGrant(u1.id)).toMatchObject({ id: active.id, status: "active" });
   });
 
   it("opens k1 rows after the ring becomes k2,k1, moves them all to k2, and then k1 can go", async () => {
@@ -237,7 +373,7 @@ describe.each(backends())("grant store on $name", (backend) => {
     const before = new GrantStore(store.db, new Sealer([k1]));
     const saved: OfflineGrant[] = [];
     for (const u of users) saved.push(await before.saveGrant(u.id, u.subject, `rt-${u.subject}`, "openid"));
-    // One revoked row too: it must be re-sealed as well, or dropping k1 would strand it.
+    // One revoked row too: it keeps no token, so there is nothing to re-seal and nothing stranded.
     await before.revokeAllForUser(users[2]?.id ?? "", "test");
 
     const ring = new Sealer([k2, k1]);
@@ -253,16 +389,17 @@ describe.each(backends())("grant store on $name", (backend) => {
     expect((await row(store, first.id)).key_id).toBe("k2");
 
     expect(await rotated.reencryptAll({ batchSize: 1 })).toEqual({
-      reencrypted: 2,
+      reencrypted: 1,
       missingKey: {},
       unreadable: 0,
     });
     const onlyK2 = new Sealer([k2]);
-    for (const [i, g] of saved.entries()) {
+    for (const [i, g] of saved.slice(0, 2).entries()) {
       const now = await row(store, g.id);
       expect(now.key_id).toBe("k2");
       expect(opened(now, users[i]?.subject ?? "", onlyK2)).toBe(i === 0 ? "rt-r-1-rotated" : `rt-r-${i + 1}`);
     }
+    expect(await row(store, saved[2]?.id ?? "")).toMatchObject({ refresh_token_sealed: null, key_id: null });
     expect(await new GrantStore(store.db, onlyK2).reencryptAll()).toEqual({
       reencrypted: 0,
       missingKey: {},

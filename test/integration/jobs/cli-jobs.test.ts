@@ -26,7 +26,9 @@ describe("jobs run", () => {
   it("runs housekeeping now and records the run", async () => {
     const r = await runGatewayCli(["jobs", "run", "housekeeping"], env());
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^housekeeping: ok \{"jobRuns":0,"auditEvents":0\}$/m);
+    expect(r.stdout).toMatch(
+      /^housekeeping: ok \{"logoutTokens":0,"jobRuns":0,"auditEvents":0,"revokedGrants":0\}$/m,
+    );
     const sql = postgres(db.url, { max: 1, onnotice: () => undefined });
     try {
       const rows = await sql<{ job: string; outcome: string }[]>`select job, outcome from job_runs`;

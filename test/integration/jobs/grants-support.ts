@@ -147,6 +147,8 @@ export async function storedToken(
     .select(["g.refresh_token_sealed", "g.key_id", "u.subject"])
     .where("g.id", "=", grant.id)
     .executeTakeFirstOrThrow();
+  if (row.refresh_token_sealed === null || row.key_id === null)
+    throw new Error(`grant ${grant.id} is blanked`);
   return open(row.refresh_token_sealed, row.key_id, grantAad(grant.id, row.subject));
 }
 

@@ -67,11 +67,14 @@ describe.each(backends())("jobs on $name", (backend) => {
       ])
       .execute();
 
-    const result = await runJob(housekeepingJob({ jobRunsDays: 30, auditEventsDays: 365 }), ctxFor(store));
+    const result = await runJob(
+      housekeepingJob({ jobRunsDays: 30, auditEventsDays: 365, revokedGrantsDays: 30 }),
+      ctxFor(store),
+    );
     expect(result).toEqual({
       job: "housekeeping",
       outcome: "ok",
-      counts: { jobRuns: 1, auditEvents: 1 },
+      counts: { logoutTokens: 0, jobRuns: 1, auditEvents: 1, revokedGrants: 0 },
     });
     expect(await store.db.selectFrom("audit_events").select("id").execute()).toHaveLength(1);
     const runs = await store.db
@@ -83,7 +86,7 @@ describe.each(backends())("jobs on $name", (backend) => {
     expect(runs[0]).toMatchObject({
       outcome: "ok",
       replica: "r1",
-      counts: { jobRuns: 1, auditEvents: 1 },
+      counts: { logoutTokens: 0, jobRuns: 1, auditEvents: 1, revokedGrants: 0 },
       error: null,
     });
     expect(runs[0]?.finished_at).toEqual(NOW);

@@ -81,7 +81,7 @@ describe("`keys` CLI on PostgreSQL with real offline tokens", () => {
       await browser.close();
     }
     others = await fakeGrants(store, grants, 2);
-    // A revoked row must move too, or dropping k1 would strand it.
+    // A revoked row keeps no token (blanked): nothing to move, nothing stranded when k1 goes.
     await grants.revokeAllForUser(others[1]?.user_id ?? "", "test");
   });
   afterAll(async () => {
@@ -93,7 +93,7 @@ describe("`keys` CLI on PostgreSQL with real offline tokens", () => {
     const status = await runGatewayCli(["keys", "status"], env(k2, k1));
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain("SEALING_KEYS: k2 (current), k1\n");
-    expect(status.stdout).toMatch(/^k1 +3 +1 +yes$/m);
+    expect(status.stdout).toMatch(/^k1 +3 +0 +yes$/m);
     expect(status.stdout).toMatch(/^k2 +0 +0 +yes \(current\)$/m);
     expect(status.stdout).toMatch(
       /Rows sealed with k1 are not yet under k2: run `nextcloud-mcp-gateway keys reencrypt`/,
@@ -110,9 +110,9 @@ describe("`keys` CLI on PostgreSQL with real offline tokens", () => {
 
     const r = await runGatewayCli(["keys", "reencrypt"], env(k2, k1));
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^grants-reencrypt: ok \{"reencrypted":3,"missingKey":0,"unreadable":0\}$/m);
+    expect(r.stdout).toMatch(/^grants-reencrypt: ok \{"reencrypted":2,"missingKey":0,"unreadable":0\}$/m);
     expectNoKeys(r.stdout + r.stderr, k1, k2);
-    expect((await allRows(store)).map((g) => g.key_id)).toEqual(["k2", "k2", "k2", "k2"]);
+    expect((await allRows(store)).map((g) => g.key_id).sort()).toEqual(["k2", "k2", "k2", null]);
 
     const onlyK2 = new Sealer([k2]);
     expect(await storedToken(store, others[0] as OfflineGrant, onlyK2.open.bind(onlyK2))).toMatch(
@@ -128,14 +128,14 @@ describe("`keys` CLI on PostgreSQL with real offline tokens", () => {
 
     const after = await runGatewayCli(["keys", "status"], env(k2));
     expect(after.code).toBe(0);
-    expect(after.stdout).toMatch(/^k2 +3 +1 +yes \(current\)$/m);
+    expect(after.stdout).toMatch(/^k2 +3 +0 +yes \(current\)$/m);
     expect(after.stdout).toContain("Every row is sealed with the current key k2.");
     const [run] = await store.db
       .selectFrom("job_runs")
       .selectAll()
       .where("job", "=", "grants-reencrypt")
       .execute();
-    expect(run).toMatchObject({ outcome: "ok", counts: { reencrypted: 3, missingKey: 0, unreadable: 0 } });
+    expect(run).toMatchObject({ outcome: "ok", counts: { reencrypted: 2, missingKey: 0, unreadable: 0 } });
   });
 
   it("with the old key gone from SEALING_KEYS, fails loudly naming it, exits 1 and changes no row", async () => {
@@ -147,7 +147,7 @@ describe("`keys` CLI on PostgreSQL with real offline tokens", () => {
       const r = await runGatewayCli(args, env(k3));
       expect(r.code, args.join(" ")).toBe(1);
       expect(r.stdout).toMatch(
-        /^grants-reencrypt: failed \{"reencrypted":0,"missingKey":4,"unreadable":0\} — 4 rows of offline grants are sealed with keys that SEALING_KEYS does not contain: k2 \(4 rows\)\. Nothing was re-encrypted, changed or deleted\. Put these keys back into SEALING_KEYS \(after the current key k3\)/m,
+        /^grants-reencrypt: failed \{"reencrypted":0,"missingKey":3,"unreadable":0\} — 3 rows of offline grants are sealed with keys that SEALING_KEYS does not contain: k2 \(3 rows\)\. Nothing was re-encrypted, changed or deleted\. Put these keys back into SEALING_KEYS \(after the current key k3\)/m,
       );
       expectNoKeys(r.stdout + r.stderr, k2, k3);
     }
@@ -164,7 +164,7 @@ describe("`keys` CLI on PostgreSQL with real offline tokens", () => {
 
     const status = await runGatewayCli(["keys", "status"], env(k3));
     expect(status.code).toBe(1);
-    expect(status.stdout).toMatch(/^k2 +3 +1 +NO: these rows cannot be read$/m);
+    expect(status.stdout).toMatch(/^k2 +3 +0 +NO: these rows cannot be read$/m);
     expect(status.stdout).toMatch(/^k3 +0 +0 +yes \(current\)$/m);
     expect(status.stdout).toContain(
       "Rows sealed with k2 cannot be read: put that key back into SEALING_KEYS",
@@ -173,7 +173,7 @@ describe("`keys` CLI on PostgreSQL with real offline tokens", () => {
     const check = await runGatewayCli(["check"], env(k3));
     expect(check.code).toBe(1);
     expect(check.stdout).toMatch(
-      /^FAIL {2}offline access +4 stored grant\(s\) sealed with k2, which SEALING_KEYS lacks/m,
+      /^FAIL {2}offline access +3 stored grant\(s\) sealed with k2, which SEALING_KEYS lacks/m,
     );
   });
 
@@ -199,7 +199,7 @@ describe.each(backends())("grants-reencrypt on $name", (backend) => {
     store = s;
   });
 
-  it("re-seals every row, active and revoked, under the current key and records the counts", async () => {
+  it("re-seals every row that holds a token under the current key, skips blanked revoked rows, and records the counts", async () => {
     const grants = new GrantStore(store.db, new Sealer([k1]));
     const list = await fakeGrants(store, grants, 3);
     await grants.revokeAllForUser(list[2]?.user_id ?? "", "test");
@@ -207,12 +207,18 @@ describe.each(backends())("grants-reencrypt on $name", (backend) => {
     expect(result).toEqual({
       job: "grants-reencrypt",
       outcome: "ok",
-      counts: { reencrypted: 3, missingKey: 0, unreadable: 0 },
+      counts: { reencrypted: 2, missingKey: 0, unreadable: 0 },
     });
     const onlyK2 = new Sealer([k2]);
-    for (const g of list) {
+    for (const g of list.slice(0, 2)) {
       expect(await storedToken(store, g, onlyK2.open.bind(onlyK2))).toMatch(/^not-a-token-/);
     }
+    const blanked = await store.db
+      .selectFrom("offline_grants")
+      .selectAll()
+      .where("id", "=", list[2]?.id ?? "")
+      .executeTakeFirstOrThrow();
+    expect(blanked).toMatchObject({ status: "revoked", refresh_token_sealed: null, key_id: null });
     expect((await runJob(reencryptJob(onlyK2), ctxFor(store))).counts).toEqual({
       reencrypted: 0,
       missingKey: 0,

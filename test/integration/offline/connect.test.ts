@@ -75,6 +75,7 @@ async function storedToken(userId: string): Promise<string> {
     .where("g.user_id", "=", userId)
     .where("g.status", "=", "active")
     .executeTakeFirstOrThrow();
+  if (g.refresh_token_sealed === null || g.key_id === null) throw new Error("the active grant is blanked");
   return sealer.open(g.refresh_token_sealed, g.key_id, grantAad(g.id, g.subject));
 }
 
@@ -93,6 +94,39 @@ async function connect(
   await page.getByRole("button", { name: "Grant offline access" }).click();
   await page.waitForURL(`${base}/account?notice=connected`);
   return { context, page };
+}
+
+/** Waits for `url`, signing in at Keycloak on the way if it asks (its SSO session may be gone). */
+async function arriveSigningInIfAsked(
+  page: Page,
+  user: { username: string; password: string },
+  url: string,
+): Promise<void> {
+  const next = await Promise.race([
+    page.waitForURL(url).then(
+      () => "back" as const,
+      () => "failed" as const,
+    ),
+    page
+      .locator("#username")
+      .waitFor()
+      .then(
+        () => "login" as const,
+        () => "failed" as const,
+      ),
+  ]);
+  expect(next).not.toBe("failed");
+  if (next === "login") {
+    await loginAtKeycloak(page, user);
+    await page.waitForURL(url);
+  }
+}
+
+/** The account page as a browser holding only `cookie` (a copied session cookie) sees it. */
+async function accountWithCookie(cookie: string): Promise<string> {
+  const res = await fetch(`${base}/account`, { headers: { cookie: `ncmcp_session=${cookie}` } });
+  expect(res.status).toBe(200);
+  return res.text();
 }
 
 describe("offline access in the browser", () => {
@@ -379,31 +413,18 @@ describe("offline access in the browser", () => {
         return g?.status === "revoked" ? g : undefined;
       });
       expect(revoked.revoked_reason).toBe(BACKCHANNEL_REASON);
+      expect(revoked.refresh_token_sealed).toBeNull();
 
+      // The logout ended the account-page session too, also for a copy of its cookie.
+      const copied = (await context.cookies(base)).find((c) => c.name === "ncmcp_session")?.value ?? "";
+      expect(await accountWithCookie(copied)).toContain("Sign in with your company account");
       await page.goto(`${base}/account`);
+      await page.getByRole("link", { name: "Sign in", exact: true }).click();
+      await arriveSigningInIfAsked(page, user, `${base}/account?notice=signedin`);
       expect(await page.locator("#offline-status").innerText()).toMatch(/^Revoked\./);
       expect(await page.locator("#revoked-reason").innerText()).toBe(BACKCHANNEL_REASON);
       await page.getByRole("button", { name: "Reconnect" }).click();
-      // Ending the offline session may end the browser's Keycloak session too: sign in if asked.
-      const connected = `${base}/account?notice=connected`;
-      const next = await Promise.race([
-        page.waitForURL(connected).then(
-          () => "back" as const,
-          () => "failed" as const,
-        ),
-        page
-          .locator("#username")
-          .waitFor()
-          .then(
-            () => "login" as const,
-            () => "failed" as const,
-          ),
-      ]);
-      expect(next).not.toBe("failed");
-      if (next === "login") {
-        await loginAtKeycloak(page, user);
-        await page.waitForURL(connected);
-      }
+      await arriveSigningInIfAsked(page, user, `${base}/account?notice=connected`);
       expect(await page.locator("#offline-status").innerText()).toMatch(/^Granted\./);
       const rows = await store.db
         .selectFrom("offline_grants")
@@ -491,6 +512,66 @@ describe("offline access in the browser", () => {
       expect(after.structuredContent).toMatchObject({ status: "granted", accountUrl: `${base}/account` });
     } finally {
       await admin("DELETE", `/users/${user.id}`);
+    }
+  });
+
+  it("reconnecting revokes the previous grant at Keycloak, says so, and keeps only the new token", async () => {
+    const user = await createUser("again");
+    const first = await connect(user);
+    await first.context.close();
+    const userId = await userIdOf(user.username);
+    const oldToken = await storedToken(userId);
+    // A second browser: a second session at Keycloak.
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${base}/connect`);
+      await loginAtKeycloak(page, user);
+      await page.waitForURL(`${base}/account?notice=reconnected`);
+      expect(await page.getByRole("status").innerText()).toBe(
+        "Offline access granted. Your previous grant was revoked at the identity provider and deleted from the gateway.",
+      );
+      expect(await page.locator("#offline-status").innerText()).toMatch(/^Granted\./);
+      const dead = await oidc.refreshTokenGrant(client, oldToken).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((dead as oidc.ResponseBodyError | undefined)?.error).toBe("invalid_grant");
+      const rows = await store.db
+        .selectFrom("offline_grants")
+        .select(["status", "refresh_token_sealed"])
+        .where("user_id", "=", userId)
+        .execute();
+      expect(rows.map((r) => [r.status, r.refresh_token_sealed === null]).sort()).toEqual([
+        ["active", false],
+        ["revoked", true],
+      ]);
+      // The new grant is alive at Keycloak (revoking the old one did not end it).
+      const live = await storedToken(userId);
+      expect(live).not.toBe(oldToken);
+      const refreshed = await oidc.refreshTokenGrant(client, live);
+      expect(refreshed.access_token).toMatch(/^eyJ/);
+    } finally {
+      await context.close();
+      await admin("DELETE", `/users/${user.id}`);
+    }
+  });
+
+  it("signing out ends the session everywhere: a copied cookie no longer opens /account", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${base}/login`);
+      await loginAtKeycloak(page, DEMO_USERS.bob);
+      await page.waitForURL(`${base}/account?notice=signedin`);
+      const copied = (await context.cookies(base)).find((c) => c.name === "ncmcp_session")?.value ?? "";
+      expect(await accountWithCookie(copied)).toContain("Sign out of this page");
+      await page.getByRole("button", { name: "Sign out of this page" }).click();
+      await page.waitForURL(`${base}/account?notice=signedout`);
+      expect(await accountWithCookie(copied)).toContain("Sign in with your company account");
+      expect(await accountWithCookie(copied)).not.toContain("Sign out of this page");
+    } finally {
+      await context.close();
     }
   });
 

@@ -61,6 +61,7 @@ describe.each(backends())("store on $name", (backend) => {
       expect(await tables(store)).toEqual([
         "audit_events",
         "job_runs",
+        "logout_token_uses",
         "offline_grants",
         "schema_migrations",
         "users",
@@ -161,7 +162,7 @@ describe.each(backends())("store on $name", (backend) => {
         .executeTakeFirstOrThrow();
       expect(grant.status).toBe("active");
       expect(grant.refresh_token_sealed).toBeInstanceOf(Uint8Array);
-      expect([...grant.refresh_token_sealed]).toEqual([...sealed]);
+      expect([...(grant.refresh_token_sealed ?? [])]).toEqual([...sealed]);
       expect(grant.last_refreshed_at).toEqual(refreshed);
       expect(grant.created_at).toBeInstanceOf(Date);
       expect(grant.revoked_at).toBeNull();

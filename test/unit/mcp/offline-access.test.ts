@@ -38,6 +38,7 @@ const grant = (over: Partial<OfflineGrant>): OfflineGrant => ({
   user_id: "u",
   status: "active",
   refresh_token_sealed: new Uint8Array(),
+  idp_session_id: null,
   key_id: "k1",
   scope: "openid offline_access",
   revoked_reason: null,

@@ -67,6 +67,7 @@ async function actions(userId: string): Promise<string[]> {
 }
 
 function stored(grant: OfflineGrant, subject: string): string {
+  if (grant.refresh_token_sealed === null || grant.key_id === null) throw new Error("the token was blanked");
   return sealer.open(grant.refresh_token_sealed, grant.key_id, grantAad(grant.id, subject));
 }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { SessionSigner } from "../../../src/web/session.ts";
 import { escapeHtml, html } from "../../../src/web/html.ts";
@@ -11,26 +11,45 @@ const now = 1_800_000_000;
 describe("the account session cookie", () => {
   it("round-trips a session and refuses it once expired", () => {
     const signer = new SessionSigner([k1]);
-    const cookie = signer.sign({ userId: "u-1", expiresAt: now + 60 });
-    expect(signer.verify(cookie, now)).toEqual({ userId: "u-1", expiresAt: now + 60 });
+    const cookie = signer.sign({ userId: "u-1", version: 3, expiresAt: now + 60 });
+    expect(signer.verify(cookie, now)).toEqual({ userId: "u-1", version: 3, expiresAt: now + 60 });
     expect(signer.verify(cookie, now + 60)).toBeUndefined();
   });
 
   it("refuses a changed payload, a foreign key and junk", () => {
     const signer = new SessionSigner([k1]);
-    const cookie = signer.sign({ userId: "u-1", expiresAt: now + 60 });
+    const cookie = signer.sign({ userId: "u-1", version: 3, expiresAt: now + 60 });
     const [v, kid, , mac] = cookie.split(".");
-    const other = Buffer.from(JSON.stringify({ u: "u-2", e: now + 60 })).toString("base64url");
+    const other = Buffer.from(JSON.stringify({ u: "u-2", s: 3, e: now + 60 })).toString("base64url");
     expect(signer.verify(`${v}.${kid}.${other}.${mac}`, now)).toBeUndefined();
+    // A newer session version written into the payload breaks the MAC too.
+    const bumped = Buffer.from(JSON.stringify({ u: "u-1", s: 4, e: now + 60 })).toString("base64url");
+    expect(signer.verify(`${v}.${kid}.${bumped}.${mac}`, now)).toBeUndefined();
     expect(new SessionSigner([k2]).verify(cookie, now)).toBeUndefined();
     for (const junk of [undefined, "", "v1", "v1.k1.x.y", "v2.k1.e30.x", "x".repeat(600)]) {
       expect(signer.verify(junk, now)).toBeUndefined();
     }
   });
 
+  it("refuses correctly signed cookies without a session version (the v1 format, or v2 without s)", () => {
+    const signer = new SessionSigner([k1]);
+    const macKey = Buffer.from(
+      hkdfSync("sha256", k1.key, "nextcloud-mcp-gateway", "account-session-cookie v1", 32),
+    );
+    const forge = (version: string, payload: object) => {
+      const head = `${version}.k1.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
+      return `${head}.${createHmac("sha256", macKey).update(head).digest("base64url")}`;
+    };
+    // The forging itself is right: the same recipe with a version passes.
+    expect(signer.verify(forge("v2", { u: "u-1", s: 0, e: now + 60 }), now)?.version).toBe(0);
+    expect(signer.verify(forge("v1", { u: "u-1", e: now + 60 }), now)).toBeUndefined();
+    expect(signer.verify(forge("v2", { u: "u-1", e: now + 60 }), now)).toBeUndefined();
+    expect(signer.verify(forge("v2", { u: "u-1", s: "0", e: now + 60 }), now)).toBeUndefined();
+  });
+
   it("keeps cookies and form tokens of the previous key valid after a key rotation", () => {
     const before = new SessionSigner([k1]);
-    const cookie = before.sign({ userId: "u-1", expiresAt: now + 60 });
+    const cookie = before.sign({ userId: "u-1", version: 3, expiresAt: now + 60 });
     const token = before.formToken(cookie);
     const after = new SessionSigner([k2, k1]);
     expect(after.verify(cookie, now)?.userId).toBe("u-1");
