@@ -1,15 +1,8 @@
 // What the files tools share: user-relative paths checked before any request, the entry schema every
-// tool returns, and Nextcloud errors reworded into what the model should do next.
+// tool returns; Nextcloud errors are reworded with the kit's `explained`.
 import { z } from "zod";
-import { GatewayError } from "../../errors.ts";
-import {
-  NextcloudError,
-  normalizePath,
-  pathProblem,
-  pathRefused,
-  type FileInfo,
-  type NextcloudErrorKind,
-} from "../../nextcloud/index.ts";
+import { badArguments, explained, reword } from "../kit.ts";
+import { normalizePath, pathProblem, pathRefused, type FileInfo } from "../../nextcloud/index.ts";
 
 /** The `nextcloud://files/...` reference to a file; the gateway does not serve it as an MCP resource. */
 export const FILE_URI_PREFIX = "nextcloud://files";
@@ -130,40 +123,9 @@ export function entryLine(e: Entry): string {
   return `${e.type === "folder" && e.path !== "/" ? `${e.path}/` : e.path} (${kind}${e.modified ? `, modified ${e.modified}` : ""})`;
 }
 
-/**
- * Runs a Nextcloud call, replacing the client's generic message of the listed error kinds with one
- * that names the tool's situation and the next step. Other errors pass through unchanged.
- */
-export async function explained<T>(
-  call: Promise<T>,
-  messages: Partial<Record<NextcloudErrorKind, string | (() => Promise<string>)>>,
-): Promise<T> {
-  try {
-    return await call;
-  } catch (err) {
-    if (!(err instanceof NextcloudError)) throw err;
-    const message = messages[err.kind];
-    if (message === undefined) throw err;
-    throw reword(err, typeof message === "string" ? message : await message());
-  }
-}
-
-/** The same Nextcloud error with a message that fits the tool's situation; the original is the cause. */
-export function reword(err: NextcloudError, description: string): NextcloudError {
-  return new NextcloudError(err.kind, description, {
-    ...(err.httpStatus === undefined ? {} : { httpStatus: err.httpStatus }),
-    ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
-    ...(err.detail === undefined ? {} : { detail: err.detail }),
-    cause: err,
-  });
-}
-
 /** The message for a path that does not exist. */
 export function notFound(path: string): string {
   return `No file or folder at ${path}; use files_list on ${parentOf(path)} to see what is there.`;
 }
 
-/** A refusal of arguments that contradict each other, before any request. */
-export function badArguments(message: string): GatewayError {
-  return new GatewayError("invalid_request", message);
-}
+export { badArguments, explained, reword };
