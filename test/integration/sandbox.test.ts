@@ -54,12 +54,13 @@ describe("npm run sandbox", () => {
         const me = await client.callTool({ name: "whoami", arguments: {} });
         expect(me.isError).toBeFalsy();
         expect((me.structuredContent as { userId?: string } | undefined)?.userId).toBe("alice");
-        // Offline access is on in the sandbox: offline_access_status names /connect, which starts a sign-in.
+        // Offline access is on in the sandbox: offline_access_status names /connect, a page whose one
+        // link signs the user in and brings them back to grant (GET starts nothing by itself).
         const status = await client.callTool({ name: "offline_access_status", arguments: {} });
         expect(status.structuredContent).toMatchObject({ status: "not_granted" });
         const connect = await fetch(`http://localhost:${port}/connect`, { redirect: "manual" });
-        expect(connect.status).toBe(303);
-        expect(connect.headers.get("location")).toMatch(/scope=openid\+offline_access/);
+        expect(connect.status).toBe(200);
+        expect(await connect.text()).toContain('href="/login?next=connect"');
       } finally {
         await client.close();
       }

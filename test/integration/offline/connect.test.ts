@@ -525,8 +525,11 @@ describe("offline access in the browser", () => {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
-      await page.goto(`${base}/connect`);
+      await page.goto(`${base}/account`);
+      await page.getByRole("link", { name: "Sign in and grant offline access" }).click();
       await loginAtKeycloak(page, user);
+      await page.waitForURL(`${base}/connect`);
+      await page.getByRole("button", { name: "Grant offline access" }).click();
       await page.waitForURL(`${base}/account?notice=reconnected`);
       expect(await page.getByRole("status").innerText()).toBe(
         "Offline access granted. Your previous grant was revoked at the identity provider and deleted from the gateway.",
