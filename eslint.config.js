@@ -5,7 +5,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "bench/results/"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", "bench/results/", ".stryker-tmp/", "reports/"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
