@@ -52,6 +52,24 @@ describe("verifyAccessToken", () => {
     });
   }
 
+  for (const typ of [undefined, "JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt", "Application/JWT"]) {
+    it(`accepts the typ header ${String(typ)} (RFC 9068 at+jwt, Keycloak's JWT, or none)`, async () => {
+      const token = await idp.sign(claims({ typ: "Bearer" }), { typ });
+      expect((await verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS)).subject).toBe(
+        "0b6f3c1e-user",
+      );
+    });
+  }
+
+  it("accepts an access token with or without Keycloak's typ claim Bearer", async () => {
+    for (const typ of ["Bearer", undefined]) {
+      const token = await idp.sign(claims({ typ }));
+      expect((await verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS)).subject).toBe(
+        "0b6f3c1e-user",
+      );
+    }
+  });
+
   it("accepts a token expired within the leeway", async () => {
     const token = await idp.sign(claims({ iat: NOW - 600, exp: NOW - CLOCK_TOLERANCE_SECONDS + 1 }));
     const verified = await verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS);

@@ -149,6 +149,13 @@ describe("POST /mcp refuses", () => {
     await expectInvalidToken(await post(INIT, await bearer({ aud: "nextcloud" })));
   });
 
+  it("a token of the same realm that is not an access token (ID, refresh, logout)", async () => {
+    await expectInvalidToken(await post(INIT, await bearer({ typ: "ID", nonce: "n" })));
+    await expectInvalidToken(await post(INIT, await bearer({ typ: "Refresh" })));
+    const logout = await idp.sign(claims({ sid: "s-1" }), { typ: "logout+jwt" });
+    await expectInvalidToken(await post(INIT, { authorization: `Bearer ${logout}` }));
+  });
+
   it("a token from another issuer", async () => {
     await expectInvalidToken(await post(INIT, await bearer({ iss: "https://sso.example.com/realms/other" })));
   });
