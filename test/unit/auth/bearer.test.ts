@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { extractBearerToken, MALFORMED_AUTHORIZATION_DESCRIPTION } from "../../../src/auth/index.ts";
+import {
+  extractBearerToken,
+  MALFORMED_AUTHORIZATION_DESCRIPTION,
+  ONE_METHOD_DESCRIPTION,
+  type OtherTokenMethod,
+} from "../../../src/auth/index.ts";
 import { GatewayError } from "../../../src/errors.ts";
 
-function thrown(header: string): GatewayError {
+function thrown(header: string | undefined, others: readonly OtherTokenMethod[] = []): GatewayError {
   try {
-    extractBearerToken(header);
+    extractBearerToken(header, others);
   } catch (err) {
     if (err instanceof GatewayError) return err;
     throw err;
@@ -58,4 +63,38 @@ describe("extractBearerToken", () => {
       }
     });
   }
+});
+
+describe("extractBearerToken with another token method (RFC 6750 §2: one method only)", () => {
+  it("refuses a header plus a query or form-body access_token: 400 invalid_request naming both", () => {
+    for (const [others, detail] of [
+      [["query"], "access_token in the query besides the Authorization header"],
+      [["form body"], "access_token in the form body besides the Authorization header"],
+      [
+        ["query", "form body"],
+        "access_token in the query and the form body besides the Authorization header",
+      ],
+    ] as const) {
+      const err = thrown("Bearer abc", others);
+      expect(err.code).toBe("invalid_request");
+      expect(err.status).toBe(400);
+      expect(err.description).toBe(ONE_METHOD_DESCRIPTION);
+      expect(err.detail).toBe(detail);
+    }
+  });
+
+  it("refuses a token in the query alone: only the header is supported", () => {
+    const err = thrown(undefined, ["query"]);
+    expect(err.code).toBe("invalid_request");
+    expect(err.detail).toBe("access_token in the query, not in the header");
+  });
+
+  it("checks the method before the header, so a malformed header with a query token is still 400", () => {
+    expect(thrown("Basic abc", ["query"]).code).toBe("invalid_request");
+  });
+
+  it("reads the header as before when no other method is used", () => {
+    expect(extractBearerToken("Bearer abc", [])).toBe("abc");
+    expect(extractBearerToken(undefined, [])).toBeUndefined();
+  });
 });
