@@ -37,6 +37,69 @@ export interface AppDeps {
 const MAX_MCP_BODY_BYTES = 4 * 1024 * 1024;
 const BASE_SCOPES = ["mcp:tools"] as const;
 
+/** The counters /metrics shows, read when scraped. */
+function collectMetrics(deps: Pick<AppDeps, "verifier" | "nextcloud">): Metric[] {
+  const verify = deps.verifier.stats;
+  const metrics: Metric[] = [
+    {
+      name: "gateway_token_verify_cache_hits_total",
+      help: "MCP tokens served from the verified-token cache.",
+      type: "counter",
+      value: verify.hits,
+    },
+    {
+      name: "gateway_token_verify_cache_misses_total",
+      help: "MCP tokens verified against the IdP's keys.",
+      type: "counter",
+      value: verify.misses,
+    },
+  ];
+  const exchange = deps.nextcloud?.broker.stats;
+  if (exchange !== undefined) {
+    metrics.push(
+      {
+        name: "gateway_token_exchanges_total",
+        help: "RFC 8693 exchanges sent to the IdP.",
+        type: "counter",
+        value: exchange.exchanges,
+      },
+      {
+        name: "gateway_token_exchange_cache_hits_total",
+        help: "Nextcloud tokens served from the exchange cache.",
+        type: "counter",
+        value: exchange.cacheHits,
+      },
+      {
+        name: "gateway_token_exchange_failures_total",
+        help: "Token exchanges that failed.",
+        type: "counter",
+        value: exchange.failures,
+      },
+    );
+  }
+  return metrics;
+}
+
+/**
+ * The app of the separate metrics listener (METRICS_PORT): `/metrics` and nothing else, so the
+ * public port never shows it.
+ */
+export function createMetricsApp(
+  deps: Pick<AppDeps, "config" | "log" | "verifier" | "nextcloud">,
+): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(requestId({ limitLength: 128 }));
+  app.use(requestLog(deps.log));
+  app.get(
+    "/metrics",
+    metricsEndpoint(() => collectMetrics(deps), { token: deps.config.metrics.token }),
+  );
+  app.notFound((c) =>
+    c.json({ error: "not_found", error_description: "This listener serves /metrics only." }, 404),
+  );
+  return app;
+}
+
 /** The Hono app and its whole route table. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { config } = deps;
@@ -47,50 +110,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/healthz", healthz);
   app.get("/readyz", readyz(deps.readiness));
-  app.get(
-    "/metrics",
-    metricsEndpoint(() => {
-      const verify = deps.verifier.stats;
-      const metrics: Metric[] = [
-        {
-          name: "gateway_token_verify_cache_hits_total",
-          help: "MCP tokens served from the verified-token cache.",
-          type: "counter",
-          value: verify.hits,
-        },
-        {
-          name: "gateway_token_verify_cache_misses_total",
-          help: "MCP tokens verified against the IdP's keys.",
-          type: "counter",
-          value: verify.misses,
-        },
-      ];
-      const exchange = deps.nextcloud?.broker.stats;
-      if (exchange !== undefined) {
-        metrics.push(
-          {
-            name: "gateway_token_exchanges_total",
-            help: "RFC 8693 exchanges sent to the IdP.",
-            type: "counter",
-            value: exchange.exchanges,
-          },
-          {
-            name: "gateway_token_exchange_cache_hits_total",
-            help: "Nextcloud tokens served from the exchange cache.",
-            type: "counter",
-            value: exchange.cacheHits,
-          },
-          {
-            name: "gateway_token_exchange_failures_total",
-            help: "Token exchanges that failed.",
-            type: "counter",
-            value: exchange.failures,
-          },
-        );
-      }
-      return metrics;
-    }),
-  );
+  // With METRICS_PORT set, /metrics lives only on its own listener (createMetricsApp).
+  if (config.metrics.listen === undefined) {
+    app.get(
+      "/metrics",
+      metricsEndpoint(() => collectMetrics(deps), { token: config.metrics.token }),
+    );
+  }
 
   // RFC 9728 §3.1: the path form for /mcp, plus the root form clients fall back to.
   const prm = protectedResourceMetadata({ resourceUrl: config.resourceUrl, issuer: config.oidc.issuer });

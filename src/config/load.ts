@@ -36,6 +36,8 @@ export interface Config {
   };
   /** The IdP's offline session idle timeout, in seconds. */
   offlineIdleTimeoutSeconds: number;
+  /** Access to `/metrics`: a bearer token, and/or its own listener instead of the public one. */
+  metrics: { token: string | undefined; listen: { host: string; port: number } | undefined };
   logLevel: Env["LOG_LEVEL"];
   outboundTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -94,6 +96,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "GATEWAY_PUBLIC_URL: ends in /mcp; give the base URL (the gateway adds /mcp), e.g. https://mcp.example.com",
     );
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
+    problems.push(
+      `METRICS_PORT: the same as PORT (${e.PORT}); give the metrics listener a port of its own, e.g. 9464`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const parsed = values as Env;
   return {
@@ -133,6 +140,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     offlineIdleTimeoutSeconds: parsed.OFFLINE_IDLE_TIMEOUT_SECONDS,
     sealingKeys: parsed.SEALING_KEYS === "" ? undefined : parseSealingKeys(parsed.SEALING_KEYS).keys,
+    metrics: {
+      token: parsed.METRICS_TOKEN === "" ? undefined : parsed.METRICS_TOKEN,
+      listen:
+        parsed.METRICS_PORT === undefined
+          ? undefined
+          : { host: parsed.METRICS_HOST, port: parsed.METRICS_PORT },
+    },
     logLevel: parsed.LOG_LEVEL,
     outboundTimeoutMs: parsed.OUTBOUND_TIMEOUT_MS,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
