@@ -27,6 +27,10 @@ describe("extractBearerToken", () => {
     expect(extractBearerToken("Bearer mF_9.B5f-4.1JqM")).toBe("mF_9.B5f-4.1JqM");
   });
 
+  it("ignores whitespace around the header value", () => {
+    expect(extractBearerToken("  Bearer abc\t ")).toBe("abc");
+  });
+
   it("reads the scheme case-insensitively and allows several spaces (1*SP)", () => {
     expect(extractBearerToken("bearer abc")).toBe("abc");
     expect(extractBearerToken("BEARER abc")).toBe("abc");
