@@ -104,10 +104,12 @@ export const ACCESS_TOKEN_TYP_CLAIM = "Bearer";
 
 function headerTypeProblem(typ: unknown): string | undefined {
   if (typ === undefined) return undefined;
-  const type = typeof typ === "string" ? typ.toLowerCase().replace(/^application\//, "") : undefined;
-  return type !== undefined && (ACCESS_TOKEN_HEADER_TYPES as readonly string[]).includes(type)
-    ? undefined
-    : `typ header ${show(typ)} is not an access token type`;
+  const accepted =
+    typeof typ === "string" &&
+    (ACCESS_TOKEN_HEADER_TYPES as readonly string[]).includes(
+      typ.toLowerCase().replace(/^application\//, ""),
+    );
+  return accepted ? undefined : `typ header ${show(typ)} is not an access token type`;
 }
 
 function typClaimProblem(typ: unknown): string | undefined {

@@ -44,6 +44,12 @@ describe("extractBearerToken", () => {
   for (const [header, detail] of [
     ["Basic dXNlcjpwYXNzd29yZA==", /^authorization scheme Basic is not Bearer$/],
     ["DPoP eyJhbGciOiJFUzI1NiJ9.e30.sig", /^authorization scheme DPoP is not Bearer$/],
+    ["Digest username=x", /^authorization scheme Digest is not Bearer$/],
+    ["Negotiate YII=", /^authorization scheme Negotiate is not Bearer$/],
+    ["NTLM TlRMTVNT", /^authorization scheme NTLM is not Bearer$/],
+    ["Token abc", /^authorization scheme Token is not Bearer$/],
+    ["MAC id=x", /^authorization scheme MAC is not Bearer$/],
+    ["HOBA result=x", /^authorization scheme HOBA is not Bearer$/],
     ["eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", /^authorization scheme is not Bearer$/],
     ["Bearer", /^Bearer scheme without a token$/],
     ["Bearer    ", /^Bearer scheme without a token$/],

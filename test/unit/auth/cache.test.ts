@@ -53,6 +53,14 @@ describe("VerifiedTokenCache", () => {
     expect(cache.get("b")?.subject).toBe("b2");
   });
 
+  it("accepts a bound of one entry", () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 1, now: () => NOW_MS });
+    cache.set("a", verified(NOW + 60, "a"));
+    cache.set("b", verified(NOW + 60, "b"));
+    expect(cache.size).toBe(1);
+    expect(cache.get("b")?.subject).toBe("b");
+  });
+
   it("rejects a bound that is not a positive integer", () => {
     expect(() => new VerifiedTokenCache({ maxEntries: 0 })).toThrow(
       new RangeError("maxEntries must be a positive integer, got 0"),

@@ -309,6 +309,10 @@ describe("POST /mcp refuses", () => {
     });
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("5");
+    expect(await res.json()).toEqual({
+      error: "temporarily_unavailable",
+      error_description: "The access token cannot be verified right now; try again later.",
+    });
   });
 });
 

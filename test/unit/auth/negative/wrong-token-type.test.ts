@@ -58,6 +58,7 @@ describe("negative: a token that is not an access token", () => {
     "JOSE",
     "dpop+jwt",
     "at+jwt2",
+    "jwtapplication/",
     "xat+jwt",
     "text/jwt",
   ]) {
