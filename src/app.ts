@@ -44,6 +44,8 @@ export interface AppDeps {
   registry: ToolRegistry;
   /** Nextcloud and the token broker that reaches it; absent without NEXTCLOUD_URL. */
   nextcloud?: NextcloudAccess | undefined;
+  /** The rate limits and their counts; made from the configuration when absent. */
+  limits?: RateLimits | undefined;
   /** The browser routes (/connect, /login, /oauth/callback, /account, back-channel logout). */
   web?: WebDeps | undefined;
 }
@@ -72,6 +74,86 @@ export function buildRegistry(config: Config, groups: readonly ToolGroup[] = app
   return new ToolRegistry(kept);
 }
 
+/** The counters /metrics shows, read when scraped. */
+function collectMetrics(deps: Pick<AppDeps, "verifier" | "nextcloud">, limits: RateLimits): Metric[] {
+  const verify = deps.verifier.stats;
+  const metrics: Metric[] = [
+    {
+      name: "gateway_token_verify_cache_hits_total",
+      help: "MCP tokens served from the verified-token cache.",
+      type: "counter",
+      value: verify.hits,
+    },
+    {
+      name: "gateway_token_verify_cache_misses_total",
+      help: "MCP tokens verified against the IdP's keys.",
+      type: "counter",
+      value: verify.misses,
+    },
+    ...Object.entries(limits.counts).map(([scope, value]) => ({
+      name: "gateway_rate_limited_total",
+      help: "Requests refused with 429 by this replica's rate limits, by limit.",
+      type: "counter" as const,
+      value,
+      labels: { scope },
+    })),
+  ];
+  const exchange = deps.nextcloud?.broker.stats;
+  if (exchange !== undefined) {
+    metrics.push(
+      {
+        name: "gateway_token_exchanges_total",
+        help: "RFC 8693 exchanges sent to the IdP.",
+        type: "counter",
+        value: exchange.exchanges,
+      },
+      {
+        name: "gateway_token_exchange_cache_hits_total",
+        help: "Nextcloud tokens served from the exchange cache.",
+        type: "counter",
+        value: exchange.cacheHits,
+      },
+      {
+        name: "gateway_token_exchange_failures_total",
+        help: "Token exchanges that failed.",
+        type: "counter",
+        value: exchange.failures,
+      },
+    );
+  }
+  for (const [reason, value] of Object.entries(refusedRequests())) {
+    metrics.push({
+      name: "gateway_nextcloud_requests_refused_total",
+      help: "Requests to Nextcloud refused before sending: off the configured origin, a bad path segment, outside the user's root, or into a user tree without a root.",
+      type: "counter",
+      value,
+      labels: { reason },
+    });
+  }
+  return metrics;
+}
+
+/**
+ * The app of the separate metrics listener (METRICS_PORT): `/metrics` and nothing else, so the
+ * public port never shows it.
+ */
+export function createMetricsApp(
+  deps: Pick<AppDeps, "config" | "log" | "verifier" | "nextcloud" | "limits">,
+): Hono<AppEnv> {
+  const limits = deps.limits ?? rateLimits(deps.config);
+  const app = new Hono<AppEnv>();
+  app.use(requestId({ limitLength: 128 }));
+  app.use(requestLog(deps.log));
+  app.get(
+    "/metrics",
+    metricsEndpoint(() => collectMetrics(deps, limits), { token: deps.config.metrics.token }),
+  );
+  app.notFound((c) =>
+    c.json({ error: "not_found", error_description: "This listener serves /metrics only." }, 404),
+  );
+  return app;
+}
+
 /** The Hono app and its whole route table. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { config } = deps;
@@ -79,70 +161,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId({ limitLength: 128 }));
   app.use(requestLog(deps.log));
-  const limits = rateLimits(config);
+  const limits = deps.limits ?? rateLimits(config);
 
   app.get("/healthz", healthz);
   app.get("/readyz", readyz(deps.readiness));
-  app.get(
-    "/metrics",
-    metricsEndpoint(() => {
-      const verify = deps.verifier.stats;
-      const metrics: Metric[] = [
-        {
-          name: "gateway_token_verify_cache_hits_total",
-          help: "MCP tokens served from the verified-token cache.",
-          type: "counter",
-          value: verify.hits,
-        },
-        {
-          name: "gateway_token_verify_cache_misses_total",
-          help: "MCP tokens verified against the IdP's keys.",
-          type: "counter",
-          value: verify.misses,
-        },
-        ...Object.entries(limits.counts).map(([scope, value]) => ({
-          name: "gateway_rate_limited_total",
-          help: "Requests refused with 429 by this replica's rate limits, by limit.",
-          type: "counter" as const,
-          value,
-          labels: { scope },
-        })),
-      ];
-      const exchange = deps.nextcloud?.broker.stats;
-      if (exchange !== undefined) {
-        metrics.push(
-          {
-            name: "gateway_token_exchanges_total",
-            help: "RFC 8693 exchanges sent to the IdP.",
-            type: "counter",
-            value: exchange.exchanges,
-          },
-          {
-            name: "gateway_token_exchange_cache_hits_total",
-            help: "Nextcloud tokens served from the exchange cache.",
-            type: "counter",
-            value: exchange.cacheHits,
-          },
-          {
-            name: "gateway_token_exchange_failures_total",
-            help: "Token exchanges that failed.",
-            type: "counter",
-            value: exchange.failures,
-          },
-        );
-      }
-      for (const [reason, value] of Object.entries(refusedRequests())) {
-        metrics.push({
-          name: "gateway_nextcloud_requests_refused_total",
-          help: "Requests to Nextcloud refused before sending: off the configured origin, a bad path segment, outside the user's root, or into a user tree without a root.",
-          type: "counter",
-          value,
-          labels: { reason },
-        });
-      }
-      return metrics;
-    }),
-  );
+  // With METRICS_PORT set, /metrics lives only on its own listener (createMetricsApp).
+  if (config.metrics.listen === undefined) {
+    app.get(
+      "/metrics",
+      metricsEndpoint(() => collectMetrics(deps, limits), { token: config.metrics.token }),
+    );
+  }
 
   // RFC 9728 §3.1: the path form for /mcp, plus the root form clients fall back to.
   const prm = protectedResourceMetadata({
@@ -248,8 +277,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   return app;
 }
 
-/** The limits of `config` (each absent when off), keyed by the client's address. */
-function rateLimits(config: Config): RateLimits {
+/**
+ * The limits of `config` (each absent when off), keyed by the client's address; one set per
+ * process, shared by the public app and the metrics listener that counts its refusals.
+ */
+export function rateLimits(config: Config): RateLimits {
   const r = config.rateLimits;
   const limiter = (perMinute: number | undefined) =>
     r && perMinute !== undefined && perMinute > 0 ? new RateLimiter(perMinute, r.maxKeys) : undefined;

@@ -1,7 +1,12 @@
 // Inbound access tokens: reading the bearer header, verifying the JWT (signature, iss, aud, exp),
 // scopes, the WWW-Authenticate challenge and the verified-token cache. Pure and framework-free:
 // only the JWKS passed in does I/O.
-export { MALFORMED_AUTHORIZATION_DESCRIPTION, extractBearerToken } from "./bearer.ts";
+export {
+  MALFORMED_AUTHORIZATION_DESCRIPTION,
+  ONE_METHOD_DESCRIPTION,
+  extractBearerToken,
+  type OtherTokenMethod,
+} from "./bearer.ts";
 export {
   DEFAULT_MAX_CACHED_TOKENS,
   VerifiedTokenCache,

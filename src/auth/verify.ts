@@ -1,5 +1,12 @@
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import {
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type ProtectedHeaderParameters,
+} from "jose";
 import { describeError, GatewayError } from "../errors.ts";
 import { parseScopes } from "./scopes.ts";
 
@@ -79,6 +86,37 @@ function comparableResource(value: string): string {
   return (hash === -1 ? value : value.slice(0, hash)).replace(/\/$/, "");
 }
 
+/**
+ * Media types a JWS `typ` header may carry on an access token: RFC 9068's `at+jwt` and the plain
+ * `JWT` that Keycloak writes (or no `typ` at all). Compared case-insensitively without the
+ * `application/` prefix, as RFC 7515 §4.1.9 says. A logout token (`logout+jwt`), a security event
+ * (`secevent+jwt`) or anything else signed by the same IdP is not an access token.
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.1
+ */
+export const ACCESS_TOKEN_HEADER_TYPES = Object.freeze(["jwt", "at+jwt"] as const);
+
+/**
+ * The `typ` claim Keycloak puts in its access tokens; its ID, refresh and logout tokens say `ID`,
+ * `Refresh` and `Logout`, and a DPoP-bound token says `DPoP` (not usable as a bearer token,
+ * RFC 9449 §7.1). A token without the claim (other IdPs) is accepted.
+ */
+export const ACCESS_TOKEN_TYP_CLAIM = "Bearer";
+
+function headerTypeProblem(typ: unknown): string | undefined {
+  if (typ === undefined) return undefined;
+  const accepted =
+    typeof typ === "string" &&
+    (ACCESS_TOKEN_HEADER_TYPES as readonly string[]).includes(
+      typ.toLowerCase().replace(/^application\//, ""),
+    );
+  return accepted ? undefined : `typ header ${show(typ)} is not an access token type`;
+}
+
+function typClaimProblem(typ: unknown): string | undefined {
+  if (typ === undefined || typ === ACCESS_TOKEN_TYP_CLAIM) return undefined;
+  return `typ claim ${show(typ)} is not ${ACCESS_TOKEN_TYP_CLAIM}`;
+}
+
 function audienceOf(aud: unknown): string[] {
   if (typeof aud === "string") return [aud];
   if (Array.isArray(aud)) return (aud as unknown[]).filter((a): a is string => typeof a === "string");
@@ -94,7 +132,13 @@ function firstString(...values: unknown[]): string | undefined {
  * returns the verified token, or the name of the failed check.
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  */
-function readClaims(payload: JWTPayload, expectations: TokenExpectations): VerifiedToken | string {
+function readClaims(
+  payload: JWTPayload,
+  header: ProtectedHeaderParameters,
+  expectations: TokenExpectations,
+): VerifiedToken | string {
+  const typProblem = headerTypeProblem(header.typ) ?? typClaimProblem(payload.typ);
+  if (typProblem !== undefined) return typProblem;
   const audience = audienceOf(payload.aud);
   const expected = comparableResource(expectations.audience);
   if (!audience.some((a) => comparableResource(a) === expected)) {
@@ -173,8 +217,9 @@ function toGatewayError(
 
 /**
  * Verifies an access token issued for this gateway: signature against `getKey` (a jose JWKS) with an
- * asymmetric algorithm, `iss` exactly, `aud` containing the resource URL, `exp` (required) and `nbf`
- * with {@link CLOCK_TOLERANCE_SECONDS} leeway, and a string `sub`. `now` is in milliseconds.
+ * asymmetric algorithm, `iss` exactly, the token type (`typ` header and claim), `aud` containing the
+ * resource URL, `exp` (required, finite) and `nbf` with {@link CLOCK_TOLERANCE_SECONDS} leeway, and a
+ * string `sub`. `now` is in milliseconds.
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc8707#section-2
  * @throws GatewayError `invalid_token` (401) naming the failed check in `detail`, or
@@ -187,8 +232,9 @@ export async function verifyAccessToken(
   now: number = Date.now(),
 ): Promise<VerifiedToken> {
   let payload: JWTPayload;
+  let header: ProtectedHeaderParameters;
   try {
-    ({ payload } = await jwtVerify(token, getKey, {
+    ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, {
       algorithms: [...ALLOWED_ALGORITHMS],
       issuer: expectations.issuer,
       requiredClaims: ["exp", "sub"],
@@ -198,7 +244,7 @@ export async function verifyAccessToken(
   } catch (err) {
     throw toGatewayError(err, token, expectations, now);
   }
-  const verified = readClaims(payload, expectations);
+  const verified = readClaims(payload, header, expectations);
   if (typeof verified === "string") throw invalidToken(verified);
   return verified;
 }

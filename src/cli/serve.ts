@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { serve as serveHttp, type ServerType } from "@hono/node-server";
-import { buildRegistry, createApp } from "../app.ts";
+import { buildRegistry, createApp, createMetricsApp, rateLimits } from "../app.ts";
 import { createTokenVerifier } from "../auth/index.ts";
 import { startScheduler } from "../jobs/index.ts";
 import { configuredJobs, REPLICA } from "./jobs.ts";
@@ -20,6 +20,22 @@ export interface RunningGateway {
   url: string;
   /** Stops accepting connections, drains requests in flight (bounded), then closes the pool. */
   shutdown(signal: string): Promise<void>;
+}
+
+type Fetch = Parameters<typeof serveHttp>[0]["fetch"];
+
+function listen(fetch: Fetch, at: { host: string; port: number }): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const s = serveHttp({ fetch, hostname: at.host, port: at.port }, () => {
+      resolve(s);
+    });
+    s.once("error", reject);
+  });
+}
+
+function urlOf(server: ServerType): string {
+  const address = server.address() as AddressInfo;
+  return `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 }
 
 /** Starts the HTTP server; applies pending migrations first unless told not to. */
@@ -64,12 +80,23 @@ export async function startGateway(
     getKey: async (header, token) => (idp.current ?? (await idp.load())).jwks(header, token),
   });
 
+  const appNextcloud = config.nextcloud && {
+    baseUrl: config.nextcloud.url,
+    timeoutMs: config.nextcloud.timeoutMs,
+    broker: new TokenBroker({
+      idp: () => idp.load(),
+      audience: config.nextcloud.audience,
+      ...(config.nextcloud.tokenScope === "" ? {} : { scope: config.nextcloud.tokenScope }),
+    }),
+  };
   let shuttingDown = false;
   let schemaCurrent = false;
+  const limits = rateLimits(config);
   const app = createApp({
     config,
     log,
     verifier,
+    limits,
     registry,
     web: {
       config,
@@ -85,15 +112,7 @@ export async function startGateway(
         idleTimeoutSeconds: config.offlineIdleTimeoutSeconds,
       },
     },
-    nextcloud: config.nextcloud && {
-      baseUrl: config.nextcloud.url,
-      timeoutMs: config.nextcloud.timeoutMs,
-      broker: new TokenBroker({
-        idp: () => idp.load(),
-        audience: config.nextcloud.audience,
-        ...(config.nextcloud.tokenScope === "" ? {} : { scope: config.nextcloud.tokenScope }),
-      }),
-    },
+    nextcloud: appNextcloud,
     readiness: {
       shuttingDown: () => shuttingDown,
       idp: () => idp.status,
@@ -126,18 +145,19 @@ export async function startGateway(
     },
   });
 
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serveHttp({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, () => {
-      resolve(s);
-    });
-    s.once("error", reject);
-  });
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+  const server = await listen(app.fetch, config.listen);
+  const url = urlOf(server);
   log.info(
     { version: VERSION, listen: url, publicUrl: config.publicUrl, issuer: config.oidc.issuer },
     "gateway listening",
   );
+  const metricsServer =
+    config.metrics.listen &&
+    (await listen(
+      createMetricsApp({ config, log, verifier, nextcloud: appNextcloud, limits }).fetch,
+      config.metrics.listen,
+    ));
+  if (metricsServer) log.info({ listen: urlOf(metricsServer) }, "metrics listening (/metrics only)");
 
   return {
     url,
@@ -158,6 +178,13 @@ export async function startGateway(
         });
         if ("closeIdleConnections" in server) server.closeIdleConnections();
       });
+      if (metricsServer) {
+        await new Promise<void>((resolve) => {
+          metricsServer.close(() => {
+            resolve();
+          });
+        });
+      }
       // Jobs in flight finish (their runs are recorded) before the pool closes.
       await scheduler?.stop();
       await store.close();

@@ -51,6 +51,8 @@ export interface Config {
     { anonymousPerIp: number; anonymousGlobal: number; mcpPerUser: number; maxKeys: number } | undefined;
   /** Reverse proxies whose X-Forwarded-For is believed (addresses and CIDR ranges); empty: none. */
   trustedProxies: readonly string[];
+  /** Access to `/metrics`: a bearer token, and/or its own listener instead of the public one. */
+  metrics: { token: string | undefined; listen: { host: string; port: number } | undefined };
   logLevel: Env["LOG_LEVEL"];
   outboundTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -107,6 +109,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.GATEWAY_PUBLIC_URL !== undefined && new URL(e.GATEWAY_PUBLIC_URL).pathname.endsWith("/mcp")) {
     problems.push(
       "GATEWAY_PUBLIC_URL: ends in /mcp; give the base URL (the gateway adds /mcp), e.g. https://mcp.example.com",
+    );
+  }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
+    problems.push(
+      `METRICS_PORT: the same as PORT (${e.PORT}); give the metrics listener a port of its own, e.g. 9464`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -166,6 +173,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : undefined,
     trustedProxies: parsed.TRUSTED_PROXIES,
+    metrics: {
+      token: parsed.METRICS_TOKEN === "" ? undefined : parsed.METRICS_TOKEN,
+      listen:
+        parsed.METRICS_PORT === undefined
+          ? undefined
+          : { host: parsed.METRICS_HOST, port: parsed.METRICS_PORT },
+    },
     logLevel: parsed.LOG_LEVEL,
     outboundTimeoutMs: parsed.OUTBOUND_TIMEOUT_MS,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,

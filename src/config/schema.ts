@@ -548,6 +548,47 @@ export const variables = {
       example: "info",
     },
   },
+  METRICS_TOKEN: {
+    schema: z
+      .string()
+      .trim()
+      .default("")
+      .refine((s) => s === "" || s.length >= 32, {
+        error: "too short; give at least 32 random characters, e.g. from `openssl rand -hex 32`",
+      })
+      .refine((s) => /^[A-Za-z0-9\-._~+/]*$/.test(s), {
+        error: "has characters a bearer token cannot carry; use letters, digits and - . _ ~ + / only",
+      }),
+    doc: {
+      group: "Operations",
+      description:
+        "When set, `/metrics` answers only requests with `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time; others get 401). Give Prometheus the same value as `authorization.credentials`. Never logged.",
+      example: "<openssl rand -hex 32>",
+      secret: true,
+    },
+  },
+  METRICS_PORT: {
+    schema: integer(1, 65535).optional(),
+    doc: {
+      group: "Operations",
+      description:
+        "When set, `/metrics` moves off the public listener to a second one on `METRICS_HOST:METRICS_PORT` that serves nothing else; the public port then answers 404 there. Do not publish this port to the internet.",
+      example: "9464",
+    },
+  },
+  METRICS_HOST: {
+    schema: z
+      .string()
+      .trim()
+      .min(1, { error: "empty; give an address for the metrics listener, e.g. 0.0.0.0" })
+      .default("127.0.0.1"),
+    doc: {
+      group: "Operations",
+      description:
+        "Address of the metrics listener (only with METRICS_PORT). The default accepts connections from this machine only; use `0.0.0.0` in a container whose metrics port is reached by Prometheus on a private network.",
+      example: "0.0.0.0",
+    },
+  },
   OUTBOUND_TIMEOUT_MS: {
     schema: integer(100, 120_000).default(10_000),
     doc: {

@@ -169,8 +169,44 @@ describe("nextcloud-mcp-gateway serve", () => {
         };
         return res.status === 503 && json.checks.idp.status === "ok" ? json : undefined;
       });
-      expect(body.checks.database).toEqual({ status: "failed", error: "PostgreSQL does not answer" });
+      // Anyone may ask: the answer names the failed check, the reason is in the log only.
+      expect(body.checks.database).toEqual({ status: "failed" });
+      expect(JSON.stringify(body)).not.toContain(String(closed));
+      await waitFor("the readiness detail in the log", () =>
+        gw.stdout().includes("PostgreSQL does not answer") ? true : undefined,
+      );
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    } finally {
+      gw.kill("SIGTERM");
+    }
+    expect(await gw.exited).toBe(0);
+  });
+
+  it("serves /metrics on METRICS_PORT only, never on the public port", async () => {
+    const port = await freePort();
+    const metricsPort = await freePort();
+    const gw = gatewayCli(
+      ["serve", "--no-migrate"],
+      env({ PORT: String(port), METRICS_PORT: String(metricsPort), METRICS_HOST: "127.0.0.1" }),
+    );
+    try {
+      const scrape = await waitFor(
+        "metrics listener answering",
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined);
+          return res?.status === 200 ? await res.text() : undefined;
+        },
+        { abort: () => (gw.proc.exitCode === null ? undefined : `gateway exited: ${gw.stderr()}`) },
+      );
+      expect(scrape).toMatch(/^gateway_token_verify_cache_misses_total 0$/m);
+      await waitFor("public listener answering", async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+        return res?.status === 200 ? true : undefined;
+      });
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+      for (const path of ["/healthz", "/readyz", "/mcp"]) {
+        expect((await fetch(`http://127.0.0.1:${metricsPort}${path}`)).status, path).toBe(404);
+      }
     } finally {
       gw.kill("SIGTERM");
     }

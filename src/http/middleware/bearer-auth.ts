@@ -1,6 +1,7 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import {
   extractBearerToken,
+  type OtherTokenMethod,
   missingScopes,
   toAuthInfo,
   wwwAuthenticate,
@@ -21,16 +22,32 @@ export interface BearerAuthSettings {
   signInScopes: readonly string[];
 }
 
+const FORM = "application/x-www-form-urlencoded";
+
+// RFC 6750 §2.2 and §2.3: the other two places a client may put its token. The form body is read
+// from a clone (the MCP transport reads the request later); bodyLimit has bounded it already.
+async function otherTokenMethods(c: Context<AppEnv>): Promise<OtherTokenMethod[]> {
+  const methods: OtherTokenMethod[] = [];
+  if (new URL(c.req.url).searchParams.has("access_token")) methods.push("query");
+  const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (type === FORM && c.req.raw.body !== null) {
+    const form = new URLSearchParams(await c.req.raw.clone().text());
+    if (form.has("access_token")) methods.push("form body");
+  }
+  return methods;
+}
+
 /**
  * Verifies the bearer token of every request and puts the result in the context (`auth`). No or
- * bad token: 401 with a challenge that points at the protected resource metadata; a token without
- * the base scope: 403 `insufficient_scope`; the IdP's keys unavailable: 503 with Retry-After.
+ * bad token: 401 with a challenge that points at the protected resource metadata; an `access_token`
+ * in the query or a form body (another method, or a second one): 400 `invalid_request`; a token
+ * without the base scope: 403 `insufficient_scope`; the IdP's keys unavailable: 503 with Retry-After.
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
  */
 export function bearerAuth(settings: BearerAuthSettings): MiddlewareHandler<AppEnv> {
   const challenge = (
-    error?: "invalid_token" | "insufficient_scope",
+    error?: "invalid_request" | "invalid_token" | "insufficient_scope",
     description?: string,
     scopes = error === "insufficient_scope" ? settings.requiredScopes : settings.signInScopes,
   ) => wwwAuthenticate({ resourceMetadataUrl: settings.resourceMetadataUrl, scopes, error, description });
@@ -39,7 +56,7 @@ export function bearerAuth(settings: BearerAuthSettings): MiddlewareHandler<AppE
     const log = c.get("log");
     let token: string | undefined;
     try {
-      token = extractBearerToken(c.req.header("authorization"));
+      token = extractBearerToken(c.req.header("authorization"), await otherTokenMethods(c));
       if (token === undefined) {
         return c.json(
           {
@@ -68,6 +85,12 @@ export function bearerAuth(settings: BearerAuthSettings): MiddlewareHandler<AppE
         log.info({ reason: err.detail }, "token rejected");
         return c.json({ error: err.code, error_description: err.description }, 401, {
           "www-authenticate": challenge("invalid_token", err.description),
+        });
+      }
+      if (err instanceof GatewayError && err.code === "invalid_request") {
+        log.info({ reason: err.detail }, "token sent by more than one method, or not in the header");
+        return c.json({ error: err.code, error_description: err.description }, 400, {
+          "www-authenticate": challenge("invalid_request", err.description),
         });
       }
       if (err instanceof GatewayError && err.code === "temporarily_unavailable") {

@@ -14,15 +14,21 @@ let browser: Browser;
 let gw: TestGateway;
 let mcpToken: string;
 let plainToken: string;
+let otherTokens: { id: string; refresh: string };
 
 beforeAll(async () => {
   gw = await startTestGateway();
   browser = await launchBrowser();
   const config = await clientConfig("mcp-client");
   const redirectUri = "http://127.0.0.1:38120/callback";
-  mcpToken = (
-    await signIn(browser, { config, redirectUri, scope: "openid mcp:tools", user: DEMO_USERS.alice })
-  ).access_token;
+  const signedIn = await signIn(browser, {
+    config,
+    redirectUri,
+    scope: "openid mcp:tools",
+    user: DEMO_USERS.alice,
+  });
+  mcpToken = signedIn.access_token;
+  otherTokens = { id: signedIn.id_token ?? "", refresh: signedIn.refresh_token ?? "" };
   plainToken = (await signIn(browser, { config, redirectUri, scope: "openid", user: DEMO_USERS.alice }))
     .access_token;
 });
@@ -61,6 +67,13 @@ describe("/mcp with real Keycloak tokens", () => {
 
   it("refuses a token of the same realm that does not name the gateway in aud", async () => {
     expectRefused(await listTools(plainToken));
+  });
+
+  it("refuses the ID token and the refresh token of the same sign-in", async () => {
+    expect(otherTokens.id).not.toBe("");
+    expect(otherTokens.refresh).not.toBe("");
+    expectRefused(await listTools(otherTokens.id));
+    expectRefused(await listTools(otherTokens.refresh));
   });
 
   it("refuses a token from another realm", async () => {

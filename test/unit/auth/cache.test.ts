@@ -43,8 +43,28 @@ describe("VerifiedTokenCache", () => {
     expect(cache.get("c")?.subject).toBe("c");
   });
 
+  it("replaces an entry in place when full, evicting nothing else", () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 2, now: () => NOW_MS });
+    cache.set("a", verified(NOW + 60, "a"));
+    cache.set("b", verified(NOW + 60, "b"));
+    cache.set("b", verified(NOW + 60, "b2"));
+    expect(cache.size).toBe(2);
+    expect(cache.get("a")?.subject).toBe("a");
+    expect(cache.get("b")?.subject).toBe("b2");
+  });
+
+  it("accepts a bound of one entry", () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 1, now: () => NOW_MS });
+    cache.set("a", verified(NOW + 60, "a"));
+    cache.set("b", verified(NOW + 60, "b"));
+    expect(cache.size).toBe(1);
+    expect(cache.get("b")?.subject).toBe("b");
+  });
+
   it("rejects a bound that is not a positive integer", () => {
-    expect(() => new VerifiedTokenCache({ maxEntries: 0 })).toThrow(RangeError);
+    expect(() => new VerifiedTokenCache({ maxEntries: 0 })).toThrow(
+      new RangeError("maxEntries must be a positive integer, got 0"),
+    );
   });
 });
 

@@ -80,4 +80,20 @@ describe("wwwAuthenticate", () => {
       }),
     ).toBe(`Bearer resource_metadata="${PRM}", error="invalid_token"`);
   });
+
+  it("drops empty scope names, and the attribute when none is left", () => {
+    const base = { resourceMetadataUrl: "https://mcp.example.com/.well-known/oauth-protected-resource/mcp" };
+    expect(wwwAuthenticate({ ...base, scopes: ["", "mcp:tools", ""] })).toBe(
+      `Bearer resource_metadata="${base.resourceMetadataUrl}", scope="mcp:tools"`,
+    );
+    expect(wwwAuthenticate({ ...base, scopes: [""] })).toBe(
+      `Bearer resource_metadata="${base.resourceMetadataUrl}"`,
+    );
+  });
+
+  it("sends an error without error_description when there is no description", () => {
+    expect(
+      wwwAuthenticate({ resourceMetadataUrl: "https://m.example/prm", scopes: [], error: "invalid_token" }),
+    ).toBe('Bearer resource_metadata="https://m.example/prm", error="invalid_token"');
+  });
 });

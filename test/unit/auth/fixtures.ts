@@ -1,5 +1,6 @@
 // Test keys and tokens for the auth suites: an IdP made of a freshly generated key pair and a local JWKS.
 import {
+  CompactSign,
   createLocalJWKSet,
   exportJWK,
   generateKeyPair,
@@ -39,13 +40,34 @@ export function claims(overrides: Record<string, unknown> = {}): JWTPayload {
   return base;
 }
 
+/** Header parameters of a test token: `kid` and `typ` given as undefined are left out. */
+export interface TestHeader {
+  kid?: string | undefined;
+  alg?: string;
+  /** Default "JWT", as Keycloak writes. */
+  typ?: string | undefined;
+  [parameter: string]: unknown;
+}
+
 /** A signing key and the JWKS that publishes its public half. */
 export interface TestIdp {
   readonly alg: string;
   readonly publicKey: CryptoKey;
   readonly privateKey: CryptoKey;
   readonly getKey: JWTVerifyGetKey;
-  sign(payload?: JWTPayload, header?: { kid?: string | undefined; alg?: string }): Promise<string>;
+  sign(payload?: JWTPayload, header?: TestHeader): Promise<string>;
+  /** Signs `payloadJson` byte for byte: for values JSON.stringify cannot write, such as `1e999`. */
+  signRaw(payloadJson: string, header?: TestHeader): Promise<string>;
+}
+
+function protectedHeader(alg: string, kid: string, header: TestHeader): Record<string, unknown> {
+  const { kid: _kid, typ: _typ, alg: _alg, ...rest } = header;
+  return {
+    ...rest,
+    alg: header.alg ?? alg,
+    ...("typ" in header ? (header.typ === undefined ? {} : { typ: header.typ }) : { typ: "JWT" }),
+    ...("kid" in header ? (header.kid === undefined ? {} : { kid: header.kid }) : { kid }),
+  };
 }
 
 /** Generates a key pair for `alg` and publishes its public key under `kid`. */
@@ -59,11 +81,11 @@ export async function createIdp(alg = "RS256", kid = KID): Promise<TestIdp> {
     getKey: createLocalJWKSet({ keys: [jwk] }),
     sign: (payload = claims(), header = {}) =>
       new SignJWT(payload)
-        .setProtectedHeader({
-          alg: header.alg ?? alg,
-          typ: "JWT",
-          ...("kid" in header ? (header.kid === undefined ? {} : { kid: header.kid }) : { kid }),
-        })
+        .setProtectedHeader(protectedHeader(alg, kid, header) as { alg: string })
+        .sign(privateKey),
+    signRaw: (payloadJson, header = {}) =>
+      new CompactSign(new TextEncoder().encode(payloadJson))
+        .setProtectedHeader(protectedHeader(alg, kid, header) as { alg: string })
         .sign(privateKey),
   };
 }

@@ -52,6 +52,48 @@ describe("verifyAccessToken", () => {
     });
   }
 
+  for (const typ of [undefined, "JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt", "Application/JWT"]) {
+    it(`accepts the typ header ${String(typ)} (RFC 9068 at+jwt, Keycloak's JWT, or none)`, async () => {
+      const token = await idp.sign(claims({ typ: "Bearer" }), { typ });
+      expect((await verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS)).subject).toBe(
+        "0b6f3c1e-user",
+      );
+    });
+  }
+
+  it("accepts an access token with or without Keycloak's typ claim Bearer", async () => {
+    for (const typ of ["Bearer", undefined]) {
+      const token = await idp.sign(claims({ typ }));
+      expect((await verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS)).subject).toBe(
+        "0b6f3c1e-user",
+      );
+    }
+  });
+
+  it("ignores entries of aud that are not strings", async () => {
+    const token = await idp.sign(claims({ aud: [42, null, RESOURCE] }));
+    expect((await verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS)).audience).toEqual([RESOURCE]);
+  });
+
+  it("shows at most five audiences and 120 characters of a claim in the log detail", async () => {
+    const many = ["a1", "a2", "a3", "a4", "a5", "a6", "a7"];
+    const err = await rejection(
+      verifyAccessToken(await idp.sign(claims({ aud: many })), EXPECTATIONS, idp.getKey, NOW_MS),
+    );
+    expect(err.detail).toBe(`aud ["a1","a2","a3","a4","a5"] does not contain ${RESOURCE}`);
+    const long = "x".repeat(300);
+    const cut = await rejection(
+      verifyAccessToken(await idp.sign(claims({ aud: long })), EXPECTATIONS, idp.getKey, NOW_MS),
+    );
+    expect(cut.detail).toBe(`aud ["${"x".repeat(115)}... does not contain ${RESOURCE}`);
+    // Exactly 120 characters are shown whole: ["…"] is 4 characters around 116.
+    const edge = "y".repeat(116);
+    const whole = await rejection(
+      verifyAccessToken(await idp.sign(claims({ aud: edge })), EXPECTATIONS, idp.getKey, NOW_MS),
+    );
+    expect(whole.detail).toBe(`aud ["${edge}"] does not contain ${RESOURCE}`);
+  });
+
   it("accepts a token expired within the leeway", async () => {
     const token = await idp.sign(claims({ iat: NOW - 600, exp: NOW - CLOCK_TOLERANCE_SECONDS + 1 }));
     const verified = await verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS);
@@ -68,7 +110,9 @@ describe("verifyAccessToken", () => {
   it("takes the client from azp, else client_id, else empty", async () => {
     const viaClientId = await idp.sign(claims({ azp: undefined, client_id: "cli" }));
     const none = await idp.sign(claims({ azp: undefined }));
+    const emptyAzp = await idp.sign(claims({ azp: "", client_id: "cli" }));
     expect((await verifyAccessToken(viaClientId, EXPECTATIONS, idp.getKey, NOW_MS)).clientId).toBe("cli");
+    expect((await verifyAccessToken(emptyAzp, EXPECTATIONS, idp.getKey, NOW_MS)).clientId).toBe("cli");
     expect((await verifyAccessToken(none, EXPECTATIONS, idp.getKey, NOW_MS)).clientId).toBe("");
   });
 

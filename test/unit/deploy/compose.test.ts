@@ -123,6 +123,14 @@ describe("compose.yaml: the gateway", () => {
     expect(gateway.ports).toContain(`127.0.0.1:8080:${gateway.environment?.PORT}`);
   });
 
+  it("keeps /metrics off the published port: its own listener, whose port no ports entry publishes", () => {
+    const config = loadConfig(gateway.environment ?? {});
+    expect(config.metrics.listen).toEqual({ host: "0.0.0.0", port: 9464 });
+    const published = gateway.ports ?? [];
+    expect(published.filter((p) => p.split(":").includes("9464"))).toEqual([]);
+    expect(published).toEqual([`127.0.0.1:8080:${gateway.environment?.PORT}`]);
+  });
+
   it("is reached by Keycloak's back-channel logout at its service name and port, not the public URL", () => {
     const realmText = readRepoFile("keycloak/realm-export.json");
     expect(realmText).toContain(

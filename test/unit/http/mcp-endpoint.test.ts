@@ -149,6 +149,70 @@ describe("POST /mcp refuses", () => {
     await expectInvalidToken(await post(INIT, await bearer({ aud: "nextcloud" })));
   });
 
+  it("a token of the same realm that is not an access token (ID, refresh, logout)", async () => {
+    await expectInvalidToken(await post(INIT, await bearer({ typ: "ID", nonce: "n" })));
+    await expectInvalidToken(await post(INIT, await bearer({ typ: "Refresh" })));
+    const logout = await idp.sign(claims({ sid: "s-1" }), { typ: "logout+jwt" });
+    await expectInvalidToken(await post(INIT, { authorization: `Bearer ${logout}` }));
+  });
+
+  it("a token sent by two methods (header plus query or form body): 400 invalid_request (RFC 6750 §2)", async () => {
+    const auth = await bearer();
+    const token = auth.authorization.slice("Bearer ".length);
+    const expectInvalidRequest = async (res: Response) => {
+      expect(res.status).toBe(400);
+      expect(res.headers.get("www-authenticate")).toBe(
+        `Bearer resource_metadata="${METADATA}", scope="mcp:tools mcp:write", error="invalid_request", error_description="Send the access token once, in the Authorization header only (RFC 6750 section 2)."`,
+      );
+      expect(await res.json()).toEqual({
+        error: "invalid_request",
+        error_description:
+          "Send the access token once, in the Authorization header only (RFC 6750 section 2).",
+      });
+    };
+    const headers = {
+      host: "127.0.0.1:8080",
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...auth,
+    };
+    // The same valid token in the header and the query: served before, refused now.
+    await expectInvalidRequest(
+      await app.request(`/mcp?access_token=${token}`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(INIT),
+      }),
+    );
+    await expectInvalidRequest(
+      await app.request("/mcp?x=1&access_token=", { method: "POST", headers, body: JSON.stringify(INIT) }),
+    );
+    await expectInvalidRequest(
+      await app.request("/mcp", {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+        body: new URLSearchParams({ access_token: token }).toString(),
+      }),
+    );
+    // The query alone is not a supported method either (bearer_methods_supported: header).
+    const { authorization: _, ...noHeader } = headers;
+    await expectInvalidRequest(
+      await app.request(`/mcp?access_token=${token}`, {
+        method: "POST",
+        headers: noHeader,
+        body: JSON.stringify(INIT),
+      }),
+    );
+    // A form body without access_token passes the token check (the transport refuses it: not JSON).
+    const form = await app.request("/mcp", {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/x-www-form-urlencoded" },
+      body: "a=1",
+    });
+    expect(form.headers.get("www-authenticate")).toBeNull();
+    expect(await form.json()).toMatchObject({ jsonrpc: "2.0", error: { code: -32700 } });
+  });
+
   it("a token from another issuer", async () => {
     await expectInvalidToken(await post(INIT, await bearer({ iss: "https://sso.example.com/realms/other" })));
   });
@@ -245,6 +309,10 @@ describe("POST /mcp refuses", () => {
     });
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("5");
+    expect(await res.json()).toEqual({
+      error: "temporarily_unavailable",
+      error_description: "The access token cannot be verified right now; try again later.",
+    });
   });
 });
 

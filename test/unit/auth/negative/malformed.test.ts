@@ -1,7 +1,7 @@
 import { CompactSign } from "jose";
 import { describe, it } from "vitest";
 import { verifyAccessToken } from "../../../../src/auth/index.ts";
-import { createIdp, EXPECTATIONS, expectInvalidToken, KID, NOW_MS, segment } from "../fixtures.ts";
+import { claims, createIdp, EXPECTATIONS, expectInvalidToken, KID, NOW_MS, segment } from "../fixtures.ts";
 
 const idp = await createIdp();
 
@@ -33,6 +33,17 @@ describe("negative: a value that is not a well-formed JWT", () => {
       verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS),
       token,
       /^malformed JWT \(/,
+    );
+  });
+
+  it("is rejected: a critical header extension the verifier does not know", async () => {
+    const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims())))
+      .setProtectedHeader({ alg: "RS256", kid: KID, crit: ["urn:example:bind"], "urn:example:bind": 1 })
+      .sign(idp.privateKey, { crit: { "urn:example:bind": true } });
+    await expectInvalidToken(
+      verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS),
+      token,
+      /^not supported \(Extension Header Parameter "urn:example:bind" is not recognized\)$/,
     );
   });
 });

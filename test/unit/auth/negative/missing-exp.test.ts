@@ -1,6 +1,15 @@
-import { describe, it } from "vitest";
-import { verifyAccessToken } from "../../../../src/auth/index.ts";
-import { claims, createIdp, EXPECTATIONS, expectInvalidToken, NOW_MS } from "../fixtures.ts";
+import { describe, expect, it } from "vitest";
+import { createTokenVerifier, verifyAccessToken } from "../../../../src/auth/index.ts";
+import {
+  claims,
+  counting,
+  createIdp,
+  EXPECTATIONS,
+  expectInvalidToken,
+  ISSUER,
+  NOW_MS,
+  RESOURCE,
+} from "../fixtures.ts";
 
 const idp = await createIdp();
 
@@ -21,5 +30,36 @@ describe("negative: a token without a usable exp", () => {
       token,
       /^exp invalid /,
     );
+  });
+
+  // JSON.parse turns 1e999 into Infinity: a token that would never expire, and stay cached forever.
+  // JSON.stringify cannot write it, so the payload is signed byte for byte.
+  const infinite = () => {
+    const json = JSON.stringify(claims({ exp: 0 })).replace('"exp":0', '"exp":1e999');
+    expect(json).toContain('"exp":1e999');
+    return idp.signRaw(json);
+  };
+
+  it("is rejected when exp is 1e999 (Infinity once parsed)", async () => {
+    const token = await infinite();
+    await expectInvalidToken(
+      verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS),
+      token,
+      /^exp is not a finite number$/,
+    );
+  });
+
+  it("is rejected every time when exp is 1e999: never cached", async () => {
+    const keys = counting(idp.getKey);
+    const verifier = createTokenVerifier({
+      issuer: ISSUER,
+      audience: RESOURCE,
+      getKey: keys.getKey,
+      now: () => NOW_MS,
+    });
+    const token = await infinite();
+    for (let i = 0; i < 3; i++)
+      await expectInvalidToken(verifier.verify(token), token, /^exp is not a finite/);
+    expect(keys.calls).toBe(3);
   });
 });

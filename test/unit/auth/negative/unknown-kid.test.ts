@@ -23,4 +23,23 @@ describe("negative: a token signed with a key the JWKS does not publish", () => 
       /^unknown kid "key-1"$/,
     );
   });
+
+  it("is rejected when there is no kid and no published key fits alg", async () => {
+    const ec = await createIdp("ES256");
+    const token = await ec.sign(claims(), { kid: undefined });
+    await expectInvalidToken(
+      verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS),
+      token,
+      /^unknown kid \(none given, no key matches\)$/,
+    );
+  });
+
+  it("is rejected when the kid is not a string (shown as none, never echoed raw)", async () => {
+    const token = await idp.sign(claims(), { kid: 42 as unknown as string });
+    await expectInvalidToken(
+      verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS),
+      token,
+      /^unknown kid \(none given, no key matches\)$/,
+    );
+  });
 });

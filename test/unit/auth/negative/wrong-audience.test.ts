@@ -40,4 +40,35 @@ describe("negative: a token issued for another audience", () => {
       /^aud missing$/,
     );
   });
+
+  // Mutations that survived before: `expected.startsWith(aud)`, a case-insensitive compare, and
+  // stripping every trailing slash. Exactly one trailing slash is optional; nothing else differs.
+  for (const [name, aud] of [
+    ["the empty string", ""],
+    ["only a slash", "/"],
+    ["the bare origin", "https://mcp.example.com"],
+    ["the bare origin with a slash", "https://mcp.example.com/"],
+    ["a prefix of the resource URL", "https://mcp.example.com/m"],
+    ["the resource with an upper-case path", "https://mcp.example.com/MCP"],
+    ["the resource in upper case", "HTTPS://MCP.EXAMPLE.COM/MCP"],
+    ["the resource with two trailing slashes", "https://mcp.example.com/mcp//"],
+    ["the resource with a query", "https://mcp.example.com/mcp?x=1"],
+    ["the resource with a trailing space", "https://mcp.example.com/mcp "],
+  ] as const) {
+    it(`is rejected when aud is ${name}`, async () => {
+      const token = await idp.sign(claims({ aud: [aud, "account"] }));
+      await expectInvalidToken(
+        verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS),
+        token,
+        /^aud .* does not contain https:\/\/mcp\.example\.com\/mcp$/,
+      );
+    });
+  }
+
+  it("is rejected when aud holds no string", async () => {
+    for (const aud of [[], [42, null], 42, { aud: "https://mcp.example.com/mcp" }]) {
+      const token = await idp.sign(claims({ aud }));
+      await expectInvalidToken(verifyAccessToken(token, EXPECTATIONS, idp.getKey, NOW_MS), token, /^aud /);
+    }
+  });
 });
