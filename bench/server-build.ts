@@ -1,7 +1,8 @@
 // Server build: what the per-request MCP server costs to build (CVE-2026-25536 rules out sharing
 // one), in-process, over the gateway's real tool registry, as /mcp builds it for every request.
 import { performance } from "node:perf_hooks";
-import { allTools, createMcpServer, ToolRegistry, type ToolContext } from "../src/mcp/index.ts";
+import { allTools } from "../src/app.ts";
+import { createMcpServer, ToolRegistry, type ToolContext } from "../src/mcp/index.ts";
 import { metric, type SectionResult } from "./report.ts";
 import { summarize } from "./stats.ts";
 

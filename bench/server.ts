@@ -12,11 +12,11 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { serve } from "@hono/node-server";
 import { createLocalJWKSet, type JWK } from "jose";
-import { createApp } from "../src/app.ts";
+import { allTools, createApp } from "../src/app.ts";
 import { createTokenVerifier, type TokenVerifier } from "../src/auth/index.ts";
 import { loadConfig } from "../src/config/index.ts";
 import { createLogger } from "../src/log.ts";
-import { allTools, ToolRegistry } from "../src/mcp/index.ts";
+import { ToolRegistry } from "../src/mcp/index.ts";
 import { BENCH_ISSUER } from "./idp.ts";
 
 function fail(message: string): never {

@@ -28,7 +28,9 @@ import { page, pageHeaders } from "./web/html.ts";
 import { problemPage } from "./web/pages.ts";
 import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
 import type { Logger } from "./log.ts";
-import { allGroups, applyToolPolicy, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
+import { filesGroup } from "./apps/files/index.ts";
+import { notesGroup } from "./apps/notes/index.ts";
+import { applyToolPolicy, gatewayGroup, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
 import { appAvailability, nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
 import { refusedRequests } from "./nextcloud/index.ts";
 import { offlineLookup, webRoutes, type WebDeps } from "./web/routes.ts";
@@ -58,7 +60,10 @@ const BASE_SCOPES = ["mcp:tools"] as const;
  * Every tool group the gateway offers, in the order tools/list and the docs show them: the
  * gateway's own, then one per Nextcloud app. Adding an app adds its group here.
  */
-export const appGroups: readonly ToolGroup[] = [...allGroups];
+export const appGroups: readonly ToolGroup[] = [gatewayGroup, notesGroup, filesGroup];
+
+/** Every tool of every group, in the same order. */
+export const allTools = appGroups.flatMap((g) => g.tools);
 
 /**
  * The tool registry from the app groups, less what the operator did not allow.

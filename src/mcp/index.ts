@@ -1,6 +1,5 @@
 // The MCP side of the gateway: the tool registry, the per-request MCP server built from it, the
 // scope check the HTTP layer runs before the transport, and the generated docs/tools.md.
-// Tools live in tools/<app>.ts and are listed in tools/index.ts.
 export {
   compactSchema,
   defineTool,
@@ -24,6 +23,6 @@ export { badArguments, explained, pageInput, pageOf, pageOutput, reword } from "
 export { nextcloudOf, type OfflineAccessContext, type ToolContext, type ToolLogger } from "./context.ts";
 export { createMcpServer, serverIdentity, type McpServerOptions } from "./server.ts";
 export { calledToolNames, requiredScopesForCall } from "./required-scopes.ts";
-export { allGroups, allTools } from "./tools/index.ts";
+export { gatewayGroup } from "./tools/index.ts";
 export { applyToolPolicy, appsFromClaim, intersectApps, parseToolset, type ToolPolicy } from "./toolset.ts";
 export { renderToolDocs, type DocPage } from "./docs.ts";

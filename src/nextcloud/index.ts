@@ -1,6 +1,6 @@
-// The typed Nextcloud client: OCS, the DAV layer and WebDAV files, the Notes API, capabilities and the bearer probe,
-// one error model (NextcloudError) and bounded HTTP. It takes a token source and knows nothing
-// about token exchange; the caller supplies the user's Nextcloud-audience token.
+// The transport every app shares: bounded HTTP, OCS, the DAV layer and WebDAV files, capabilities,
+// the path rules and the one guard, and one error model (NextcloudError). It takes a token source
+// and knows nothing about token exchange; the caller supplies the user's Nextcloud-audience token.
 import {
   CapabilitiesCache,
   fetchCurrentUser,
@@ -8,9 +8,7 @@ import {
   type NextcloudUser,
 } from "./capabilities.ts";
 import type { NextcloudClientOptions } from "./http.ts";
-import { NotesClient } from "./notes.ts";
 import { ocsRequest, type OcsCallOptions } from "./ocs.ts";
-import { ProbeCache, type BearerProbe } from "./probe.ts";
 import { WebDavClient } from "./webdav.ts";
 
 export {
@@ -39,7 +37,6 @@ export {
 } from "./dav.ts";
 export { errorFromResponse, NextcloudError, parseRetryAfter, type NextcloudErrorKind } from "./errors.ts";
 export { send, type NextcloudClientOptions, type NextcloudRequest, type NextcloudResponse } from "./http.ts";
-export { NotesClient, type ListNotesOptions, type Note, type NotePatch, type NotesPage } from "./notes.ts";
 export { ocsRequest, type OcsCallOptions } from "./ocs.ts";
 export {
   davRoot,
@@ -59,12 +56,10 @@ export {
   pathSegments,
   segmentProblem,
 } from "./paths.ts";
-export { probeBearer, ProbeCache, type BearerProbe, type ProbeOutcome } from "./probe.ts";
 export { WebDavClient, type FileInfo, type FilePage } from "./webdav.ts";
 
-/** Caches shared by every client of the process (probes per instance; capabilities see capabilities.ts). */
+/** The capabilities cache shared by every client of the process (see capabilities.ts). */
 const sharedCapabilities = new CapabilitiesCache();
-const sharedProbes = new ProbeCache();
 
 /** One user's view of one Nextcloud. */
 export interface NextcloudClient {
@@ -74,10 +69,8 @@ export interface NextcloudClient {
   capabilities(): Promise<Capabilities>;
   /** The signed-in user from OCS cloud/user (the real uid, possibly hashed by user_oidc); cached. */
   user(): Promise<NextcloudUser>;
-  /** Which route classes accept bearer tokens, cached per base URL. */
-  probe(): Promise<BearerProbe>;
+  /** The user's files over WebDAV (the files app, and the notes app without its API). */
   readonly files: WebDavClient;
-  readonly notes: NotesClient;
 }
 
 /**
@@ -92,7 +85,7 @@ export function createNextcloudClient(
     /** A stable key of the token's user for per-user caches (e.g. the token subject); the uid otherwise. */
     userKey?: string;
   },
-  caches: { capabilities?: CapabilitiesCache; probes?: ProbeCache } = {},
+  caches: { capabilities?: CapabilitiesCache } = {},
 ): NextcloudClient {
   let user: Promise<NextcloudUser> | undefined;
   const getUser = (): Promise<NextcloudUser> => {
@@ -112,8 +105,6 @@ export function createNextcloudClient(
     capabilities: async () =>
       (caches.capabilities ?? sharedCapabilities).get(options, options.userKey ?? `uid:${await userId()}`),
     user: getUser,
-    probe: async () => (caches.probes ?? sharedProbes).get(options, await userId()),
     files: new WebDavClient(options, userId),
-    notes: new NotesClient(options),
   };
 }

@@ -2,7 +2,6 @@
 // is set; the SQL migrations in sql/ for both, and (as the flows arrive) grants, leases,
 // audit and the sealing of secrets with the key ring.
 export { openStore, type Store, type StoreBackend, type StoreSession, type StoreTarget } from "./db.ts";
-export { integrityViolation, type IntegrityCode } from "./errors.ts";
 export { audit, type AuditAction, type AuditEvent } from "./audit.ts";
 export {
   GrantStore,

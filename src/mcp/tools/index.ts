@@ -1,9 +1,6 @@
-// The tools the gateway offers, one group per Nextcloud app plus the gateway's own.
-// Adding a group here adds it to tools/list (subject to scopes, apps and toolsets) and to docs/tools.
-import { defineGroup, type ToolGroup } from "../group.ts";
-import type { AnyToolDefinition } from "../registry.ts";
-import { filesGroup } from "./files.ts";
-import { notesGroup } from "./notes.ts";
+// The gateway's own tools (not tied to a Nextcloud app): who is signed in, what the gateway is, and
+// whether offline access is granted. The apps' tools live in src/apps/<app>/; app.ts lists the groups.
+import { defineGroup } from "../group.ts";
 import { offlineAccessStatus } from "./offline-access.ts";
 import { serverInfo } from "./server-info.ts";
 import { whoami } from "./whoami.ts";
@@ -16,9 +13,3 @@ export const gatewayGroup = defineGroup({
   always: true,
   tools: [serverInfo, whoami, offlineAccessStatus],
 });
-
-/** Every group, in the order tools/list and the docs show them. */
-export const allGroups: readonly ToolGroup[] = [gatewayGroup, notesGroup, filesGroup];
-
-/** Every tool, in the order tools/list and docs/tools.md show them. */
-export const allTools: readonly AnyToolDefinition[] = allGroups.flatMap((g) => g.tools);

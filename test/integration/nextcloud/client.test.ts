@@ -5,12 +5,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import {
-  createNextcloudClient,
-  NextcloudError,
-  ProbeCache,
-  type NextcloudClient,
-} from "../../../src/nextcloud/index.ts";
+import { createNextcloudClient, NextcloudError, type NextcloudClient } from "../../../src/nextcloud/index.ts";
+import { NotesClient } from "../../../src/apps/notes/client.ts";
 import { launchBrowser } from "../../harness/browser.ts";
 import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
 import { claims, DEMO_USERS } from "../support/oauth.ts";
@@ -45,6 +41,8 @@ async function failure(p: Promise<unknown>): Promise<NextcloudError> {
   return err as NextcloudError;
 }
 
+/** The Notes app's API client over a Nextcloud client's transport. */
+const notesOf = (c: { options: ConstructorParameters<typeof NotesClient>[0] }) => new NotesClient(c.options);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 describe("OCS, capabilities and the current user", () => {
@@ -239,36 +237,38 @@ describe("WebDAV files", () => {
 
 describe("Notes API", () => {
   it("creates, gets, lists in chunks, updates with If-Match, and deletes", async () => {
-    const a = await client.notes.create({ title: "First", category: "Client", content: "one" });
-    const b = await client.notes.create({ title: "Second", category: "Client", content: "two" });
-    expect(await client.notes.get(a.id)).toMatchObject({
+    const a = await notesOf(client).create({ title: "First", category: "Client", content: "one" });
+    const b = await notesOf(client).create({ title: "Second", category: "Client", content: "two" });
+    expect(await notesOf(client).get(a.id)).toMatchObject({
       title: "First",
       content: "one",
       category: "Client",
     });
-    const page = await client.notes.list({ category: "Client", chunkSize: 1 });
+    const page = await notesOf(client).list({ category: "Client", chunkSize: 1 });
     expect(page.notes).toHaveLength(1);
     expect(page.cursor).toBeDefined();
     expect(page.pending).toBe(1);
-    const all = await client.notes.listAll({ category: "Client", chunkSize: 1 });
+    const all = await notesOf(client).listAll({ category: "Client", chunkSize: 1 });
     expect(all.map((n) => n.id).sort()).toEqual([a.id, b.id].sort());
-    const updated = await client.notes.update(a.id, { content: "one, edited" }, { ifMatch: a.etag });
+    const updated = await notesOf(client).update(a.id, { content: "one, edited" }, { ifMatch: a.etag });
     expect(updated.content).toBe("one, edited");
-    await client.notes.delete(b.id);
-    expect((await failure(client.notes.get(b.id))).kind).toBe("not_found");
+    await notesOf(client).delete(b.id);
+    expect((await failure(notesOf(client).get(b.id))).kind).toBe("not_found");
   });
 
   it("a stale update changes nothing and carries the current note", async () => {
-    const n = await client.notes.create({ title: "Race", content: "base" });
-    const winner = await client.notes.update(n.id, { content: "first writer" }, { ifMatch: n.etag });
-    const err = await failure(client.notes.update(n.id, { content: "second writer" }, { ifMatch: n.etag }));
+    const n = await notesOf(client).create({ title: "Race", content: "base" });
+    const winner = await notesOf(client).update(n.id, { content: "first writer" }, { ifMatch: n.etag });
+    const err = await failure(
+      notesOf(client).update(n.id, { content: "second writer" }, { ifMatch: n.etag }),
+    );
     expect(err.kind).toBe("precondition_failed");
     expect(err.current).toMatchObject({ id: n.id, content: "first writer", etag: winner.etag });
-    expect((await client.notes.get(n.id)).content).toBe("first writer");
+    expect((await notesOf(client).get(n.id)).content).toBe("first writer");
   });
 
   it("the note is the Markdown file the WebDAV client sees", async () => {
-    const n = await client.notes.create({
+    const n = await notesOf(client).create({
       title: "Shared view",
       category: "Mixed",
       content: "# Shared view",
@@ -281,34 +281,9 @@ describe("Notes API", () => {
   it("reports the unpatched CORS logout as bearer_refused", async () => {
     nc.setAppRoutesRefuseBearer(true);
     try {
-      const err = await failure(client.notes.list());
+      const err = await failure(notesOf(client).list());
       expect(err.kind).toBe("bearer_refused");
       expect(err.description).toMatch(/single-sign-on tokens/);
-    } finally {
-      nc.setAppRoutesRefuseBearer(false);
-    }
-  });
-});
-
-describe("bearer probe", () => {
-  it("finds every route class open, then Notes refused on unpatched Nextcloud, without changing data", async () => {
-    const probes = new ProbeCache();
-    const open = createNextcloudClient(
-      { baseUrl: nc.url, token: () => bob.nextcloud, timeoutMs: 10_000 },
-      { probes },
-    );
-    const before = await readdirSafe(nc.filesRoot(claims(bob.nextcloud).sub ?? ""));
-    expect(await open.probe()).toMatchObject({ ocs: "ok", dav: "ok", notes: "ok" });
-    expect(await readdirSafe(nc.filesRoot(claims(bob.nextcloud).sub ?? ""))).toEqual(before);
-    nc.setAppRoutesRefuseBearer(true);
-    try {
-      const fresh = createNextcloudClient(
-        { baseUrl: nc.url, token: () => bob.nextcloud, timeoutMs: 10_000 },
-        { probes: new ProbeCache() },
-      );
-      expect(await fresh.probe()).toMatchObject({ ocs: "ok", dav: "ok", notes: "refused" });
-      // The first result stays cached for its instance.
-      expect((await open.probe()).notes).toBe("ok");
     } finally {
       nc.setAppRoutesRefuseBearer(false);
     }
@@ -361,7 +336,7 @@ describe("maintenance and retries", () => {
       },
     });
     try {
-      const err = await failure(c.notes.create({ title: "not twice" }));
+      const err = await failure(notesOf(c).create({ title: "not twice" }));
       expect(err.kind).toBe("maintenance");
       expect(seen).toEqual([503]);
     } finally {
@@ -369,8 +344,3 @@ describe("maintenance and retries", () => {
     }
   });
 });
-
-async function readdirSafe(dir: string): Promise<string[]> {
-  const { readdir } = await import("node:fs/promises");
-  return (await readdir(dir, { recursive: true })).sort();
-}

@@ -8,7 +8,6 @@ import { pathToFileURL } from "node:url";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  integrityViolation,
   migrate,
   MIGRATIONS_DIR,
   pendingMigrations,
@@ -234,13 +233,9 @@ describe.each(backends())("store on $name", (backend) => {
       const second = await grant("active").catch((e: unknown) => e);
       expect(second).toBeInstanceOf(Error);
       expect((second as Error).message).toMatch(/offline_grants_one_active/);
-      expect(integrityViolation(second)).toEqual({ code: "23505", constraint: "offline_grants_one_active" });
       // Revoked rows need revoked_at, and several of them may stay beside the active one.
       const missingRevokedAt = await grant("revoked").catch((e: unknown) => e);
-      expect(integrityViolation(missingRevokedAt)).toEqual({
-        code: "23514",
-        constraint: "offline_grants_revoked_check",
-      });
+      expect((missingRevokedAt as Error).message).toMatch(/offline_grants_revoked_check/);
       await expect(grant("lost" as GrantStatus)).rejects.toThrow(/offline_grants_status_check/);
       await grant("revoked", new Date());
       await grant("revoked", new Date());
@@ -249,7 +244,6 @@ describe.each(backends())("store on $name", (backend) => {
         .select((eb) => eb.fn.countAll<string>().as("n"))
         .executeTakeFirstOrThrow();
       expect(count.n).toBe("3");
-      expect(integrityViolation(new Error("not from the database"))).toBeUndefined();
     });
 
     it("deletes a user's grants with the user and keeps the audit trail", async () => {

@@ -3,11 +3,11 @@
 // fails here.
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createApp, createMetricsApp, type AppDeps } from "../../../src/app.ts";
+import { allTools, createApp, createMetricsApp, type AppDeps } from "../../../src/app.ts";
 import { createTokenVerifier } from "../../../src/auth/index.ts";
 import { loadConfig } from "../../../src/config/index.ts";
 import { createLogger } from "../../../src/log.ts";
-import { allTools, ToolRegistry } from "../../../src/mcp/index.ts";
+import { ToolRegistry } from "../../../src/mcp/index.ts";
 import type { Store } from "../../../src/store/index.ts";
 
 const root = new URL("../../../", import.meta.url);

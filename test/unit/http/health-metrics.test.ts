@@ -2,12 +2,12 @@
 // (hosts, error numbers stay in the log), and metrics only with METRICS_TOKEN or on their own listener.
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createApp, createMetricsApp, type AppDeps } from "../../../src/app.ts";
+import { allTools, createApp, createMetricsApp, type AppDeps } from "../../../src/app.ts";
 import { createTokenVerifier } from "../../../src/auth/index.ts";
 import { ConfigError, loadConfig, type Config } from "../../../src/config/index.ts";
 import type { ReadinessProbes } from "../../../src/http/health.ts";
 import { createLogger } from "../../../src/log.ts";
-import { allTools, ToolRegistry } from "../../../src/mcp/index.ts";
+import { ToolRegistry } from "../../../src/mcp/index.ts";
 import { createIdp, ISSUER, RESOURCE } from "../auth/fixtures.ts";
 
 const BASE_ENV = {

@@ -3,12 +3,12 @@
 // here (the real Keycloak is covered in test/integration/mcp).
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createApp, type AppDeps } from "../../../src/app.ts";
+import { allTools, createApp, type AppDeps } from "../../../src/app.ts";
 import { createTokenVerifier } from "../../../src/auth/index.ts";
 import { loadConfig } from "../../../src/config/index.ts";
 import { createLogger } from "../../../src/log.ts";
 import type { ReadinessProbes } from "../../../src/http/health.ts";
-import { allTools, ToolRegistry } from "../../../src/mcp/index.ts";
+import { ToolRegistry } from "../../../src/mcp/index.ts";
 import { claims, createIdp, ISSUER, NOW, NOW_MS, RESOURCE, type TestIdp } from "../auth/fixtures.ts";
 import { z } from "zod";
 import { defineTool } from "../../../src/mcp/index.ts";

@@ -4,7 +4,7 @@
 // version (10,000 requests, database size unchanged) is test/integration/http/anonymous-flood.test.ts.
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../../src/app.ts";
+import { allTools, createApp } from "../../../src/app.ts";
 import { createTokenVerifier } from "../../../src/auth/index.ts";
 import { addressList } from "../../../src/config/address.ts";
 import { loadConfig } from "../../../src/config/index.ts";
@@ -12,7 +12,7 @@ import type { ReadinessProbes } from "../../../src/http/health.ts";
 import { addressKey, clientAddress, RateLimiter } from "../../../src/http/middleware/rate-limit.ts";
 import type { AppEnv } from "../../../src/http/env.ts";
 import { createLogger } from "../../../src/log.ts";
-import { allTools, ToolRegistry } from "../../../src/mcp/index.ts";
+import { ToolRegistry } from "../../../src/mcp/index.ts";
 import { claims, createIdp, ISSUER, NOW_MS, RESOURCE, type TestIdp } from "../auth/fixtures.ts";
 
 let idp: TestIdp;

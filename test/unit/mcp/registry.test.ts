@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
-import { allTools, defineTool, ToolRegistry, type ToolDefinition } from "../../../src/mcp/index.ts";
+import { allTools } from "../../../src/app.ts";
+import { defineTool, ToolRegistry, type ToolDefinition } from "../../../src/mcp/index.ts";
 import { calendarSignal, fixtureTools, notesCreate, notesGet } from "./fixtures.ts";
 
 const base: ToolDefinition = {

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { format, resolveConfig } from "prettier";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { appGroups as allGroups } from "../../../src/app.ts";
-import { allTools, renderToolDocs, ToolRegistry } from "../../../src/mcp/index.ts";
+import { allTools, appGroups as allGroups } from "../../../src/app.ts";
+import { renderToolDocs, ToolRegistry } from "../../../src/mcp/index.ts";
 import { fixtureTools } from "./fixtures.ts";
 
 const root = new URL("../../../", import.meta.url);

@@ -2,7 +2,8 @@
 // transport per request. These tests pin what SDK 1.32.2 does there, including the revisions it refuses.
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { describe, expect, it } from "vitest";
-import { allTools, createMcpServer, ToolRegistry } from "../../../src/mcp/index.ts";
+import { allTools } from "../../../src/app.ts";
+import { createMcpServer, ToolRegistry } from "../../../src/mcp/index.ts";
 import { testContext } from "./harness.ts";
 
 const registry = new ToolRegistry(allTools);

@@ -1,6 +1,7 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
-import { allTools, createMcpServer, ToolRegistry } from "../../../../src/mcp/index.ts";
+import { allTools } from "../../../../src/app.ts";
+import { createMcpServer, ToolRegistry } from "../../../../src/mcp/index.ts";
 import { serverInfo } from "../../../../src/mcp/tools/server-info.ts";
 import { VERSION } from "../../../../src/version.ts";
 import { connect, testContext, TOKEN } from "../harness.ts";

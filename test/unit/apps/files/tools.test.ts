@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
-import { allTools, createMcpServer, defineTool, ToolRegistry } from "../../../../src/mcp/index.ts";
+import { allTools } from "../../../../src/app.ts";
+import { createMcpServer, defineTool, ToolRegistry } from "../../../../src/mcp/index.ts";
 import {
   entryLine,
   fileUri,
@@ -8,10 +9,10 @@ import {
   parentOf,
   toEntry,
   userPath,
-} from "../../../../src/mcp/tools/files-common.ts";
-import { contentKind, filesRead, looksBinary } from "../../../../src/mcp/tools/files-read.ts";
-import { filesTools } from "../../../../src/mcp/tools/files.ts";
-import { connect, testContext } from "../harness.ts";
+} from "../../../../src/apps/files/common.ts";
+import { contentKind, filesRead, looksBinary } from "../../../../src/apps/files/read.ts";
+import { filesTools } from "../../../../src/apps/files/index.ts";
+import { connect, testContext } from "../../mcp/harness.ts";
 
 const registry = new ToolRegistry(allTools);
 const textOf = (result: object) =>

@@ -1,10 +1,7 @@
-// Files tools (WebDAV): list, stat and search here; reading in files-read.ts, changes in files-change.ts.
+// The files tools that look: list, stat and search (reading is in read.ts, changes in write.ts).
 import { z } from "zod";
 import { NextcloudError } from "../../nextcloud/index.ts";
-import { nextcloudOf } from "../context.ts";
-import { defineGroup } from "../group.ts";
-import { defineTool, type AnyToolDefinition } from "../registry.ts";
-import { filesCopy, filesDelete, filesMkdir, filesMove, filesWrite } from "./files-change.ts";
+import { defineTool, nextcloudOf } from "../../mcp/index.ts";
 import {
   entryLine,
   entrySchema,
@@ -16,8 +13,7 @@ import {
   pathField,
   toEntry,
   userPath,
-} from "./files-common.ts";
-import { filesRead } from "./files-read.ts";
+} from "./common.ts";
 
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 
@@ -155,26 +151,4 @@ export const filesSearch = defineTool({
     const more = o.more ? "\nThere are more matches; narrow the query or the folder." : "";
     return `Names containing "${o.query}"${where}:\n${o.items.map((e) => `- ${entryLine(e)}`).join("\n")}${more}`;
   },
-});
-
-/** The files tools, in the order tools/list shows them. */
-export const filesTools: readonly AnyToolDefinition[] = [
-  filesList,
-  filesStat,
-  filesRead,
-  filesSearch,
-  filesWrite,
-  filesMkdir,
-  filesMove,
-  filesCopy,
-  filesDelete,
-];
-
-/** The files app: the user's files over WebDAV, there wherever Nextcloud is. */
-export const filesGroup = defineGroup({
-  id: "files",
-  title: "Files",
-  description: "Browse, read, search, write, move, copy and delete the user's files (WebDAV).",
-  available: () => Promise.resolve(true),
-  tools: filesTools,
 });

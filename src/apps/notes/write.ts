@@ -2,8 +2,8 @@
 import { z } from "zod";
 import { GatewayError } from "../../errors.ts";
 import { NextcloudError } from "../../nextcloud/index.ts";
-import { defineTool } from "../registry.ts";
-import { appended, MAX_CONTENT_BYTES, noteConflict, noteEtag, utf8Bytes } from "./notes-model.ts";
+import { defineTool } from "../../mcp/index.ts";
+import { appended, MAX_CONTENT_BYTES, noteConflict, noteEtag, utf8Bytes } from "./model.ts";
 import {
   categoryInput,
   contentInput,
@@ -15,8 +15,8 @@ import {
   summaryOf,
   titleInput,
   WRITE_SCOPES,
-} from "./notes-schema.ts";
-import { withNotes } from "./notes-store.ts";
+} from "./schema.ts";
+import { withNotes } from "./store.ts";
 
 /** How often notes_append re-reads a note that changed between its read and its write. */
 const APPEND_ATTEMPTS = 3;

@@ -2,11 +2,10 @@
 // tokens on app routes (unpatched user_oidc), the notes folder over WebDAV. The tools see one
 // interface and cannot tell the two apart; only the log says which one served a call.
 import { NextcloudError, type NextcloudClient } from "../../nextcloud/index.ts";
-import type { ToolContext } from "../context.ts";
-import { nextcloudOf } from "../context.ts";
-import type { StoredNote } from "./notes-model.ts";
-import { notesApiStore } from "./notes-api.ts";
-import { notesFolderStore } from "./notes-dav.ts";
+import { type ToolContext, nextcloudOf } from "../../mcp/index.ts";
+import type { StoredNote } from "./model.ts";
+import { notesApiStore } from "./api.ts";
+import { notesFolderStore } from "./dav.ts";
 
 /** A listed note whose content is read only when asked for (over WebDAV it costs a request). */
 export interface NoteEntry extends Omit<StoredNote, "content"> {

@@ -9,8 +9,8 @@ import {
   type FileInfo,
   type WebDavClient,
 } from "../../nextcloud/index.ts";
-import { noteConflict, noteNotFound, type StoredNote } from "./notes-model.ts";
-import type { LoadedNote, NotesStore } from "./notes-store.ts";
+import { noteConflict, noteNotFound, type StoredNote } from "./model.ts";
+import type { LoadedNote, NotesStore } from "./store.ts";
 
 /** The suffixes the Notes app reads as notes; new notes get ".md". */
 const NOTE_FILE = /\.(md|txt)$/;

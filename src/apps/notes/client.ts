@@ -1,7 +1,11 @@
 // The Notes app REST API v1 (`/index.php/apps/notes/api/v1`): plain JSON, ETag/If-Match for safe
 // updates (412 carries the current note), chunked listing with a cursor.
-import { errorFromResponse, NextcloudError } from "./errors.ts";
-import { send, type NextcloudClientOptions } from "./http.ts";
+import {
+  errorFromResponse,
+  NextcloudError,
+  send,
+  type NextcloudClientOptions,
+} from "../../nextcloud/index.ts";
 
 const BASE = "/index.php/apps/notes/api/v1";
 

@@ -2,8 +2,7 @@
 import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { NextcloudError } from "../../nextcloud/index.ts";
-import { nextcloudOf } from "../context.ts";
-import { defineTool } from "../registry.ts";
+import { nextcloudOf, defineTool } from "../../mcp/index.ts";
 import {
   explained,
   fileUri,
@@ -13,7 +12,7 @@ import {
   toEntry,
   userPath,
   type Entry,
-} from "./files-common.ts";
+} from "./common.ts";
 
 /** Bytes returned inline unless the caller asks for more. */
 export const DEFAULT_READ_BYTES = 256 * 1024;

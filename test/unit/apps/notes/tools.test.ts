@@ -1,7 +1,7 @@
 // The notes tools' pure parts: file-safe titles, the version tag, excerpts, appending, input limits
 // and the declared scopes and annotations. The end-to-end behaviour is in test/integration/tools.
 import { describe, expect, it } from "vitest";
-import { notesTools } from "../../../../src/mcp/tools/notes.ts";
+import { notesTools } from "../../../../src/apps/notes/index.ts";
 import {
   appended,
   excerpt,
@@ -12,7 +12,7 @@ import {
   safeCategory,
   safeTitle,
   type StoredNote,
-} from "../../../../src/mcp/tools/notes-model.ts";
+} from "../../../../src/apps/notes/model.ts";
 
 const note: StoredNote = {
   id: 42,

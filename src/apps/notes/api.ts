@@ -1,7 +1,8 @@
 // The notes through the Notes app's REST API v1: one request per operation, If-Match on updates.
-import { NextcloudError, type NextcloudClient, type Note } from "../../nextcloud/index.ts";
-import { noteConflict, noteNotFound, type StoredNote } from "./notes-model.ts";
-import type { LoadedNote, NoteChanges, NotesStore } from "./notes-store.ts";
+import { NextcloudError, type NextcloudClient } from "../../nextcloud/index.ts";
+import { NotesClient, type Note } from "./client.ts";
+import { noteConflict, noteNotFound, type StoredNote } from "./model.ts";
+import type { LoadedNote, NoteChanges, NotesStore } from "./store.ts";
 
 const CHUNK = 50;
 
@@ -28,7 +29,7 @@ function notFoundAs(id: number) {
  * @see https://github.com/nextcloud/notes/blob/main/docs/api/v1.md
  */
 export function notesApiStore(nextcloud: NextcloudClient): NotesStore {
-  const notes = nextcloud.notes;
+  const notes = new NotesClient(nextcloud.options);
   let changed = false;
   return {
     via: "notes-api",

@@ -1,8 +1,8 @@
-// Notes tools (Notes API v1, with a WebDAV fallback on the notes folder).
-import { defineGroup } from "../group.ts";
-import type { AnyToolDefinition } from "../registry.ts";
-import { notesGet, notesList, notesSearch } from "./notes-read.ts";
-import { notesAppend, notesCreate, notesDelete, notesUpdate } from "./notes-write.ts";
+// The Notes app: its API v1 client (client.ts) with a fallback to the notes folder over WebDAV
+// (dav.ts) when Nextcloud refuses bearer tokens on app routes; one store interface (store.ts) for both.
+import { defineGroup, type AnyToolDefinition } from "../../mcp/index.ts";
+import { notesGet, notesList, notesSearch } from "./read.ts";
+import { notesAppend, notesCreate, notesDelete, notesUpdate } from "./write.ts";
 
 /** The notes tools, in the order tools/list shows them. */
 export const notesTools: readonly AnyToolDefinition[] = [

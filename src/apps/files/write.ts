@@ -2,8 +2,7 @@
 // is reworded into what happened and what to do next, looking at the current state when that helps.
 import { z } from "zod";
 import { NextcloudError, type WebDavClient } from "../../nextcloud/index.ts";
-import { nextcloudOf } from "../context.ts";
-import { defineTool } from "../registry.ts";
+import { nextcloudOf, defineTool } from "../../mcp/index.ts";
 import {
   badArguments,
   entryLine,
@@ -17,8 +16,8 @@ import {
   toEntry,
   userPath,
   type Entry,
-} from "./files-common.ts";
-import { MAX_READ_BYTES } from "./files-read.ts";
+} from "./common.ts";
+import { MAX_READ_BYTES } from "./read.ts";
 
 const WRITE_SCOPES = ["mcp:tools", "mcp:write"];
 

@@ -1,7 +1,7 @@
 // The read-only notes tools: list, search, get.
 import { z } from "zod";
-import { defineTool } from "../registry.ts";
-import { excerpt, indexOfIgnoringCase, mapLimited } from "./notes-model.ts";
+import { defineTool } from "../../mcp/index.ts";
+import { excerpt, indexOfIgnoringCase, mapLimited } from "./model.ts";
 import {
   categoryInput,
   noteIdInput,
@@ -11,8 +11,8 @@ import {
   READ_SCOPES,
   storedCategory,
   summaryOf,
-} from "./notes-schema.ts";
-import { withNotes, type NoteEntry } from "./notes-store.ts";
+} from "./schema.ts";
+import { withNotes, type NoteEntry } from "./store.ts";
 
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 /** Parallel content reads (one request each when notes come from files). */

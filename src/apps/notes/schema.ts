@@ -10,7 +10,7 @@ import {
   safeTitle,
   utf8Bytes,
   type StoredNote,
-} from "./notes-model.ts";
+} from "./model.ts";
 
 /** Read-only tools need only mcp:tools; the others also mcp:write. */
 export const READ_SCOPES = ["mcp:tools"];
