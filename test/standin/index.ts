@@ -68,6 +68,8 @@ export interface NextcloudStandin {
   resetRequests(): void;
   /** The Notes app's folder of one user (each user sets their own in Nextcloud); the default otherwise. */
   setNotesPath(uid: string, path: string): void;
+  /** Turns the Notes app off (or on again) for one user: their capabilities then lack `notes`. */
+  setNotesEnabled(uid: string, enabled: boolean): void;
   setAppRoutesRefuseBearer(refuse: boolean): void;
   /** Maintenance mode: every route answers 503 with `X-Nextcloud-Maintenance-Mode: 1`. */
   setMaintenance(on: boolean, retryAfterSeconds?: number): void;
@@ -102,6 +104,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "nc-standin-")));
   const defaultNotesPath = options.notesPath ?? "Notes";
   const notesPaths = new Map<string, string>();
+  const notesOff = new Set<string>();
   const notesPathOf = (uid: string | undefined) =>
     (uid === undefined ? undefined : notesPaths.get(uid)) ?? defaultNotesPath;
   const validator = new BearerValidator({
@@ -190,7 +193,8 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
       const version = Number(ocs[1]) as OcsVersion;
       const rest = ocs[2] ?? "";
       if (rest === "cloud/capabilities") {
-        sendOcs(req, res, url, version, 200, capabilities(notesPathOf(user?.uid)));
+        const notes = user === undefined || !notesOff.has(user.uid);
+        sendOcs(req, res, url, version, 200, capabilities(notesPathOf(user?.uid), { notes }));
       } else if (user === undefined) {
         sendOcs(req, res, url, version, 997, [], "Current user is not logged in");
       } else if (rest === "cloud/user") {
@@ -276,6 +280,10 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
     },
     setNotesPath(uid, path) {
       notesPaths.set(uid, path);
+    },
+    setNotesEnabled(uid, enabled) {
+      if (enabled) notesOff.delete(uid);
+      else notesOff.add(uid);
     },
     setAppRoutesRefuseBearer(refuse) {
       refuseBearer = refuse;

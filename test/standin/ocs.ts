@@ -64,7 +64,7 @@ function toXml(value: unknown): string {
 }
 
 /** The capabilities document of the stand-in (Nextcloud 31 with the Notes app). */
-export function capabilities(notesPath: string): unknown {
+export function capabilities(notesPath: string, apps: { notes: boolean } = { notes: true }): unknown {
   return {
     version: { major: 31, minor: 0, micro: 9, string: "31.0.9", edition: "", extendedSupport: false },
     capabilities: {
@@ -77,7 +77,10 @@ export function capabilities(notesPath: string): unknown {
         "mod-rewrite-working": false,
       },
       dav: { chunking: "1.0", bulkupload: "1.0", "absence-supported": true, "absence-replacement": true },
-      notes: { api_version: ["0.2", "1.3", "1.4"], version: "4.13.1", notes_path: notesPath },
+      // Nextcloud lists an app's capabilities only when the app is enabled for the user.
+      ...(apps.notes
+        ? { notes: { api_version: ["0.2", "1.3", "1.4"], version: "4.13.1", notes_path: notesPath } }
+        : {}),
     },
   };
 }

@@ -10,10 +10,9 @@ export const FILE_URI_PREFIX = "nextcloud://files";
 /** The description of a path argument, with the rules the model must follow. */
 export function pathRules(what: string, kind: "file" | "folder"): string {
   const example = kind === "file" ? "/Documents/report.md" : "/Documents/Projects";
-  return (
-    `${what}, from the root of the user's Nextcloud files, e.g. "${example}" (the leading "/" is optional). ` +
-    'Use "/" between folders; "..", backslashes and percent-escapes such as %2e or %2f are not allowed.'
-  );
+  // Short on purpose: it is repeated in every files tool of tools/list. The rules (no "..", no
+  // backslashes or percent-escapes) are in files_list's description and in the error a bad path gets.
+  return `${what}, from the root of the user's files, e.g. "${example}".`;
 }
 
 /** A path argument. */

@@ -25,7 +25,9 @@ export const filesList = defineTool({
     "Lists the files and folders directly inside a folder of the user's Nextcloud (not recursive), " +
     "folders first, then by name, with each entry's path, size, modification time, etag and file id. " +
     'Start with "/" to see the top level. Long folders come in pages: when `nextOffset` is set, call ' +
-    "again with that offset. To find a file by name anywhere, use files_search instead. Changes nothing.",
+    "again with that offset. To find a file by name anywhere, use files_search instead. Changes nothing. " +
+    'Paths in every files tool start at the root of the user\'s files ("/"), use "/" between folders, and may ' +
+    'not contain "..", backslashes or percent-escapes such as %2e.',
   input: z.object({
     path: folderField("The folder to list"),
     offset: z.number().int().min(0).default(0).describe("How many entries to skip (for the next page)."),

@@ -8,8 +8,14 @@ export interface ToolResult {
 
 let nextId = 1;
 
-async function rpc(gatewayUrl: string, token: string, method: string, params?: unknown): Promise<unknown> {
-  const res = await fetch(`${gatewayUrl}/mcp`, {
+async function rpc(
+  gatewayUrl: string,
+  token: string,
+  method: string,
+  params?: unknown,
+  query = "",
+): Promise<unknown> {
+  const res = await fetch(`${gatewayUrl}/mcp${query}`, {
     method: "POST",
     headers: {
       authorization: `Bearer ${token}`,
@@ -31,9 +37,9 @@ async function rpc(gatewayUrl: string, token: string, method: string, params?: u
   return body.result;
 }
 
-/** The names of the tools the token may see. */
-export async function listToolNames(gatewayUrl: string, token: string): Promise<string[]> {
-  const r = (await rpc(gatewayUrl, token, "tools/list")) as { tools: { name: string }[] };
+/** The names of the tools the token may see (`query`, e.g. "?apps=notes", selects a toolset). */
+export async function listToolNames(gatewayUrl: string, token: string, query = ""): Promise<string[]> {
+  const r = (await rpc(gatewayUrl, token, "tools/list", undefined, query)) as { tools: { name: string }[] };
   return r.tools.map((t) => t.name).sort();
 }
 
