@@ -28,6 +28,7 @@ import { page, pageHeaders } from "./web/html.ts";
 import { problemPage } from "./web/pages.ts";
 import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
 import type { Logger } from "./log.ts";
+import { contactsGroup } from "./apps/contacts/index.ts";
 import { allGroups, applyToolPolicy, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
 import { appAvailability, nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
 import { refusedRequests } from "./nextcloud/index.ts";
@@ -56,7 +57,7 @@ const BASE_SCOPES = ["mcp:tools"] as const;
  * Every tool group the gateway offers, in the order tools/list and the docs show them: the
  * gateway's own, then one per Nextcloud app. Adding an app adds its group here.
  */
-export const appGroups: readonly ToolGroup[] = [...allGroups];
+export const appGroups: readonly ToolGroup[] = [...allGroups, contactsGroup];
 
 /**
  * The tool registry from the app groups, less what the operator did not allow.
