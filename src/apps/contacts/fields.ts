@@ -7,20 +7,28 @@ import type { Contact, ContactInput } from "./schema.ts";
 const nameProblem = (s: string) => s === "" || s.length > 255 || segmentProblem(s) !== undefined;
 
 /** An address book id: a single name, as contacts_list_books returns it. */
-export const bookField = z.string().refine((s) => !nameProblem(s), {
-  message: 'book must be an address book id from contacts_list_books, e.g. "contacts".',
-});
+export const bookField = z
+  .string()
+  .refine((s) => !nameProblem(s), {
+    message: 'book must be an address book id from contacts_list_books, e.g. "contacts".',
+  })
+  .describe("Address book id.");
 
 /** A contact id: the card's name in its book, as contacts_find returns it. */
-export const idField = z.string().refine((s) => !nameProblem(s), {
-  message: 'id must be a contact id from contacts_find, e.g. "carol.vcf".',
-});
+export const idField = z
+  .string()
+  .refine((s) => !nameProblem(s), {
+    message: 'id must be a contact id from contacts_find, e.g. "carol.vcf".',
+  })
+  .describe("Contact id.");
 
+/** What the etag argument is for. */
+export const ETAG_HELP = "From contacts_find or contacts_get; a stale one changes nothing.";
 /** The ETag field of a write that must apply to the version that was read. */
 export const etagField = z
   .string()
   .refine((s) => s !== "", { message: "etag must not be empty." })
-  .describe("From contacts_find or contacts_get; a stale one changes nothing.");
+  .describe(ETAG_HELP);
 
 /** What the model should do when the address book is not there. */
 export const noBook = (book: string) =>
@@ -85,21 +93,23 @@ export const contactFields = {
   fullName: z
     .string()
     .refine((v) => v.trim() !== "", { message: "fullName must not be empty." })
-    .optional(),
+    .optional()
+    .describe("Display name."),
   name: z
     .object({
       given: z.string().optional(),
       family: z.string().optional(),
-      additional: z.string().optional(),
       prefix: z.string().optional(),
-      suffix: z.string().optional(),
     })
-    .optional(),
-  emails: typed("email address", (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)),
-  phones: typed("phone number", (v) => /\d/.test(v)),
-  organization: text,
-  department: text,
-  title: text,
+    .optional()
+    .describe("Name parts."),
+  emails: typed("email address", (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)).describe(
+    "types e.g. work, home.",
+  ),
+  phones: typed("phone number", (v) => /\d/.test(v)).describe("types e.g. cell, work."),
+  organization: text.describe("Company."),
+  department: text.describe("Department."),
+  title: text.describe("Job title."),
   addresses: z
     .array(
       z.object({
@@ -111,11 +121,11 @@ export const contactFields = {
         country: z.string().optional(),
       }),
     )
-    .optional(),
+    .optional()
+    .describe("Postal addresses."),
   birthday: text.describe('"1985-04-12" or "--04-12"'),
-  note: text,
-  urls: z.array(z.string()).optional(),
-  categories: z.array(z.string()).optional(),
+  note: text.describe("Free text."),
+  categories: z.array(z.string()).optional().describe("Tags."),
 };
 
 /** The fields given to a tool as the vCard writer's input. */

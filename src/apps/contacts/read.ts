@@ -22,7 +22,7 @@ const tool = toolMaker("contacts");
 export const contactsListBooks = tool.read({
   name: "contacts_list_books",
   title: "List address books",
-  description: "Lists the user's address books (id, name). Use an id as `book` in the other contacts tools.",
+  description: "Lists the user's address books; an id goes as `book` to other contacts tools.",
   input: z.object({}),
   output: z.object({
     books: z.array(z.object({ id: z.string(), displayName: z.string() })),
@@ -63,11 +63,11 @@ export const contactsFind = tool.read({
   name: "contacts_find",
   title: "Find contacts",
   description:
-    "Lists contacts by name, or finds them by words of a name, email or organisation, or by phone " +
-    "digits, in all address books unless `book` is given. contacts_get gives all details.",
+    "Lists contacts by name, or finds them by name, email, organisation or phone digits, in all " +
+    "address books or in `book`. contacts_get gives all details.",
   input: z.object({
-    query: z.string().max(200).optional().describe("Words or a phone number; all contacts when absent."),
-    book: bookField.optional().describe("Only this address book."),
+    query: z.string().max(200).optional().describe("Words or phone digits; none lists all."),
+    book: bookField.optional().describe("Only this book."),
     ...pageInput("contacts", 25, 100),
   }),
   output: z.object({ contacts: z.array(summarySchema), ...pageOutput }),
@@ -102,8 +102,7 @@ export const contactsGet = tool.read({
   name: "contacts_get",
   title: "Get a contact",
   description:
-    "Returns one contact in full (vCard 3.0 or 4.0) with its etag for contacts_save or contacts_delete. " +
-    "A photo is given as a link, never inline.",
+    "One contact in full, with its etag for contacts_save or contacts_delete; a photo comes as a link.",
   input: z.object({ book: bookField, id: idField }),
   output: z.object({
     book: z.string(),

@@ -16,6 +16,7 @@ import {
   bookField,
   contactFields,
   contactInputOf,
+  ETAG_HELP,
   etagField,
   idField,
   noBook,
@@ -44,12 +45,17 @@ export const contactsEditBook = tool.write({
   name: "contacts_edit_book",
   title: "Manage address books",
   description:
-    "create: a new address book named displayName (its id is returned). rename: sets displayName of " +
-    "`book`. delete: removes `book` with all its contacts, for good.",
+    "create: a new address book named displayName; rename: sets displayName of `book`; delete: " +
+    "removes `book` and all its contacts.",
   input: z.object({
-    action: z.enum(["create", "rename", "delete"]),
+    action: z.enum(["create", "rename", "delete"]).describe("What to do."),
     book: bookField.optional().describe("The address book id (rename, delete)."),
-    displayName: z.string().trim().min(1).max(200).optional().describe("The name (create, rename)."),
+    displayName: z
+      .string()
+      .trim()
+      .refine((v) => v !== "" && v.length <= 200, { message: "displayName must be 1 to 200 characters." })
+      .optional()
+      .describe("The name (create, rename)."),
   }),
   output: z.object({ action: z.string(), book: z.string(), displayName: z.string().nullable() }),
   destructive: true,
@@ -94,7 +100,7 @@ async function defaultBook(nc: NextcloudClient, signal: AbortSignal): Promise<st
 const saveInput = z.object({
   book: bookField.optional().describe('For a new one: default "contacts".'),
   id: idField.optional().describe("The contact to change; leave out to create one."),
-  etag: etagField.optional(),
+  etag: etagField.optional().describe(ETAG_HELP),
   ...contactFields,
 });
 
@@ -103,8 +109,8 @@ export const contactsSave = tool.write({
   name: "contacts_save",
   title: "Create or change a contact",
   description:
-    "Without id: creates a contact. With book, id and etag: changes only the fields given (null " +
-    "removes one, a list replaces the old list), keeping all else. Returns the new etag.",
+    "Without id: creates a contact. With book, id and etag: changes only the given fields (null " +
+    "removes one, a list replaces the old one). Returns the new etag.",
   input: saveInput,
   output: z.object({ book: z.string(), id: z.string(), etag: z.string().nullable(), created: z.boolean() }),
   destructive: true,
@@ -163,9 +169,9 @@ async function stored(
 export const contactsDelete = tool.write({
   name: "contacts_delete",
   title: "Delete a contact",
-  description: "Deletes one contact for good, only if it is unchanged since you read its etag.",
+  description: "Deletes a contact for good, only if unchanged since its etag was read.",
   input: z.object({ book: bookField, id: idField, etag: etagField }),
-  output: z.object({ book: z.string(), id: z.string(), deleted: z.boolean() }),
+  output: z.object({ book: z.string(), id: z.string() }),
   destructive: true,
   idempotent: true,
   async handler(args, ctx) {
@@ -173,7 +179,7 @@ export const contactsDelete = tool.write({
       not_found: noContact(args.book, args.id),
       precondition_failed: `Contact "${args.id}" in "${args.book}" was changed since you read it; nothing was deleted. Call contacts_get and decide again.`,
     });
-    return { book: args.book, id: args.id, deleted: true };
+    return { book: args.book, id: args.id };
   },
   text: (o) => `Deleted contact ${o.book}/${o.id}.`,
 });
