@@ -37,7 +37,7 @@ export const contactsListBooks = tool.read({
       : o.books.map((b) => `- ${b.displayName} (id ${b.id})`).join("\n"),
 });
 
-/** Every card of the books (all when `book` is undefined), parsed; cards that do not parse are left out (and logged). */
+/** Every card of `book` (or of all books), parsed; cards that do not parse are left out and logged. */
 async function readBooks(
   ctx: ToolContext,
   book: string | undefined,
@@ -45,7 +45,14 @@ async function readBooks(
   const nc = nextcloudOf(ctx);
   const books = book === undefined ? (await listAddressBooks(nc, ctx.signal)).map((b) => b.id) : [book];
   const cards = (
-    await Promise.all(books.map((b) => explained(queryCards(nc, b, ctx.signal), { not_found: noBook(b) })))
+    await Promise.all(
+      books.map((b) =>
+        explained(queryCards(nc, b, ctx.signal), {
+          not_found: noBook(b),
+          too_large: `Address book "${b}" is too large to read at once (photos count); nothing was returned. Open it in Nextcloud instead.`,
+        }),
+      ),
+    )
   ).flat();
   const out: { card: StoredCard; contact: Contact }[] = [];
   for (const card of cards) {

@@ -125,8 +125,10 @@ export const contactsSave = tool.write({
       const target = book ?? (await defaultBook(nc, ctx.signal));
       const { uid, vcf } = createContact(fields);
       const card = { book: target, id: `${uid}.vcf`, vcf };
+      // A PUT into a missing collection is 409 in Sabre (and Radicale), 404 elsewhere.
       const newTag = await explained(putCard(nc, card, { create: true }, ctx.signal), {
         not_found: noBook(target),
+        conflict: noBook(target),
       });
       return stored(nc, ctx, card, newTag, true);
     }

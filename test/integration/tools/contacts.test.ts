@@ -276,6 +276,9 @@ describe("changing contacts", () => {
       /needs fullName, a name, an organization or an email/,
     );
     expect(await fails(alice, "contacts_edit_book", { action: "delete" })).toMatch(/give its id as book/);
+    expect(await fails(alice, "contacts_save", { book: "nope", fullName: "Nobody" })).toMatch(
+      /no address book "nope"; call contacts_list_books/,
+    );
     const all = await ok<Found>(alice, "contacts_find");
     expect(names(all)).toEqual(["Carol Jones", "Dave Miller", "Erin Photo"]);
   });
