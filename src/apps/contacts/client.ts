@@ -299,7 +299,7 @@ export async function deleteCard(
 }
 
 /**
- * The URL of a contact's photo as Nextcloud serves it (Sabre's image export, `?photo`); a reference
+ * The URL of a contact's photo as Nextcloud serves it (the dav app's ImageExportPlugin, `?photo`); a reference
  * for the user's client, not fetched by the gateway.
  */
 export async function photoUrl(nc: NextcloudClient, book: string, id: string): Promise<string> {
