@@ -155,7 +155,7 @@ export const contactsSave = tool.write({
     `${o.created ? "Created" : "Changed"} contact ${o.book}/${o.id} (etag ${o.etag ?? "unknown"}).`,
 });
 
-/** The saved card's summary; reads the etag back when the server sent none with the PUT. */
+/** What a save returns; reads the etag back when the server sent none with the PUT. */
 async function stored(
   nc: NextcloudClient,
   ctx: ToolContext,
