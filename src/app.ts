@@ -28,6 +28,7 @@ import { page, pageHeaders } from "./web/html.ts";
 import { problemPage } from "./web/pages.ts";
 import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
 import type { Logger } from "./log.ts";
+import { contactsGroup } from "./apps/contacts/index.ts";
 import { filesGroup } from "./apps/files/index.ts";
 import { notesGroup } from "./apps/notes/index.ts";
 import { applyToolPolicy, gatewayGroup, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
@@ -60,7 +61,7 @@ const BASE_SCOPES = ["mcp:tools"] as const;
  * Every tool group the gateway offers, in the order tools/list and the docs show them: the
  * gateway's own, then one per Nextcloud app. Adding an app adds its group here.
  */
-export const appGroups: readonly ToolGroup[] = [gatewayGroup, notesGroup, filesGroup];
+export const appGroups: readonly ToolGroup[] = [gatewayGroup, notesGroup, filesGroup, contactsGroup];
 
 /** Every tool of every group, in the same order. */
 export const allTools = appGroups.flatMap((g) => g.tools);
