@@ -168,7 +168,6 @@ function listingOf(tool: AnyToolDefinition): Tool {
     description: tool.description,
     inputSchema: compactSchema(input, { descriptions: true }) as Tool["inputSchema"],
     annotations: { ...tool.annotations },
-    execution: { taskSupport: "forbidden" },
     outputSchema: compactSchema(output, { descriptions: false }) as Tool["outputSchema"],
   };
 }
@@ -178,7 +177,8 @@ const SAFE = Number.MAX_SAFE_INTEGER;
 /**
  * A JSON Schema without the noise zod adds: the `$schema` URL, integer bounds that only restate
  * JavaScript's safe-integer range, and (for output schemas) per-field descriptions, which stay in
- * docs/tools.md. Argument descriptions stay: they are what the model needs to call the tool.
+ * docs/tools.md, and `additionalProperties: false`. Argument descriptions stay: they are what the
+ * model needs to call the tool. (`execution` is left out too: absent means no task support.)
  */
 export function compactSchema(schema: unknown, o: { descriptions: boolean }, depth = 0): unknown {
   if (Array.isArray(schema)) return schema.map((s) => compactSchema(s, o, depth + 1));
@@ -186,6 +186,8 @@ export function compactSchema(schema: unknown, o: { descriptions: boolean }, dep
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === "$schema") continue;
+    // Output objects are closed by construction (the gateway builds them); saying so costs tokens.
+    if (key === "additionalProperties" && value === false && !o.descriptions) continue;
     if ((key === "minimum" && value === -SAFE) || (key === "maximum" && value === SAFE)) continue;
     if (key === "description" && !o.descriptions && depth > 0) continue;
     // Property maps and definitions are keyed by name: their keys are data, not schema keywords.

@@ -76,7 +76,7 @@ describe("createMcpServer", () => {
       );
     }
     const sdk = await connect(plain);
-    const compacted = (await sdk.listTools()).tools.map((t) => ({
+    const compacted = (await sdk.listTools()).tools.map(({ execution: _execution, ...t }) => ({
       ...t,
       inputSchema: compactSchema(t.inputSchema, { descriptions: true }),
       outputSchema: compactSchema(t.outputSchema, { descriptions: false }),
