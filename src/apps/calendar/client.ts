@@ -124,7 +124,7 @@ export class CalDavClient {
     return res.status === 207;
   }
 
-  /** The user's calendars (and task lists), in the order the server lists them. */
+  /** The user's calendars (and task lists), by name. */
   async listCalendars(): Promise<CalendarInfo[]> {
     const responses = await davMultistatus(this.#options, {
       ...this.#base(),
@@ -157,7 +157,7 @@ export class CalDavClient {
         timeZone: zoneOf(propOf(r, CALDAV_NS, "calendar-timezone")),
       });
     }
-    return out;
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**

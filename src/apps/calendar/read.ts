@@ -11,6 +11,8 @@ import { matchesText } from "./search.ts";
 import {
   caldav,
   calendarsFor,
+  mapLimited,
+  PARALLEL_CALENDARS,
   objectId,
   onObject,
   rangeInput,
@@ -55,14 +57,12 @@ async function occurrencesIn(
   zone: string,
   query: string | undefined,
 ): Promise<{ list: (Occurrence & { object: StoredObject; calendar: string })[]; truncated: boolean }> {
-  const perCalendar = await Promise.all(
-    calendars.map(async (c) => ({
-      calendar: c.name,
-      objects: await explained(client.query(c.name, "VEVENT", range), {
-        not_found: `Calendar "${c.name}" is gone; call calendar_list_calendars.`,
-      }),
-    })),
-  );
+  const perCalendar = await mapLimited(calendars, PARALLEL_CALENDARS, async (c) => ({
+    calendar: c.name,
+    objects: await explained(client.query(c.name, "VEVENT", range), {
+      not_found: `Calendar "${c.name}" is gone; call calendar_list_calendars.`,
+    }),
+  }));
   const list: (Occurrence & { object: StoredObject; calendar: string })[] = [];
   let truncated = false;
   for (const { calendar, objects } of perCalendar) {

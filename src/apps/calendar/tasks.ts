@@ -1,5 +1,5 @@
 // The tasks tools (VTODO in CalDAV task lists, what Nextcloud Tasks shows): list with filters, create
-// or change (complete and reopen are a status change), delete; changes are conditional on the ETag.
+// or change (complete and reopen are a status change); changes are conditional on the ETag.
 import { z } from "zod";
 import { badArguments, explained, pageInput, pageOf, pageOutput, toolMaker } from "../../mcp/index.ts";
 import { parseCalendarObject } from "./ical.ts";
@@ -7,7 +7,16 @@ import { calendarsOf } from "./read.ts";
 import { newTaskSchema, taskPatchSchema, type CalendarTask } from "./schema.ts";
 import { matchesText } from "./search.ts";
 import { createTask, updateTask } from "./task-write.ts";
-import { caldav, calendarsFor, instantInput, objectId, timeZoneInput, userZone } from "./tool-kit.ts";
+import {
+  caldav,
+  calendarsFor,
+  instantInput,
+  mapLimited,
+  objectId,
+  PARALLEL_CALENDARS,
+  timeZoneInput,
+  userZone,
+} from "./tool-kit.ts";
 import { readForChange, storeChange, targetCalendar } from "./write.ts";
 
 const tool = toolMaker("calendar");
@@ -62,39 +71,37 @@ export const calendarTasks = tool.read({
     const before = args.dueBefore === undefined ? undefined : instantInput(args.dueBefore, "dueBefore", zone);
     const lists = calendarsFor(all, "VTODO", args.calendars);
     const found: (TaskOut & { at: number | null })[] = [];
-    await Promise.all(
-      lists.map(async (list) => {
-        const objects = await explained(client.query(list.name, "VTODO"), {
-          not_found: `Task list "${list.name}" is gone; call calendar_list_calendars.`,
+    await mapLimited(lists, PARALLEL_CALENDARS, async (list) => {
+      const objects = await explained(client.query(list.name, "VTODO"), {
+        not_found: `Task list "${list.name}" is gone; call calendar_list_calendars.`,
+      });
+      for (const object of objects) {
+        const parsed = parseCalendarObject(object.data, { zone });
+        if (parsed.kind !== "task") continue;
+        const t = parsed.master;
+        if (args.status === "open" && isDone(t)) continue;
+        if (args.status === "completed" && !isDone(t)) continue;
+        const at = dueAt(t);
+        if (before !== undefined && (at === null || at >= before)) continue;
+        if (args.query !== undefined && !matchesText(t, args.query)) continue;
+        found.push({
+          id: objectId(list.name, object.name),
+          etag: object.etag,
+          calendar: list.name,
+          uid: t.uid,
+          summary: t.summary,
+          description: t.description,
+          status: t.status,
+          due: t.due?.value ?? null,
+          start: t.start?.value ?? null,
+          completed: t.completed,
+          priority: t.priority,
+          percentComplete: t.percentComplete,
+          categories: t.categories,
+          at,
         });
-        for (const object of objects) {
-          const parsed = parseCalendarObject(object.data, { zone });
-          if (parsed.kind !== "task") continue;
-          const t = parsed.master;
-          if (args.status === "open" && isDone(t)) continue;
-          if (args.status === "completed" && !isDone(t)) continue;
-          const at = dueAt(t);
-          if (before !== undefined && (at === null || at >= before)) continue;
-          if (args.query !== undefined && !matchesText(t, args.query)) continue;
-          found.push({
-            id: objectId(list.name, object.name),
-            etag: object.etag,
-            calendar: list.name,
-            uid: t.uid,
-            summary: t.summary,
-            description: t.description,
-            status: t.status,
-            due: t.due?.value ?? null,
-            start: t.start?.value ?? null,
-            completed: t.completed,
-            priority: t.priority,
-            percentComplete: t.percentComplete,
-            categories: t.categories,
-            at,
-          });
-        }
-      }),
-    );
+      }
+    });
     found.sort(
       (a, b) =>
         (a.at ?? Infinity) - (b.at ?? Infinity) ||
@@ -118,7 +125,7 @@ const CLEARABLE = ["description", "due", "priority", "categories"] as const;
 const taskInput = z.object({
   id: z.string().optional().describe("Task to change; omit to create."),
   etag: z.string().optional().describe("Required with id."),
-  calendar: z.string().optional().describe("To create in; default the first."),
+  calendar: z.string().optional().describe("To create in; default personal, else first."),
   summary: z.string().min(1).optional().describe("Title."),
   description: z.string().optional().describe("Notes."),
   status: z

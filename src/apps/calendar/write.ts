@@ -62,15 +62,19 @@ export async function storeChange(
   return (await client.get(target.calendar, target.name, `"${target.id}"`)).etag;
 }
 
-/** The calendar to create in: the one named, else the first that holds `component`. */
+/** The calendar to create in: the one named, else "personal", else the first by name that holds `component`. */
 export async function targetCalendar(
   client: CalDavClient,
   name: string | undefined,
   component: Component,
 ): Promise<{ name: string; timeZone: string | null }> {
   const all = await calendarsOf(client);
+  const holding = all.filter((c) => c.components.includes(component));
+  // Nextcloud's default calendar is "personal"; otherwise the first by name, so the choice is stable.
   const found =
-    name === undefined ? all.find((c) => c.components.includes(component)) : all.find((c) => c.name === name);
+    name === undefined
+      ? (holding.find((c) => c.name === "personal") ?? holding[0])
+      : all.find((c) => c.name === name);
   if (found === undefined) {
     throw badArguments(
       name === undefined
@@ -163,7 +167,7 @@ const eventInput = z.object({
   id: z.string().optional().describe("Event to change; omit to create."),
   etag: z.string().optional().describe("Required with id."),
   recurrenceId: z.string().optional().describe("Change only this occurrence."),
-  calendar: z.string().optional().describe("To create in; default the first."),
+  calendar: z.string().optional().describe("To create in; default personal, else first."),
   summary: z.string().min(1).optional().describe("Title."),
   start: z.string().optional().describe('"2026-10-20T10:00" (in timeZone) or a date (all-day).'),
   end: z.string().optional().describe("Exclusive; default start + 1 hour."),

@@ -268,6 +268,22 @@ describe("events", () => {
     expect(await fails(alice, "calendar_events", { id: made.id })).toMatch(/Nothing at id/);
   });
 
+  it("lists upcoming events by default, and a new timed event lasts an hour", async () => {
+    // Tomorrow at 09:00 UTC, whatever day the test runs.
+    const day = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const made = await ok<Saved>(alice, "calendar_save_event", {
+      summary: "Upcoming check",
+      start: `${day}T09:00`,
+      timeZone: "UTC",
+    });
+    expect(made.id).toMatch(/^personal\//);
+    const upcoming = await events(alice, { timeZone: "UTC" });
+    expect(
+      upcoming.events.filter((e) => e.summary === "Upcoming check").map((e) => [e.start, e.end]),
+    ).toEqual([[`${day}T09:00:00Z`, `${day}T10:00:00Z`]]);
+    await ok(alice, "calendar_delete", { id: made.id, etag: made.etag });
+  });
+
   it("changes one instance of a series and leaves the others", async () => {
     const range = { calendars: ["work"], from: "2026-11-10", to: "2026-11-26", timeZone: BERLIN };
     const before = await events(alice, range);
@@ -333,6 +349,12 @@ describe("events", () => {
     expect(await fails(alice, "calendar_delete", { id: "team-sync.ics", etag: '"x"' })).toMatch(
       /not an object id/,
     );
+    expect(await fails(alice, "calendar_free_time", { hours: "9-5" })).toMatch(/hours "9-5" must look like/);
+    // A name that would climb out of the user's calendar home is refused before any request.
+    expect(await fails(alice, "calendar_delete", { id: "../release-call.ics", etag: '"x"' })).toMatch(
+      /nothing was done/,
+    );
+    expect((await events(alice, { id: "work/release-call.ics" })).events).toHaveLength(1);
   });
 });
 
