@@ -1,7 +1,15 @@
 // The read-only calendar tools: the user's calendars, events in a range (recurrences expanded, with
 // an optional text search), one event in full, and free time across calendars.
 import { z } from "zod";
-import { badArguments, explained, pageInput, pageOf, pageOutput, toolMaker } from "../../mcp/index.ts";
+import {
+  badArguments,
+  explained,
+  pageInput,
+  pageOf,
+  pageOutput,
+  toolMaker,
+  type ToolLogger,
+} from "../../mcp/index.ts";
 import type { CalDavClient, CalendarInfo, StoredObject } from "./client.ts";
 import { freeBusy, type WorkingHours } from "./freebusy.ts";
 import { parseCalendarObject } from "./ical.ts";
@@ -11,11 +19,13 @@ import { matchesText } from "./search.ts";
 import {
   caldav,
   calendarsFor,
+  instantInput,
   mapLimited,
   PARALLEL_CALENDARS,
   objectId,
   onObject,
   rangeInput,
+  readable,
   splitId,
   timeZoneInput,
   userZone,
@@ -56,6 +66,7 @@ async function occurrencesIn(
   range: { from: number; to: number },
   zone: string,
   query: string | undefined,
+  log: ToolLogger,
 ): Promise<{ list: (Occurrence & { object: StoredObject; calendar: string })[]; truncated: boolean }> {
   const perCalendar = await mapLimited(calendars, PARALLEL_CALENDARS, async (c) => ({
     calendar: c.name,
@@ -67,17 +78,20 @@ async function occurrencesIn(
   let truncated = false;
   for (const { calendar, objects } of perCalendar) {
     for (const object of objects) {
-      if (query !== undefined && query.trim() !== "") {
-        const parsed = parseCalendarObject(object.data, { zone });
-        const parts = [parsed.master, ...parsed.overrides];
-        if (!parts.some((p) => matchesText(p, query))) continue;
-      }
-      const expansion = expandOccurrences(object.data, { ...range, zone, display: "user" });
+      const expansion = readable(log, { calendar, name: object.name }, () => {
+        if (query !== undefined && query.trim() !== "") {
+          const parsed = parseCalendarObject(object.data, { zone });
+          if (![parsed.master, ...parsed.overrides].some((p) => matchesText(p, query))) return undefined;
+        }
+        return expandOccurrences(object.data, { ...range, zone, display: "user" });
+      });
+      if (expansion === undefined) continue;
       truncated ||= expansion.truncated;
       for (const o of expansion.occurrences) list.push({ ...o, object, calendar });
     }
   }
-  const at = (o: Occurrence) => Date.parse(o.start.allDay ? `${o.start.value}T00:00:00Z` : o.start.value);
+  // All-day dates start at midnight in the user's zone.
+  const at = (o: Occurrence) => instantInput(o.start.value, "start", zone);
   list.sort((a, b) => at(a) - at(b) || (a.summary ?? "").localeCompare(b.summary ?? ""));
   return { list, truncated };
 }
@@ -121,7 +135,7 @@ export const calendarEvents = tool.read({
     const calendars = calendarsFor(all, "VEVENT", args.calendars);
     const searching = args.query !== undefined && args.query.trim() !== "";
     const range = rangeInput(args.from, args.to, zone, searching ? 365 : 14);
-    const { list, truncated } = await occurrencesIn(client, calendars, range, zone, args.query);
+    const { list, truncated } = await occurrencesIn(client, calendars, range, zone, args.query, ctx.log);
     const page = pageOf(list, args.offset, args.limit);
     return {
       timeZone: zone,
@@ -183,7 +197,7 @@ export const calendarFreeTime = tool.read({
     const zone = userZone(args.timeZone, all);
     const range = rangeInput(args.from, args.to, zone, 7);
     const calendars = calendarsFor(all, "VEVENT", undefined);
-    const { list } = await occurrencesIn(client, calendars, range, zone, undefined);
+    const { list } = await occurrencesIn(client, calendars, range, zone, undefined, ctx.log);
     const result = freeBusy(list, {
       ...range,
       zone,

@@ -14,6 +14,7 @@ import {
   mapLimited,
   objectId,
   PARALLEL_CALENDARS,
+  readable,
   timeZoneInput,
   userZone,
 } from "./tool-kit.ts";
@@ -76,8 +77,10 @@ export const calendarTasks = tool.read({
         not_found: `Task list "${list.name}" is gone; call calendar_list_calendars.`,
       });
       for (const object of objects) {
-        const parsed = parseCalendarObject(object.data, { zone });
-        if (parsed.kind !== "task") continue;
+        const parsed = readable(ctx.log, { calendar: list.name, name: object.name }, () =>
+          parseCalendarObject(object.data, { zone }),
+        );
+        if (parsed?.kind !== "task") continue;
         const t = parsed.master;
         if (args.status === "open" && isDone(t)) continue;
         if (args.status === "completed" && !isDone(t)) continue;

@@ -2,7 +2,8 @@
 // the user's time zone (input, else the calendar's, else UTC), time ranges from caller text, and the
 // messages that tell the model what to do after a 404 or a stale ETag.
 import { z } from "zod";
-import { badArguments, explained, nextcloudOf, type ToolContext } from "../../mcp/index.ts";
+import { GatewayError } from "../../errors.ts";
+import { badArguments, explained, nextcloudOf, type ToolContext, type ToolLogger } from "../../mcp/index.ts";
 import type { NextcloudErrorKind } from "../../nextcloud/index.ts";
 import { CalDavClient, type CalendarInfo, type Component } from "./client.ts";
 import { parseTimeInput } from "./time-input.ts";
@@ -115,4 +116,22 @@ export async function mapLimited<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+/**
+ * `read(object)`, or undefined when the stored object is not iCalendar the gateway can read (another
+ * client wrote it); it is logged and left out of listings, never changed.
+ */
+export function readable<T>(
+  log: ToolLogger,
+  where: { calendar: string; name: string },
+  read: () => T,
+): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof GatewayError) || err.code !== "invalid_request") throw err;
+    log.warn({ ...where, reason: err.description }, "calendar object left out: it cannot be read");
+    return undefined;
+  }
 }

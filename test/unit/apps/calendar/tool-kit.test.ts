@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { CalendarInfo } from "../../../../src/apps/calendar/client.ts";
+import { parseCalendarObject } from "../../../../src/apps/calendar/ical.ts";
 import {
   calendarsFor,
   instantInput,
   mapLimited,
   objectId,
   rangeInput,
+  readable,
   splitId,
   userZone,
 } from "../../../../src/apps/calendar/tool-kit.ts";
@@ -103,5 +105,33 @@ describe("mapLimited", () => {
     });
     expect(out).toEqual([10, 20, 30, 40, 50, 60, 70]);
     expect(most).toBe(3);
+  });
+});
+
+describe("readable", () => {
+  const where = { calendar: "work", name: "broken.ics" };
+
+  it("leaves out an object that cannot be read, and logs where it is", () => {
+    const warned: object[] = [];
+    const log = {
+      info: () => undefined,
+      error: () => undefined,
+      warn: (f: object) => {
+        warned.push(f);
+      },
+    };
+    expect(
+      readable(log, where, () => parseCalendarObject("BEGIN:VCARD\r\nEND:VCARD\r\n", { zone: "UTC" })),
+    ).toBe(undefined);
+    expect(warned).toEqual([expect.objectContaining({ calendar: "work", name: "broken.ics" })]);
+  });
+
+  it("lets other failures through", () => {
+    const log = { info: () => undefined, error: () => undefined, warn: () => undefined };
+    expect(() =>
+      readable(log, where, () => {
+        throw new Error("bug");
+      }),
+    ).toThrow("bug");
   });
 });
