@@ -128,10 +128,11 @@ describe("readable", () => {
 
   it("lets other failures through", () => {
     const log = { info: () => undefined, error: () => undefined, warn: () => undefined };
-    expect(() =>
+    const fails = () => {
       readable(log, where, () => {
         throw new Error("bug");
-      }),
-    ).toThrow("bug");
+      });
+    };
+    expect(fails).toThrow("bug");
   });
 });
