@@ -52,7 +52,11 @@ export const calendarListCalendars = tool.read({
   description:
     "The user's calendars and task lists: name (its id), display name, color, components (VEVENT, VTODO), time zone.",
   input: z.object({}),
-  output: z.object({ calendars: z.array(calendarListed) }),
+  output: z.object({
+    calendars: z
+      .array(calendarListed)
+      .describe("Each: name, displayName, color, ctag, components, timeZone (IANA or null)."),
+  }),
   handler: async (_args, ctx) => ({ calendars: await calendarsOf(await caldav(ctx)) }),
 });
 
@@ -112,8 +116,12 @@ export const calendarEvents = tool.read({
     ...pageInput("events", 50, 200),
   }),
   output: z.object({
-    timeZone: z.string(),
-    events: z.array(occurrenceOut),
+    timeZone: z.string().describe("The zone the times are shown in."),
+    events: z
+      .array(occurrenceOut)
+      .describe(
+        "Each: id, etag, calendar, uid, recurrenceId (null unless recurring), summary, location, start, end, allDay, status, recurring. With id: the one event in full (organizer, attendees, rrule, rdates, exdates, alarms, changedInstances, …).",
+      ),
     truncated: z.boolean().describe("A series had more occurrences than one listing expands."),
     ...pageOutput,
   }),
@@ -190,7 +198,11 @@ export const calendarFreeTime = tool.read({
     hours: z.string().default("09:00-17:00").describe('"00:00-24:00": whole days.'),
     days: z.array(z.number().int().min(1).max(7)).default([1, 2, 3, 4, 5]).describe("1 = Monday."),
   }),
-  output: z.object({ timeZone: z.string(), busy: z.array(z.string()), free: z.array(z.string()) }),
+  output: z.object({
+    timeZone: z.string().describe("The zone the times are shown in."),
+    busy: z.array(z.string()).describe('Merged busy intervals, "start/end".'),
+    free: z.array(z.string()).describe('Free slots of at least minMinutes, "start/end".'),
+  }),
   handler: async (args, ctx) => {
     const client = await caldav(ctx);
     const all = await calendarsOf(client);

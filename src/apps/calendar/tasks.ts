@@ -64,7 +64,15 @@ export const calendarTasks = tool.read({
     timeZone: timeZoneInput,
     ...pageInput("tasks", 50, 200),
   }),
-  output: z.object({ timeZone: z.string(), tasks: z.array(taskOut), ...pageOutput }),
+  output: z.object({
+    timeZone: z.string().describe("The zone floating and date-only times are read in."),
+    tasks: z
+      .array(taskOut)
+      .describe(
+        "Each: id, etag, calendar, uid, summary, description, status, due, start, completed, priority, percentComplete, categories.",
+      ),
+    ...pageOutput,
+  }),
   handler: async (args, ctx) => {
     const client = await caldav(ctx);
     const all = await calendarsOf(client);
@@ -159,7 +167,12 @@ export const calendarSaveTask = tool.write({
   destructive: false,
   idempotent: false,
   input: taskInput,
-  output: z.object({ id: z.string(), etag: z.string(), uid: z.string(), created: z.boolean() }),
+  output: z.object({
+    id: z.string().describe("Its id."),
+    etag: z.string().describe("Its new etag, for the next change."),
+    uid: z.string().describe("The iCalendar UID."),
+    created: z.boolean().describe("True when it was created."),
+  }),
   handler: async (args, ctx) => {
     const client = await caldav(ctx);
     const { id, etag, calendar, clear, ...rest } = args;

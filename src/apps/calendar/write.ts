@@ -105,7 +105,11 @@ export const calendarManageCalendar = tool.write({
       .describe("Default [VEVENT]."),
     timeZone: z.string().optional().describe("IANA zone (create)."),
   }),
-  output: z.object({ calendar: calendarListed.nullable() }),
+  output: z.object({
+    calendar: calendarListed
+      .nullable()
+      .describe("The calendar as calendar_list_calendars shows it; null after delete."),
+  }),
   handler: async (args, ctx) => {
     if (args.color !== undefined && !/^#[0-9A-Fa-f]{6}(?:[0-9A-Fa-f]{2})?$/.test(args.color)) {
       throw badArguments(`color "${args.color}" must look like "#0082c9".`);
@@ -259,7 +263,12 @@ export const calendarSaveEvent = tool.write({
   destructive: false,
   idempotent: false,
   input: eventInput,
-  output: z.object({ id: z.string(), etag: z.string(), uid: z.string(), created: z.boolean() }),
+  output: z.object({
+    id: z.string().describe("Its id."),
+    etag: z.string().describe("Its new etag, for the next change."),
+    uid: z.string().describe("The iCalendar UID."),
+    created: z.boolean().describe("True when it was created."),
+  }),
   handler: async (args, ctx: ToolContext) => {
     const client = await caldav(ctx);
     if (args.id === undefined) {
