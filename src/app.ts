@@ -24,6 +24,7 @@ import {
 } from "./http/middleware/rate-limit.ts";
 import { requestLog } from "./http/middleware/request-log.ts";
 import { addressList } from "./config/address.ts";
+import { calendarGroup } from "./apps/calendar/index.ts";
 import { page, pageHeaders } from "./web/html.ts";
 import { problemPage } from "./web/pages.ts";
 import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
@@ -61,7 +62,13 @@ const BASE_SCOPES = ["mcp:tools"] as const;
  * Every tool group the gateway offers, in the order tools/list and the docs show them: the
  * gateway's own, then one per Nextcloud app. Adding an app adds its group here.
  */
-export const appGroups: readonly ToolGroup[] = [gatewayGroup, notesGroup, filesGroup, contactsGroup];
+export const appGroups: readonly ToolGroup[] = [
+  gatewayGroup,
+  notesGroup,
+  filesGroup,
+  calendarGroup,
+  contactsGroup,
+];
 
 /** Every tool of every group, in the same order. */
 export const allTools = appGroups.flatMap((g) => g.tools);
