@@ -2,6 +2,7 @@
 // scope check the HTTP layer runs before the transport, and the generated docs/tools.md.
 export {
   compactSchema,
+  shallowOutput,
   defineTool,
   ToolRegistry,
   type AnyToolDefinition,

@@ -168,8 +168,34 @@ function listingOf(tool: AnyToolDefinition): Tool {
     description: tool.description,
     inputSchema: compactSchema(input, { descriptions: true }) as Tool["inputSchema"],
     annotations: { ...tool.annotations },
-    outputSchema: compactSchema(output, { descriptions: false }) as Tool["outputSchema"],
+    outputSchema: shallowOutput(compactSchema(output, { descriptions: false })) as Tool["outputSchema"],
   };
+}
+
+/**
+ * An output schema one level deep: the result's fields with their JSON types, and nested objects and
+ * arrays as bare `object` / `array`. It still validates every result the tool returns (only less
+ * strictly inside); the full shapes are in docs/tools/<app>.md and the text result. Nested output
+ * shapes were a third of tools/list and tell a model little before it has called the tool.
+ */
+export function shallowOutput(schema: unknown): unknown {
+  if (schema === null || typeof schema !== "object") return schema;
+  const s = schema as Record<string, unknown>;
+  const properties = s.properties as Record<string, unknown> | undefined;
+  if (properties === undefined) return schema;
+  return {
+    ...s,
+    properties: Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, typeOnly(v)])),
+  };
+}
+
+// The JSON type(s) of a schema, keeping nullability and alternatives, without nested detail.
+function typeOnly(schema: unknown): unknown {
+  if (schema === null || typeof schema !== "object") return schema;
+  const s = schema as Record<string, unknown>;
+  if (Array.isArray(s.anyOf)) return { anyOf: s.anyOf.map(typeOnly) };
+  if (s.type === undefined) return {};
+  return { type: s.type, ...(s.enum === undefined ? {} : { enum: s.enum }) };
 }
 
 const SAFE = Number.MAX_SAFE_INTEGER;

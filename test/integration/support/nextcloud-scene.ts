@@ -26,7 +26,10 @@ export async function startNextcloudScene(
     audience: "nextcloud",
     ...standinOptions,
   });
-  const gw: TestGateway = await startTestGateway({ env: { NEXTCLOUD_URL: standin.url } });
+  const gw: TestGateway = await startTestGateway({
+    // Every app, so each app's tests see their tools without asking for a toolset.
+    env: { NEXTCLOUD_URL: standin.url, MCP_DEFAULT_APPS: "all" },
+  });
   const browser: Browser = await launchBrowser();
   const gatewayUrl = gw.gateway.url;
   return {

@@ -32,6 +32,8 @@ const config = loadConfig({
   OIDC_CLIENT_SECRET: "x",
   DATABASE_URL: "postgres://u:p@localhost/db",
   ALLOWED_ORIGINS: "http://localhost:*",
+  // The registry below is made of bare tools (no groups): every one of them is in the toolset "all".
+  MCP_DEFAULT_APPS: "all",
 });
 let idp: TestIdp;
 let app: ReturnType<typeof createApp>;
