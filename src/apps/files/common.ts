@@ -1,7 +1,7 @@
 // What the files tools share: user-relative paths checked before any request, the entry schema every
 // tool returns; Nextcloud errors are reworded with the kit's `explained`.
 import { z } from "zod";
-import { badArguments, explained, reword } from "../../mcp/index.ts";
+import { badArguments, explained, reword, toolMaker } from "../../mcp/index.ts";
 import { normalizePath, pathProblem, pathRefused, type FileInfo } from "../../nextcloud/index.ts";
 
 /** The `nextcloud://files/...` reference to a file; the gateway does not serve it as an MCP resource. */
@@ -128,3 +128,6 @@ export function notFound(path: string): string {
 }
 
 export { badArguments, explained, reword };
+
+/** The makers of the files tools: prefix `files_`, scopes and annotations from read or write. */
+export const tools = toolMaker("files");

@@ -1,7 +1,7 @@
 // The files tools that look: list, stat and search (reading is in read.ts, changes in write.ts).
 import { z } from "zod";
 import { NextcloudError } from "../../nextcloud/index.ts";
-import { defineTool, nextcloudOf } from "../../mcp/index.ts";
+import { nextcloudOf } from "../../mcp/index.ts";
 import {
   entryLine,
   entrySchema,
@@ -13,12 +13,11 @@ import {
   pathField,
   toEntry,
   userPath,
+  tools,
 } from "./common.ts";
 
-const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
-
 /** A folder's entries, a page at a time. */
-export const filesList = defineTool({
+export const filesList = tools.read({
   name: "files_list",
   title: "List a folder",
   description:
@@ -43,9 +42,6 @@ export const filesList = defineTool({
       .nullable()
       .describe("The `offset` for the next page, or null when this page is the last."),
   }),
-  annotations: readOnly,
-  scopes: ["mcp:tools"],
-  capability: "files",
   async handler(args, ctx) {
     const path = userPath(args.path);
     const files = nextcloudOf(ctx).files;
@@ -80,7 +76,7 @@ export const filesList = defineTool({
 });
 
 /** One file's or folder's details. */
-export const filesStat = defineTool({
+export const filesStat = tools.read({
   name: "files_stat",
   title: "File or folder details",
   description:
@@ -89,9 +85,6 @@ export const filesStat = defineTool({
     "etag before files_write or files_delete. Changes nothing.",
   input: z.object({ path: pathField("The file or folder", "file") }),
   output: entrySchema,
-  annotations: readOnly,
-  scopes: ["mcp:tools"],
-  capability: "files",
   async handler(args, ctx) {
     const path = userPath(args.path);
     return toEntry(await explained(nextcloudOf(ctx).files.stat(path), { not_found: notFound(path) }));
@@ -109,7 +102,7 @@ export const filesStat = defineTool({
 });
 
 /** Files and folders by name, anywhere below a folder. */
-export const filesSearch = defineTool({
+export const filesSearch = tools.read({
   name: "files_search",
   title: "Search files by name",
   description:
@@ -128,9 +121,6 @@ export const filesSearch = defineTool({
     items: z.array(entrySchema).describe("The matching files and folders."),
     more: z.boolean().describe("Whether there are more matches than `limit`."),
   }),
-  annotations: readOnly,
-  scopes: ["mcp:tools"],
-  capability: "files",
   async handler(args, ctx) {
     const folder = userPath(args.folder, "folder");
     // One more than asked, to know whether there are more (DAV SEARCH gives no total).

@@ -2,7 +2,7 @@
 import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { NextcloudError } from "../../nextcloud/index.ts";
-import { nextcloudOf, defineTool } from "../../mcp/index.ts";
+import { nextcloudOf } from "../../mcp/index.ts";
 import {
   explained,
   fileUri,
@@ -12,6 +12,7 @@ import {
   toEntry,
   userPath,
   type Entry,
+  tools,
 } from "./common.ts";
 
 /** Bytes returned inline unless the caller asks for more. */
@@ -108,7 +109,7 @@ function tooLarge(path: string, size: number | undefined, max: number): Nextclou
 }
 
 /** Reads a file: text inline, binary as a reference. */
-export const filesRead = defineTool({
+export const filesRead = tools.read({
   name: "files_read",
   title: "Read a file",
   description:
@@ -132,9 +133,6 @@ export const filesRead = defineTool({
       ),
   }),
   output,
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  scopes: ["mcp:tools"],
-  capability: "files",
   async handler(args, ctx): Promise<ReadOutput> {
     const path = userPath(args.path);
     const files = nextcloudOf(ctx).files;

@@ -2,7 +2,7 @@
 // is reworded into what happened and what to do next, looking at the current state when that helps.
 import { z } from "zod";
 import { NextcloudError, type WebDavClient } from "../../nextcloud/index.ts";
-import { nextcloudOf, defineTool } from "../../mcp/index.ts";
+import { nextcloudOf } from "../../mcp/index.ts";
 import {
   badArguments,
   entryLine,
@@ -16,10 +16,9 @@ import {
   toEntry,
   userPath,
   type Entry,
+  tools,
 } from "./common.ts";
 import { MAX_READ_BYTES } from "./read.ts";
-
-const WRITE_SCOPES = ["mcp:tools", "mcp:write"];
 
 /** The current state of a path, "missing" when nothing is there, undefined when it cannot be told. */
 async function probe(files: WebDavClient, path: string): Promise<Entry | "missing" | undefined> {
@@ -44,7 +43,7 @@ const etagNow = (e: Entry | "missing" | undefined) =>
   e === undefined || e === "missing" || e.etag === null ? "" : ` (current etag ${e.etag})`;
 
 /** Creates or overwrites a text file. */
-export const filesWrite = defineTool({
+export const filesWrite = tools.write({
   name: "files_write",
   title: "Write a file",
   description:
@@ -75,9 +74,8 @@ export const filesWrite = defineTool({
     etag: z.string().nullable().describe("The file's new etag; pass it to the next files_write."),
     fileId: z.number().nullable().describe("Nextcloud's numeric file id, if Nextcloud returned it."),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  scopes: WRITE_SCOPES,
-  capability: "files",
+  destructive: true,
+  idempotent: true,
   async handler(args, ctx) {
     const path = userPath(args.path);
     if (path === "/") throw badArguments("files_write needs a file path, not the root folder.");
@@ -139,7 +137,7 @@ export const filesWrite = defineTool({
 });
 
 /** Creates a folder. */
-export const filesMkdir = defineTool({
+export const filesMkdir = tools.write({
   name: "files_mkdir",
   title: "Create a folder",
   description:
@@ -150,9 +148,8 @@ export const filesMkdir = defineTool({
     created: z.boolean().describe("True if the folder was created, false if it already existed."),
     item: entrySchema.describe("The folder."),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  scopes: WRITE_SCOPES,
-  capability: "files",
+  destructive: false,
+  idempotent: true,
   async handler(args, ctx) {
     const path = userPath(args.path);
     const files = nextcloudOf(ctx).files;
@@ -186,7 +183,7 @@ export const filesMkdir = defineTool({
 
 function transferTool(op: "move" | "copy") {
   const verb = op === "move" ? "moved" : "copied";
-  return defineTool({
+  return tools.write({
     name: `files_${op}`,
     title: op === "move" ? "Move or rename" : "Copy",
     description:
@@ -210,14 +207,8 @@ function transferTool(op: "move" | "copy") {
       from: z.string().describe(`The path the item was ${verb} from.`),
       item: entrySchema.describe(`The item at its ${op === "move" ? "new" : "copied"} path.`),
     }),
-    annotations: {
-      readOnlyHint: false,
-      destructiveHint: true,
-      idempotentHint: op === "copy",
-      openWorldHint: false,
-    },
-    scopes: WRITE_SCOPES,
-    capability: "files",
+    destructive: true,
+    idempotent: op === "copy",
     async handler(args, ctx) {
       const from = userPath(args.from, "from");
       const to = userPath(args.to, "to");
@@ -254,7 +245,7 @@ export const filesMove = transferTool("move");
 export const filesCopy = transferTool("copy");
 
 /** Deletes a file or a folder with everything in it. */
-export const filesDelete = defineTool({
+export const filesDelete = tools.write({
   name: "files_delete",
   title: "Delete a file or folder",
   description:
@@ -273,9 +264,8 @@ export const filesDelete = defineTool({
     path: z.string().describe("The path that was deleted."),
     deleted: z.boolean().describe("Always true: the item is gone."),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  scopes: WRITE_SCOPES,
-  capability: "files",
+  destructive: true,
+  idempotent: true,
   async handler(args, ctx) {
     const path = userPath(args.path);
     if (path === "/") throw badArguments("Your whole Nextcloud root folder cannot be deleted.");

@@ -1,6 +1,5 @@
 // The read-only notes tools: list, search, get.
 import { z } from "zod";
-import { defineTool } from "../../mcp/index.ts";
 import { excerpt, indexOfIgnoringCase, mapLimited } from "./model.ts";
 import {
   categoryInput,
@@ -8,13 +7,12 @@ import {
   noteLine,
   noteSummary,
   noteWithContent,
-  READ_SCOPES,
   storedCategory,
   summaryOf,
+  tools,
 } from "./schema.ts";
 import { withNotes, type NoteEntry } from "./store.ts";
 
-const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 /** Parallel content reads (one request each when notes come from files). */
 const READS = 8;
 
@@ -26,7 +24,7 @@ const newestFirst = (a: NoteEntry, b: NoteEntry) =>
   a.id - b.id;
 
 /** Lists the user's notes, newest first, a page at a time. */
-export const notesList = defineTool({
+export const notesList = tools.read({
   name: "notes_list",
   title: "List notes",
   description:
@@ -67,9 +65,6 @@ export const notesList = defineTool({
     offset: z.number().int().describe("The offset of this page."),
     nextOffset: z.number().int().optional().describe("The offset of the next page; absent on the last page."),
   }),
-  annotations: readOnly,
-  scopes: READ_SCOPES,
-  capability: "notes",
   handler: (args, ctx) =>
     withNotes(ctx, "notes_list", async (store) => {
       const category = args.category === undefined ? undefined : storedCategory(args.category);
@@ -98,7 +93,7 @@ export const notesList = defineTool({
 });
 
 /** Finds notes whose title or text contains a string. */
-export const notesSearch = defineTool({
+export const notesSearch = tools.read({
   name: "notes_search",
   title: "Search notes",
   description:
@@ -136,9 +131,6 @@ export const notesSearch = defineTool({
       .describe("The matching notes, most recently changed first."),
     total: z.number().int().describe("How many notes match in all; more than returned when limited."),
   }),
-  annotations: readOnly,
-  scopes: READ_SCOPES,
-  capability: "notes",
   handler: (args, ctx) =>
     withNotes(ctx, "notes_search", async (store) => {
       const category = args.category === undefined ? undefined : storedCategory(args.category);
@@ -166,7 +158,7 @@ export const notesSearch = defineTool({
 });
 
 /** Reads one note. */
-export const notesGet = defineTool({
+export const notesGet = tools.read({
   name: "notes_get",
   title: "Read a note",
   description:
@@ -175,9 +167,6 @@ export const notesGet = defineTool({
     "notes_update (pass the etag along). Find ids with notes_list or notes_search.",
   input: z.object({ id: noteIdInput }),
   output: noteWithContent,
-  annotations: readOnly,
-  scopes: READ_SCOPES,
-  capability: "notes",
   handler: (args, ctx) =>
     withNotes(ctx, "notes_get", async (store) => {
       const { note } = await store.get(args.id);

@@ -1,6 +1,7 @@
 // The zod fields the notes tools share (inputs with their limits, the note as tools return it) and
 // the one-line text rendering of a note.
 import { z } from "zod";
+import { toolMaker } from "../../mcp/index.ts";
 import {
   MAX_CATEGORY,
   MAX_CONTENT_BYTES,
@@ -13,8 +14,8 @@ import {
 } from "./model.ts";
 
 /** Read-only tools need only mcp:tools; the others also mcp:write. */
-export const READ_SCOPES = ["mcp:tools"];
-export const WRITE_SCOPES = ["mcp:tools", "mcp:write"];
+/** The makers of the notes tools: prefix `notes_`, scopes and annotations from read or write. */
+export const tools = toolMaker("notes");
 
 export const noteIdInput = z
   .number()

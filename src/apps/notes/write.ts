@@ -2,7 +2,6 @@
 import { z } from "zod";
 import { GatewayError } from "../../errors.ts";
 import { NextcloudError } from "../../nextcloud/index.ts";
-import { defineTool } from "../../mcp/index.ts";
 import { appended, MAX_CONTENT_BYTES, noteConflict, noteEtag, utf8Bytes } from "./model.ts";
 import {
   categoryInput,
@@ -14,7 +13,7 @@ import {
   storedTitle,
   summaryOf,
   titleInput,
-  WRITE_SCOPES,
+  tools,
 } from "./schema.ts";
 import { withNotes } from "./store.ts";
 
@@ -25,7 +24,7 @@ const changedNote = z.object({ note: noteSummary.describe("The note as it is now
 const isConflict = (err: unknown) => err instanceof NextcloudError && err.kind === "precondition_failed";
 
 /** Creates a note. */
-export const notesCreate = defineTool({
+export const notesCreate = tools.write({
   name: "notes_create",
   title: "Create a note",
   description:
@@ -41,9 +40,8 @@ export const notesCreate = defineTool({
       .describe('The category (a folder in the notes folder); "/" separates sub-categories. Default: none.'),
   }),
   output: changedNote,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  scopes: WRITE_SCOPES,
-  capability: "notes",
+  destructive: false,
+  idempotent: false,
   handler: (args, ctx) =>
     withNotes(ctx, "notes_create", async (store) => {
       const note = await store.create({
@@ -57,7 +55,7 @@ export const notesCreate = defineTool({
 });
 
 /** Changes a note's title, text or category. */
-export const notesUpdate = defineTool({
+export const notesUpdate = tools.write({
   name: "notes_update",
   title: "Update a note",
   description:
@@ -89,9 +87,8 @@ export const notesUpdate = defineTool({
       message: "Give at least one of title, content or category to change.",
     }),
   output: changedNote,
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  scopes: WRITE_SCOPES,
-  capability: "notes",
+  destructive: true,
+  idempotent: true,
   handler: (args, ctx) =>
     withNotes(ctx, "notes_update", async (store) => {
       const current = await store.get(args.id);
@@ -109,7 +106,7 @@ export const notesUpdate = defineTool({
 });
 
 /** Adds text at the end of a note. */
-export const notesAppend = defineTool({
+export const notesAppend = tools.write({
   name: "notes_append",
   title: "Append to a note",
   description:
@@ -123,9 +120,8 @@ export const notesAppend = defineTool({
       .describe("The text to add at the end of the note (it starts on a new line); at most 1 MiB."),
   }),
   output: changedNote,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  scopes: WRITE_SCOPES,
-  capability: "notes",
+  destructive: false,
+  idempotent: false,
   handler: (args, ctx) =>
     withNotes(ctx, "notes_append", async (store) => {
       for (let attempt = 1; ; attempt++) {
@@ -156,7 +152,7 @@ export const notesAppend = defineTool({
 });
 
 /** Deletes a note. */
-export const notesDelete = defineTool({
+export const notesDelete = tools.write({
   name: "notes_delete",
   title: "Delete a note",
   description:
@@ -168,9 +164,8 @@ export const notesDelete = defineTool({
     title: z.string().describe("The deleted note's title."),
     category: z.string().describe('The deleted note\'s category ("" for none).'),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  scopes: WRITE_SCOPES,
-  capability: "notes",
+  destructive: true,
+  idempotent: true,
   handler: (args, ctx) =>
     withNotes(ctx, "notes_delete", async (store) => {
       const current = await store.get(args.id);
