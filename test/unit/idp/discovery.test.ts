@@ -132,6 +132,7 @@ describe("IdpClient", () => {
     expect(err.message).toMatch(new RegExp(`^discovery at ${issuer}: `));
     expect(none.status).toEqual({ discovery: "failed", jwks: "pending", error: err.message });
     expect(none.current).toBeUndefined();
+    expect(err.cause).toBeInstanceOf(Error);
 
     const { jwks_uri: _omit, ...withoutJwks } = discoveryDocument();
     routes = { "/realms/r/.well-known/openid-configuration": send(200, withoutJwks) };
@@ -154,8 +155,25 @@ describe("IdpClient", () => {
     const failed = await rejection(down.load());
     expect(failed.message).toMatch(new RegExp(`^JWKS at ${issuer}/certs: `));
     expect(down.status).toEqual({ discovery: "loaded", jwks: "failed", error: failed.message });
+    expect(failed.cause).toBeInstanceOf(Error);
     // Nothing of the client secret reaches the status.
     expect(JSON.stringify(down.status)).not.toContain("s3cret");
+  });
+
+  it("says discovery is loaded while the JWKS is still on its way", async () => {
+    let answer: (() => void) | undefined;
+    routes["/realms/r/certs"] = (res) => {
+      answer = () => {
+        send(200, { keys: [jwk] })(res);
+      };
+    };
+    const { c } = client();
+    const loading = c.load();
+    await waitFor("the JWKS request", () => answer);
+    expect(c.status).toEqual({ discovery: "loaded", jwks: "pending" });
+    answer?.();
+    await loading;
+    expect(c.status).toEqual({ discovery: "loaded", jwks: "loaded" });
   });
 
   it("gives up on a discovery that does not answer within the timeout", async () => {

@@ -102,6 +102,11 @@ describe("token exchange", () => {
       .sign(new Uint8Array(32));
     expect((await at(noExpiresIn(noExp))).expiresAt).toBe(1_000_000 + FALLBACK_LIFETIME_SECONDS);
     expect(await at(() => tokens("t"))).not.toHaveProperty("scope");
+    // An exp that is not a number of seconds is no lifetime.
+    const stringExp = await new SignJWT({ exp: "1000900" } as unknown as { exp: number })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(new Uint8Array(32));
+    expect((await at(noExpiresIn(stringExp))).expiresAt).toBe(1_000_000 + FALLBACK_LIFETIME_SECONDS);
   });
 
   it("refuses an answer that is not a bearer access token", async () => {
