@@ -123,6 +123,17 @@ describe("the sealed login cookie", () => {
       expect(sealer.open(forge(JSON.stringify(bad)), now), JSON.stringify(bad)).toBe("missing");
     }
     for (const junk of ["null", "[]", "not json", "{"]) expect(sealer.open(forge(junk), now)).toBe("missing");
+    // A fourth part, or another version in front of a genuine body, is refused.
+    expect(sealer.open(`${forge(JSON.stringify(good))}.extra`, now)).toBe("missing");
+    expect(sealer.open(forge(JSON.stringify(good)).replace(/^v1\./, "v9."), now)).toBe("missing");
+    // Against the real clock when none is given.
+    const clock = Math.floor(Date.now() / 1000);
+    expect(sealer.open(forge(JSON.stringify({ ...good, e: clock + 60 })))).toMatchObject({
+      state: "state-1",
+    });
+    expect(sealer.open(forge(JSON.stringify({ ...good, e: clock - 1 })))).toBe("expired");
+    expect(LoginCookieSealer.start(fields).expiresAt - clock).toBeGreaterThanOrEqual(LOGIN_TTL_SECONDS);
+    expect(LoginCookieSealer.start(fields).expiresAt - clock).toBeLessThanOrEqual(LOGIN_TTL_SECONDS + 5);
     // The AAD binds the key id: a body sealed for another id does not open under this one.
     expect(sealer.open(forge(JSON.stringify(good), "k1", "k2"), now)).toBe("missing");
     // Length limit: a genuine cookie of exactly 2048 characters opens, one of 2049 does not.
