@@ -81,6 +81,19 @@ describe("oauthErrorOf and challengeOf", () => {
       () => new Response(null, { status: 401, headers: { "www-authenticate": 'Basic realm="company"' } }),
     );
     expect(challengeOf(bare)).toEqual({ status: 401, error: "invalid_client", description: undefined });
+    // The error is read from whichever challenge carries one; a bare challenge on another status is a server error.
+    const second = await thrownFor(
+      () =>
+        new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": 'Basic realm="company", Bearer error="invalid_token"' },
+        }),
+    );
+    expect(challengeOf(second)?.error).toBe("invalid_token");
+    const forbidden = await thrownFor(
+      () => new Response(null, { status: 403, headers: { "www-authenticate": 'Basic realm="company"' } }),
+    );
+    expect(challengeOf(forbidden)).toEqual({ status: 403, error: "server_error", description: undefined });
   });
 
   it("ignore other errors", () => {
@@ -123,6 +136,24 @@ describe("transportFailure", () => {
       false,
     );
     expect(transportFailure(new Error("boom"))).toBe(false);
+    // openid-client's own timeout and abort, and its other client errors.
+    // openid-client types the options as ErrorOptions, but its constructor reads `code` from them.
+    const clientError = (code: string, cause?: unknown) =>
+      new oidc.ClientError("x", { code, cause } as ErrorOptions);
+    expect(transportFailure(clientError("OAUTH_TIMEOUT"))).toBe(true);
+    expect(transportFailure(clientError("OAUTH_ABORT"))).toBe(true);
+    expect(transportFailure(clientError("OAUTH_INVALID_RESPONSE"))).toBe(false);
+    expect(transportFailure(clientError("OAUTH_RESPONSE_IS_NOT_JSON", new Error("no response")))).toBe(false);
+    expect(
+      transportFailure(clientError("OAUTH_RESPONSE_IS_NOT_JSON", new Response("", { status: 503 }))),
+    ).toBe(true);
+    expect(transportFailure(clientError("OAUTH_UNSUPPORTED", new Response("", { status: 503 })))).toBe(false);
+    // A TypeError that is not an argument error is a network failure; other DOMExceptions are not.
+    expect(transportFailure(Object.assign(new TypeError("fetch failed"), { code: "ECONNREFUSED" }))).toBe(
+      true,
+    );
+    expect(transportFailure(new DOMException("bad", "DataError"))).toBe(false);
+    expect(transportFailure(Object.assign(new Error("late"), { name: "TimeoutError" }))).toBe(false);
   });
 
   it("makes nonOAuthFailure temporarily_unavailable or server_error accordingly", () => {
@@ -132,8 +163,15 @@ describe("transportFailure", () => {
       "unreachable",
       "at: fetch failed",
     ]);
-    const broken = nonOAuthFailure(new Error("weird"), "at", "unreachable", "unusable");
-    expect([broken.code, broken.description]).toEqual(["server_error", "unusable"]);
+    const weird = new Error("weird");
+    const broken = nonOAuthFailure(weird, "at", "unreachable", "unusable");
+    expect([broken.code, broken.description, broken.detail, broken.cause]).toEqual([
+      "server_error",
+      "unusable",
+      "at: weird",
+      weird,
+    ]);
+    expect(busy.cause).toBeInstanceOf(TypeError);
   });
 });
 

@@ -8,6 +8,7 @@ import type { Idp } from "../../../src/idp/index.ts";
 export const ISSUER = "https://idp.example.test/realms/company";
 export const TOKEN_ENDPOINT = `${ISSUER}/protocol/openid-connect/token`;
 export const CLIENT_ID = "mcp-gateway";
+export const REVOCATION_ENDPOINT = `${ISSUER}/protocol/openid-connect/revoke`;
 
 /** One request the token endpoint received: its form parameters. */
 export type TokenRequest = URLSearchParams;
@@ -34,23 +35,33 @@ export function tokens(accessToken: string, refreshToken?: string, expiresIn = 3
   });
 }
 
-/** An Idp whose token endpoint calls `answer` for each request, and the requests it received. */
-export function idpAnswering(answer: Answer): { idp: Idp; requests: TokenRequest[] } {
+/**
+ * An Idp whose token endpoint calls `answer` for each request, and the requests it received. With
+ * `revoke`, discovery names a revocation endpoint (RFC 7009) that calls it; its requests go to
+ * `requests` too.
+ */
+export function idpAnswering(answer: Answer, revoke?: Answer): { idp: Idp; requests: TokenRequest[] } {
   const requests: TokenRequest[] = [];
   const configuration = new oidc.Configuration(
-    { issuer: ISSUER, token_endpoint: TOKEN_ENDPOINT, jwks_uri: `${ISSUER}/certs` },
+    {
+      issuer: ISSUER,
+      token_endpoint: TOKEN_ENDPOINT,
+      jwks_uri: `${ISSUER}/certs`,
+      ...(revoke === undefined ? {} : { revocation_endpoint: REVOCATION_ENDPOINT }),
+    },
     CLIENT_ID,
     undefined,
     oidc.ClientSecretPost("gateway-secret"),
   );
   configuration[oidc.customFetch] = async (url, options) => {
-    if (url !== TOKEN_ENDPOINT) throw new Error(`unexpected request to ${url}`);
+    const respond = url === TOKEN_ENDPOINT ? answer : url === REVOCATION_ENDPOINT ? revoke : undefined;
+    if (respond === undefined) throw new Error(`unexpected request to ${url}`);
     const { body } = options;
     const form = new URLSearchParams(
       body instanceof URLSearchParams ? body : typeof body === "string" ? body : "",
     );
     requests.push(form);
-    return answer(form);
+    return respond(form);
   };
   return {
     idp: {

@@ -68,6 +68,30 @@ describe("Sealer", () => {
     expect(wrong.reason).toBe("cannot_open");
   });
 
+  it("says a value is truncated, names the key when it does not open, and opens an empty secret", () => {
+    const sealer = new Sealer([k1]);
+    expect(sealer.has("k1")).toBe(true);
+    expect(sealer.has("k2")).toBe(false);
+    const empty = sealer.seal("", "aad");
+    expect(empty.sealed.length).toBe(28);
+    expect(sealer.open(empty.sealed, "k1", "aad")).toBe("");
+    const truncated = openError(() => sealer.open(empty.sealed.subarray(0, 27), "k1", "aad"));
+    expect([truncated.name, truncated.reason, truncated.keyId, truncated.message]).toEqual([
+      "SealingError",
+      "cannot_open",
+      "k1",
+      "the value sealed with key k1 is truncated",
+    ]);
+    const other = openError(() => sealer.open(sealer.seal(secret, "aad").sealed, "k1", "other"));
+    expect(other.message).toBe(
+      "cannot open a value sealed with key k1: the key material under that id, the value or the row it is bound to differs from when it was sealed",
+    );
+    expect(other.cause).toBeInstanceOf(Error);
+    // Not ASCII: sealed and opened as UTF-8, the AAD too.
+    const unicode = sealer.seal("jeton-é-✓", "grant:ü");
+    expect(sealer.open(unicode.sealed, "k1", "grant:ü")).toBe("jeton-é-✓");
+  });
+
   it("refuses an empty ring, short keys and duplicate ids", () => {
     expect(() => new Sealer([])).toThrow(/SEALING_KEYS/);
     expect(() => new Sealer([{ kid: "k1", key: new Uint8Array(16) }])).toThrow(/32 bytes/);
@@ -89,6 +113,24 @@ describe("SEALING_KEYS", () => {
     expect(problems).toEqual([]);
     expect(keys.map((x) => x.kid)).toEqual(["k2", "k1"]);
     expect(Buffer.from(keys[1]?.key ?? []).equals(Buffer.from(k1.key))).toBe(true);
+  });
+
+  it("tolerates spaces around the colon and a trailing comma; accepts unpadded base64", () => {
+    const unpadded = b64(k1).replace(/=+$/, "");
+    const { keys, problems } = parseSealingKeys(`k1 : ${b64(k1)}, k2:${unpadded}, `);
+    expect(problems).toEqual([]);
+    expect(keys.map((x) => x.kid)).toEqual(["k1", "k2"]);
+    expect(Buffer.from(keys[1]?.key ?? []).equals(Buffer.from(k1.key))).toBe(true);
+  });
+
+  it("refuses key material with anything but base64 around it, and an entry without a key id", () => {
+    const notBase64 =
+      "key k1 is not 32 bytes of base64 (AES-256); generate one with `openssl rand -base64 32`";
+    expect(parseSealingKeys(`k1:#${b64(k1)}`).problems).toEqual([notBase64]);
+    expect(parseSealingKeys(`k1:${b64(k1)}#`).problems).toEqual([notBase64]);
+    expect(parseSealingKeys(`:${b64(k1)}`).problems).toEqual([
+      'entry 1: the key id must consist of letters, digits, "_" and "-", e.g. k1',
+    ]);
   });
 
   it("is optional: unset turns offline access off", () => {

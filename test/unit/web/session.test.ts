@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { SessionSigner } from "../../../src/web/session.ts";
+import { SESSION_TTL_SECONDS, SessionSigner } from "../../../src/web/session.ts";
 import { escapeHtml, html } from "../../../src/web/html.ts";
 
 const key = (kid: string) => ({ kid, key: new Uint8Array(randomBytes(32)) });
@@ -45,6 +45,59 @@ describe("the account session cookie", () => {
     expect(signer.verify(forge("v1", { u: "u-1", e: now + 60 }), now)).toBeUndefined();
     expect(signer.verify(forge("v2", { u: "u-1", e: now + 60 }), now)).toBeUndefined();
     expect(signer.verify(forge("v2", { u: "u-1", s: "0", e: now + 60 }), now)).toBeUndefined();
+  });
+
+  it("refuses cookies with an extra part, another version, a wrong-typed user or expiry, or a non-JSON payload", () => {
+    const signer = new SessionSigner([k1]);
+    const macKey = Buffer.from(
+      hkdfSync("sha256", k1.key, "nextcloud-mcp-gateway", "account-session-cookie v1", 32),
+    );
+    const mac = (head: string) => createHmac("sha256", macKey).update(head).digest("base64url");
+    const signRaw = (version: string, payload: string) => {
+      const body = Buffer.from(payload).toString("base64url");
+      return `${version}.k1.${body}.${mac(`v2.k1.${body}`)}`;
+    };
+    const good = JSON.stringify({ u: "u-1", s: 1, e: now + 60 });
+    expect(signer.verify(signRaw("v2", good), now)?.userId).toBe("u-1");
+    expect(signer.verify(`${signRaw("v2", good)}.extra`, now)).toBeUndefined();
+    expect(signer.verify(signRaw("v3", good), now)).toBeUndefined();
+    expect(signer.verify(signRaw("v2", JSON.stringify({ u: 5, s: 1, e: now + 60 })), now)).toBeUndefined();
+    expect(
+      signer.verify(signRaw("v2", JSON.stringify({ u: "u-1", s: 1, e: String(now + 60) })), now),
+    ).toBeUndefined();
+    expect(signer.verify(signRaw("v2", "not json"), now)).toBeUndefined();
+    expect(signer.verify(signRaw("v2", "null"), now)).toBeUndefined();
+  });
+
+  it("accepts a cookie of up to 512 characters, checks expiry against the clock, and lasts 8 hours", () => {
+    const signer = new SessionSigner([k1]);
+    const sized = (chars: number) => {
+      let userId = "u";
+      let cookie = signer.sign({ userId, version: 1, expiresAt: now + 60 });
+      while (cookie.length < chars) {
+        userId += "x";
+        cookie = signer.sign({ userId, version: 1, expiresAt: now + 60 });
+      }
+      return cookie;
+    };
+    const max = sized(512);
+    const over = sized(513);
+    expect([max.length, over.length]).toEqual([512, 513]);
+    expect(signer.verify(max, now)).toBeDefined();
+    expect(signer.verify(over, now)).toBeUndefined();
+    const clock = Math.floor(Date.now() / 1000);
+    expect(signer.verify(signer.sign({ userId: "u", version: 1, expiresAt: clock + 60 }))).toBeDefined();
+    expect(signer.verify(signer.sign({ userId: "u", version: 1, expiresAt: clock - 1 }))).toBeUndefined();
+    expect(SESSION_TTL_SECONDS).toBe(8 * 60 * 60);
+    expect(() => new SessionSigner([])).toThrow(/at least one key/);
+  });
+
+  it("refuses a form token of another length without failing", () => {
+    const signer = new SessionSigner([k1]);
+    const cookie = signer.sign({ userId: "u-1", version: 1, expiresAt: now + 60 });
+    expect(signer.checkFormToken(cookie, signer.formToken(cookie))).toBe(true);
+    expect(signer.checkFormToken(cookie, "short")).toBe(false);
+    expect(signer.checkFormToken(cookie, undefined)).toBe(false);
   });
 
   it("keeps cookies and form tokens of the previous key valid after a key rotation", () => {
