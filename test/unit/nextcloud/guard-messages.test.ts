@@ -137,3 +137,38 @@ describe("the refusal counter", () => {
     );
   });
 });
+
+describe("the shapes of roots and user trees", () => {
+  it("accepts only a root made by davRoot, anchored at both ends", () => {
+    for (const root of [`${ROOT}/sub`, `/x${ROOT}`]) {
+      expect(refused(SUB, { path: `${ROOT}/sub/a`, root, what: "x" }).description).toBe(
+        message(`"${root}" is not a user's DAV root`),
+      );
+    }
+  });
+
+  it("counts as a user tree only what starts with it, the legacy /webdav without a slash too", () => {
+    expect(guardRequest(SUB, { path: "/apps/x/remote.php/dav/files/a", what: "x" }).pathname).toBe(
+      "/nextcloud/apps/x/remote.php/dav/files/a",
+    );
+    expect(refused(SUB, { path: "/remote.php/webdav", what: "x" }).description).toBe(
+      message("the request goes into a user's DAV tree without saying whose root it must stay under"),
+    );
+  });
+
+  it("names a malformed escape and an encoded separator in a name", () => {
+    expect(refused(SUB, { path: `${ROOT}/%E0%A4%A`, root: ROOT, what: "x" }).description).toBe(
+      message("the request has a malformed percent-escape"),
+    );
+    expect(refused(SUB, { path: `${ROOT}/a%2Fb`, root: ROOT, what: "x" }).description).toBe(
+      message('a name in the request has a "/" inside a name'),
+    );
+  });
+
+  it("treats the base URL itself as on the configured Nextcloud, but outside any user's root", () => {
+    expect(
+      refused(SUB, { path: `${ROOT}/a.md`, root: ROOT, headers: { Destination: SUB }, what: "x" })
+        .description,
+    ).toBe(message("the destination leaves your own Nextcloud folder"));
+  });
+});

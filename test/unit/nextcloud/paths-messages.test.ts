@@ -25,6 +25,7 @@ describe("segmentProblem", () => {
   it("says what is wrong with a name", () => {
     expect(segmentProblem("")).toBe("has an empty name (two slashes in a row)");
     expect(segmentProblem("a/b")).toBe('has a "/" inside a name');
+    expect(segmentProblem(".")).toMatch(/^contains "\.": paths start at the root of your Nextcloud files/);
   });
 
   it("names only the look-alike characters, not plain dots, each once", () => {
