@@ -21,9 +21,13 @@ import {
 import { handleNotes, type NotesContext } from "./notes.ts";
 import { rootResponse } from "./principal.ts";
 import { capabilities, sendOcs, userDetails, type OcsVersion } from "./ocs.ts";
+import { APP_FACTORIES } from "./apps/index.ts";
+import type { StandinApp, StandinAppFactory } from "./apps/types.ts";
+import { corsRefusesBearer, type CorsMode } from "./cors.ts";
 import { readBody, sendDavUnauthorized, sendJson, sendSabreError } from "./respond.ts";
 
 export { localUid, type StandinUser };
+export type { CorsMode, StandinApp, StandinAppFactory };
 export type { GroupwareKind, SeedAddressBook, SeedCalendar };
 
 /** How to start the stand-in; mirrors the user_oidc provider settings it imitates. */
@@ -34,8 +38,12 @@ export interface StandinOptions {
   audience: string;
   uidClaim?: "sub" | "preferred_username";
   uniqueUid?: { providerId: number };
-  /** Reproduce unpatched Nextcloud: `#[CORS]` app routes (Notes) answer 401 to bearer requests. */
+  /** Shorthand for `corsMode: "strict"`: `#[CORS]` app routes answer 401 to every bearer request. */
   appRoutesRefuseBearer?: boolean;
+  /** How `#[CORS]` app routes (Notes, Deck, Tables v1) treat bearer requests (cors.ts); "honour-header" by default. */
+  corsMode?: CorsMode;
+  /** Apps served through the extension point (apps/types.ts); APP_FACTORIES by default. */
+  apps?: readonly StandinAppFactory[];
   /** Where user files live (`<dataDir>/<uid>/files`); a temporary folder by default. */
   dataDir?: string;
   port?: number;
@@ -70,7 +78,14 @@ export interface NextcloudStandin {
   setNotesPath(uid: string, path: string): void;
   /** Turns the Notes app off (or on again) for one user: their capabilities then lack `notes`. */
   setNotesEnabled(uid: string, enabled: boolean): void;
+  /** `true`: corsMode "strict"; `false`: "honour-header". */
   setAppRoutesRefuseBearer(refuse: boolean): void;
+  setCorsMode(mode: CorsMode): void;
+  /** Turns an app of the extension point off (or on again) for one user: capabilities lack it, routes answer 404. */
+  setAppEnabled(uid: string, appId: string, enabled: boolean): void;
+  /** The running instance of an app of the extension point, for its seeding and inspection helpers. */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the test names the app's own type
+  app<T extends StandinApp>(id: string): T;
   /** Maintenance mode: every route answers 503 with `X-Nextcloud-Maintenance-Mode: 1`. */
   setMaintenance(on: boolean, retryAfterSeconds?: number): void;
   /** The users provisioned so far (user_oidc provisions on the first valid bearer request). */
@@ -87,6 +102,21 @@ export interface NextcloudStandin {
   seedAddressBook(uid: string, book: SeedAddressBook): Promise<void>;
   /** Seeds the demo calendars, tasks and contacts of alice or bob (groupware-seed.ts) for `uid`. */
   seedDemoGroupware(uid: string, who: "alice" | "bob"): Promise<void>;
+}
+
+/** The first route of any app whose pattern matches `path`. */
+function findRoute<R extends { pattern: RegExp }>(
+  apps: readonly StandinApp[],
+  routesOf: (app: StandinApp) => readonly R[] | undefined,
+  path: string,
+): { app: StandinApp; route: R; match: RegExpExecArray } | undefined {
+  for (const app of apps) {
+    for (const route of routesOf(app) ?? []) {
+      const match = route.pattern.exec(path);
+      if (match) return { app, route, match };
+    }
+  }
+  return undefined;
 }
 
 function decodable(path: string): boolean {
@@ -121,7 +151,18 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   let recorded: RecordedRequest[] = [];
   const users = new Map<string, StandinUser>();
   const favorites = new Map<string, Set<number>>();
-  let refuseBearer = options.appRoutesRefuseBearer ?? false;
+  let corsMode: CorsMode =
+    options.corsMode ?? (options.appRoutesRefuseBearer === true ? "strict" : "honour-header");
+  const appsOff = new Map<string, Set<string>>();
+  const appEnabled = (uid: string | undefined, id: string) =>
+    uid === undefined || !(appsOff.get(id)?.has(uid) ?? false);
+  const apps: StandinApp[] = (options.apps ?? APP_FACTORIES).map((make) =>
+    make({
+      filesRoot: (uid) => dav.filesRoot(uid),
+      users: () => [...users.values()],
+      user: (uid) => users.get(uid),
+    }),
+  );
   let maintenance: { retryAfter: number } | undefined;
 
   const notesContext = (uid: string): NotesContext => {
@@ -192,13 +233,30 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
     if (ocs) {
       const version = Number(ocs[1]) as OcsVersion;
       const rest = ocs[2] ?? "";
+      const appRoute = findRoute(apps, (app) => app.ocsRoutes, rest);
       if (rest === "cloud/capabilities") {
         const notes = user === undefined || !notesOff.has(user.uid);
-        sendOcs(req, res, url, version, 200, capabilities(notesPathOf(user?.uid), { notes }));
+        const extra = apps
+          .filter((app) => appEnabled(user?.uid, app.id))
+          .map((app) => app.capabilities?.(user?.uid) ?? {});
+        sendOcs(
+          req,
+          res,
+          url,
+          version,
+          200,
+          capabilities(
+            notesPathOf(user?.uid),
+            { notes },
+            extra.reduce<Record<string, unknown>>((all, caps) => ({ ...all, ...caps }), {}),
+          ),
+        );
       } else if (user === undefined) {
         sendOcs(req, res, url, version, 997, [], "Current user is not logged in");
       } else if (rest === "cloud/user") {
         sendOcs(req, res, url, version, 200, userDetails(user, treeSize(dav.filesRoot(user.uid))));
+      } else if (appRoute !== undefined && appEnabled(user.uid, appRoute.app.id)) {
+        await appRoute.route.handle({ req, res, url, match: appRoute.match, user, version });
       } else {
         sendOcs(
           req,
@@ -215,14 +273,25 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
 
     const notes = /^(?:\/index\.php)?\/apps\/notes\/api\/v1\/(.*)$/.exec(path);
     if (notes) {
-      if (user !== undefined && refuseBearer) {
-        // Unpatched Nextcloud: CORSMiddleware logs the bearer session out (user_oidc issue 836).
+      if (user !== undefined && corsRefusesBearer(req, corsMode)) {
+        // CORSMiddleware logs the bearer session out (user_oidc issue 836; cors.ts says when).
         sendJson(res, 401, { message: "CORS requires basic auth" });
       } else if (user === undefined) {
         sendJson(res, 401, { message: "Current user is not logged in" });
       } else {
         await handleNotes(req, res, url, notes[1] ?? "", notesContext(user.uid));
       }
+      return;
+    }
+
+    const appPath = path.replace(/^\/index\.php(?=\/apps\/)/, "");
+    const app = appPath.startsWith("/apps/") ? findRoute(apps, (a) => a.appRoutes, appPath) : undefined;
+    if (app !== undefined) {
+      if (user === undefined) sendJson(res, 401, { message: "Current user is not logged in" });
+      else if (!appEnabled(user.uid, app.app.id)) sendJson(res, 404, { message: "Page not found" });
+      else if (app.route.cors && corsRefusesBearer(req, corsMode))
+        sendJson(res, 401, { message: "CORS requires basic auth" });
+      else await app.route.handle({ req, res, url, match: app.match, user });
       return;
     }
 
@@ -286,7 +355,22 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
       else notesOff.add(uid);
     },
     setAppRoutesRefuseBearer(refuse) {
-      refuseBearer = refuse;
+      corsMode = refuse ? "strict" : "honour-header";
+    },
+    setCorsMode(mode) {
+      corsMode = mode;
+    },
+    setAppEnabled(uid, appId, enabled) {
+      let off = appsOff.get(appId);
+      if (!off) appsOff.set(appId, (off = new Set()));
+      if (enabled) off.delete(uid);
+      else off.add(uid);
+    },
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the test names the app's own type
+    app<T extends StandinApp>(id: string): T {
+      const found = apps.find((a) => a.id === id);
+      if (found === undefined) throw new Error(`the stand-in serves no app "${id}"`);
+      return found as T;
     },
     setMaintenance(on, retryAfterSeconds = 120) {
       maintenance = on ? { retryAfter: retryAfterSeconds } : undefined;
@@ -321,6 +405,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
       );
       await dav.stop();
       await groupware.stop();
+      await Promise.all(apps.map(async (a) => a.stop?.()));
       if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -64,7 +64,12 @@ function toXml(value: unknown): string {
 }
 
 /** The capabilities document of the stand-in (Nextcloud 31 with the Notes app). */
-export function capabilities(notesPath: string, apps: { notes: boolean } = { notes: true }): unknown {
+export function capabilities(
+  notesPath: string,
+  apps: { notes: boolean } = { notes: true },
+  /** Capabilities of the apps of the extension point (apps/types.ts) the user has. */
+  more: Record<string, unknown> = {},
+): unknown {
   return {
     version: { major: 31, minor: 0, micro: 9, string: "31.0.9", edition: "", extendedSupport: false },
     capabilities: {
@@ -81,6 +86,7 @@ export function capabilities(notesPath: string, apps: { notes: boolean } = { not
       ...(apps.notes
         ? { notes: { api_version: ["0.2", "1.3", "1.4"], version: "4.13.1", notes_path: notesPath } }
         : {}),
+      ...more,
     },
   };
 }
