@@ -156,10 +156,37 @@ export async function createTestDatabase(
     async drop() {
       const a = postgres(adminUrl, { max: 1, onnotice: () => undefined });
       try {
-        await a.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await dropDatabase(a, name);
       } finally {
         await a.end();
       }
     },
   };
+}
+
+/**
+ * Drops a test database even while other sessions are on it. `WITH (FORCE)` terminates them, but a
+ * role that is not superuser (CI's CREATEDB test role) may not terminate an autovacuum worker (it runs
+ * as no role: "must be a member of the role whose process is being terminated"). Then: end the test
+ * role's own sessions, and let a plain DROP DATABASE cancel autovacuum, which it does by itself;
+ * "is being accessed by other users" means a session was still ending: try again, a bounded number of times.
+ */
+async function dropDatabase(admin: postgres.Sql, name: string): Promise<void> {
+  try {
+    await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    return;
+  } catch (err) {
+    if ((err as { code?: string }).code !== "42501") throw err;
+  }
+  for (let attempt = 1; ; attempt++) {
+    await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE datname = ${name} AND usename = current_user AND pid <> pg_backend_pid()`;
+    try {
+      await admin.unsafe(`DROP DATABASE IF EXISTS "${name}"`);
+      return;
+    } catch (err) {
+      // 55006 object_in_use: "database is being accessed by other users"
+      if ((err as { code?: string }).code !== "55006" || attempt >= 20) throw err;
+    }
+  }
 }
