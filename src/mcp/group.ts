@@ -52,15 +52,15 @@ export interface ToolMaker {
 }
 
 /**
- * The tool makers of the group `id`: every tool's name must start with `<prefix>_` (the id unless
- * given), and it needs the app `id` unless `capability` is null (tools that work everywhere).
+ * The tool makers of the group `id`: every tool's name must be the id itself or start with
+ * `<prefix>_` (the id unless given), and it needs the app `id` unless `capability` is null (tools that work everywhere).
  */
 export function toolMaker(id: string, o: { prefix?: string; capability?: string | null } = {}): ToolMaker {
   const prefix = `${o.prefix ?? id}_`;
   const capability = o.capability === undefined ? id : o.capability;
   const check = (name: string) => {
-    if (!name.startsWith(prefix))
-      throw new Error(`Tool "${name}": tools of the ${id} group start with ${prefix}.`);
+    if (name !== id && !name.startsWith(prefix))
+      throw new Error(`Tool "${name}": tools of the ${id} group are named ${id} or start with ${prefix}.`);
   };
   const base = <I extends z.ZodObject, O extends z.ZodObject>(spec: ToolSpec<I, O>) => {
     check(spec.name);

@@ -71,6 +71,12 @@ export class GroupwareFront {
     return s;
   }
 
+  /** The storage folder of the Radicale serving `kind`, if it ever started (else nothing is stored). */
+  async storage(kind: GroupwareKind): Promise<string | undefined> {
+    const s = this.#servers.get(kind);
+    return s === undefined ? undefined : (await s).storage;
+  }
+
   async stop(): Promise<void> {
     const servers = [...this.#servers.values()];
     this.#servers.clear();

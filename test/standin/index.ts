@@ -161,6 +161,8 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
       filesRoot: (uid) => dav.filesRoot(uid),
       users: () => [...users.values()],
       user: (uid) => users.get(uid),
+      notesPath: (uid) => notesPathOf(uid),
+      groupwareStorage: async (kind) => (groupware.enabled(kind) ? groupware.storage(kind) : undefined),
     }),
   );
   let maintenance: { retryAfter: number } | undefined;

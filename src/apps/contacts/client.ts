@@ -236,6 +236,51 @@ export async function queryCards(
   return cards;
 }
 
+/**
+ * The ids (resource names) of the cards of a book whose UID is one of `uids`, in one addressbook-query
+ * (prop-filters on UID, any of them). Unified search names contacts by UID; the tools by id.
+ * @see https://www.rfc-editor.org/rfc/rfc6352#section-10.5
+ */
+export async function cardIdsByUid(
+  nc: NextcloudClient,
+  book: string,
+  uids: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (uids.length === 0) return found;
+  const uid = await uidOf(nc);
+  const root = davRoot("addressbooks", uid);
+  const filters = uids
+    .map(
+      (u) =>
+        `<card:prop-filter name="UID"><card:text-match collation="i;octet" match-type="equals">${escapeXml(u)}</card:text-match></card:prop-filter>`,
+    )
+    .join("");
+  const responses = await davMultistatus(nc.options, {
+    method: "REPORT",
+    tree: "addressbooks",
+    uid,
+    path: [book],
+    collection: true,
+    what: bookWhat(book),
+    depth: "1",
+    contentType: "application/xml; charset=utf-8",
+    body: xml(
+      `<card:addressbook-query xmlns:d="DAV:" xmlns:card="${CARDDAV_NS}"><d:prop><card:address-data><card:prop name="UID"/></card:address-data></d:prop><card:filter test="anyof">${filters}</card:filter></card:addressbook-query>`,
+    ),
+    ...(signal === undefined ? {} : { signal }),
+  });
+  for (const r of responses) {
+    const names = hrefNames(nc.options.baseUrl, root, r.href);
+    const data = propOf(r, CARDDAV_NS, "address-data")?.text ?? "";
+    const cardUid = /^UID[^:\r\n]*:(.*)$/im.exec(data.replace(/\r?\n[ \t]/g, ""))?.[1]?.trim();
+    if (names?.length === 2 && names[0] === book && cardUid !== undefined && uids.includes(cardUid))
+      found.set(cardUid, names[1] ?? "");
+  }
+  return found;
+}
+
 /** One vCard and its ETag. */
 export async function getCard(
   nc: NextcloudClient,

@@ -16,6 +16,13 @@ export interface StandinServices {
   users(): StandinUser[];
   /** A provisioned user by uid. */
   user(uid: string): StandinUser | undefined;
+  /** The user's Notes folder, relative to their files root. */
+  notesPath(uid: string): string;
+  /**
+   * Radicale's storage folder for calendars or contacts (`collection-root/<uid>/<collection>/`), or
+   * undefined while nothing was ever stored (Radicale starts on first use) or the kind is turned off.
+   */
+  groupwareStorage(kind: "calendar" | "contacts"): Promise<string | undefined>;
 }
 
 /** A request that passed authentication (and the CORS rule, for `cors` routes). */

@@ -58,6 +58,8 @@ const env = {
   OIDC_ISSUER: ISSUER,
   OIDC_CLIENT_SECRET: "x",
   DATABASE_URL: "postgres://u:p@localhost/db",
+  // The test's own groups: the shipped default also names `search`, which they do not have.
+  MCP_DEFAULT_APPS: "notes,files,calendar",
 };
 let idp: TestIdp;
 

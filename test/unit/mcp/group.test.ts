@@ -44,10 +44,12 @@ describe("toolMaker", () => {
     });
   });
 
-  it("refuses a name outside the group's prefix", () => {
+  it("refuses a name outside the group's prefix, and takes the group's id itself as a name", () => {
     expect(() => t.read(spec("contacts_list"))).toThrow(
-      'Tool "contacts_list": tools of the calendar group start with calendar_.',
+      'Tool "contacts_list": tools of the calendar group are named calendar or start with calendar_.',
     );
+    expect(() => t.read(spec("calendarx"))).toThrow(/are named calendar or start with calendar_/);
+    expect(t.read(spec("calendar")).name).toBe("calendar");
   });
 
   it("leaves out the app for tools that work everywhere", () => {
