@@ -186,7 +186,8 @@ export function toApiValue(column: ColumnInfo, value: unknown): { value: unknown
 
 /** A stored value as the model reads it: option labels, booleans, user ids; unknown options stay ids. */
 export function fromApiValue(column: ColumnInfo, raw: unknown): unknown {
-  if (raw === null || raw === undefined || raw === "") return null;
+  if (raw === null || raw === undefined || raw === "" || (Array.isArray(raw) && raw.length === 0))
+    return null;
   const label = (v: unknown) => {
     const id = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
     return column.options.find((o) => o.id === id)?.label ?? v;

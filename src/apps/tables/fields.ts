@@ -30,7 +30,7 @@ export const noRow = (table: number, row: number) =>
 
 /** The user lacks a permission on a table shared with them. */
 export const notAllowed = (table: number, doing: string) =>
-  `Table ${String(table)} is shared with you without permission to ${doing}; ask its owner for that permission.`;
+  `Table ${String(table)} is shared with you without permission for ${doing}; ask its owner for that permission.`;
 
 /**
  * A row operation that only the Tables API v1 offers, refused by Nextcloud: the shared refusal text

@@ -152,7 +152,7 @@ export const tablesReadRows = tool.read({
     "Reads a table's rows as {column title: value}, oldest first, paged. `filter` keeps rows matching every condition.",
   input: z.object({
     table: tableField,
-    filter: z.array(conditionSchema).max(10).optional(),
+    filter: z.array(conditionSchema).max(10).optional().describe("Conditions a row must all meet."),
     ...pageInput("rows", 50, 200),
   }),
   output: z.object({

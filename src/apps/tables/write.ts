@@ -85,9 +85,9 @@ export const tablesCreate = tool.write({
   input: z.object({
     title: z.string().trim().min(1).max(200).optional().describe("The new table's title."),
     table: tableField.optional().describe("Add the columns to this table instead."),
-    emoji: z.string().max(20).optional(),
-    description: z.string().max(2000).optional(),
-    columns: z.array(newColumnSchema).max(50).default([]),
+    emoji: z.string().max(20).optional().describe("The new table's emoji."),
+    description: z.string().max(2000).optional().describe("The new table's description."),
+    columns: z.array(newColumnSchema).max(50).default([]).describe("The columns, in order."),
   }),
   output: z.object({
     table: z.object({ id: z.number().int(), title: z.string() }),
@@ -209,7 +209,7 @@ export const tablesSaveRow = tool.write({
     if (args.row === undefined) {
       const created = await explained(createRow(nc, table.id, mapped.data, ctx.signal), {
         not_found: noTable(table.id),
-        forbidden: notAllowed(table.id, "create rows"),
+        forbidden: notAllowed(table.id, "creating rows"),
         bad_response: `Tables refused the row for table ${String(table.id)}; nothing was inserted. Call tables_get_schema and check the values.`,
       });
       return { action: "inserted" as const, table: table.id, row: rowOut(columns, created) };

@@ -116,6 +116,7 @@ describe("a value checked against its column", () => {
     expect(fromApiValue(done, "false")).toBe(false);
     expect(fromApiValue(people, [{ id: "bob", type: 0 }])).toEqual(["bob"]);
     expect(fromApiValue(estimate, "")).toBeNull();
+    expect(fromApiValue(tags, [])).toBeNull();
     expect(valuesOf([status, estimate], [{ columnId: status.id, value: 1 }])).toEqual({
       Status: "Open",
       Estimate: null,
