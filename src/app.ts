@@ -33,6 +33,7 @@ import { contactsGroup } from "./apps/contacts/index.ts";
 import { filesGroup } from "./apps/files/index.ts";
 import { notesGroup } from "./apps/notes/index.ts";
 import { searchGroup } from "./apps/search/index.ts";
+import { tablesGroup } from "./apps/tables/index.ts";
 import { applyToolPolicy, gatewayGroup, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
 import { appAvailability, nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
 import { refusedRequests } from "./nextcloud/index.ts";
@@ -70,6 +71,7 @@ export const appGroups: readonly ToolGroup[] = [
   calendarGroup,
   contactsGroup,
   searchGroup,
+  tablesGroup,
 ];
 
 /** Every tool of every group, in the same order. */

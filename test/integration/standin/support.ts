@@ -38,7 +38,7 @@ export async function nextcloudTokens(
   return { mcp: mcp.access_token, nextcloud: exchanged.access_token };
 }
 
-const SPECS = ["core", "provisioning_api", "notes"] as const;
+const SPECS = ["core", "provisioning_api", "notes", "tables"] as const;
 
 /** A contract check: the schema's complaints about `body` (empty when it conforms). */
 export type ResponseCheck = (
