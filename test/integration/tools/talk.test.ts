@@ -209,6 +209,15 @@ describe("chatting in Talk", () => {
     expect(rest.messages.map((m) => m.text)).toEqual(["m7"]);
     expect(rest.nextAfter).toBeNull();
     expect(await fails(alice, "talk_read_messages", { token, before: 5, after: 1 })).toContain("not both");
+    // No read ever held a request open (Talk's long poll), nor moved the read marker.
+    const reads = scene.standin
+      .requests()
+      .filter((r) => r.method === "GET" && r.rawPath.includes("/api/v1/chat/"));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const r of reads) {
+      const q = new URL(r.rawPath, "http://x").searchParams;
+      expect([q.get("timeout"), q.get("setReadMarker")], r.rawPath).toEqual(["0", "0"]);
+    }
   });
 
   it("one-to-one: created once, found again, named after the other user", async () => {
