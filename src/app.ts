@@ -34,6 +34,7 @@ import { filesGroup } from "./apps/files/index.ts";
 import { notesGroup } from "./apps/notes/index.ts";
 import { searchGroup } from "./apps/search/index.ts";
 import { tablesGroup } from "./apps/tables/index.ts";
+import { talkGroup } from "./apps/talk/index.ts";
 import { applyToolPolicy, gatewayGroup, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
 import { appAvailability, nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
 import { refusedRequests } from "./nextcloud/index.ts";
@@ -72,6 +73,7 @@ export const appGroups: readonly ToolGroup[] = [
   contactsGroup,
   searchGroup,
   tablesGroup,
+  talkGroup,
 ];
 
 /** Every tool of every group, in the same order. */
