@@ -161,6 +161,9 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
       filesRoot: (uid) => dav.filesRoot(uid),
       users: () => [...users.values()],
       user: (uid) => users.get(uid),
+      shareMounts: (shares) => {
+        dav.useShareMounts(shares);
+      },
     }),
   );
   let maintenance: { retryAfter: number } | undefined;
