@@ -32,6 +32,7 @@ import type { Logger } from "./log.ts";
 import { contactsGroup } from "./apps/contacts/index.ts";
 import { filesGroup } from "./apps/files/index.ts";
 import { notesGroup } from "./apps/notes/index.ts";
+import { sharingGroup } from "./apps/sharing/index.ts";
 import { applyToolPolicy, gatewayGroup, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
 import { appAvailability, nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
 import { refusedRequests } from "./nextcloud/index.ts";
@@ -68,6 +69,7 @@ export const appGroups: readonly ToolGroup[] = [
   filesGroup,
   calendarGroup,
   contactsGroup,
+  sharingGroup,
 ];
 
 /** Every tool of every group, in the same order. */
