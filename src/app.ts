@@ -35,6 +35,7 @@ import { notesGroup } from "./apps/notes/index.ts";
 import { searchGroup } from "./apps/search/index.ts";
 import { tablesGroup } from "./apps/tables/index.ts";
 import { talkGroup } from "./apps/talk/index.ts";
+import { sharingGroup } from "./apps/sharing/index.ts";
 import { applyToolPolicy, gatewayGroup, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
 import { appAvailability, nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
 import { refusedRequests } from "./nextcloud/index.ts";
@@ -74,6 +75,7 @@ export const appGroups: readonly ToolGroup[] = [
   searchGroup,
   tablesGroup,
   talkGroup,
+  sharingGroup,
 ];
 
 /** Every tool of every group, in the same order. */

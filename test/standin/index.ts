@@ -163,6 +163,9 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
       user: (uid) => users.get(uid),
       notesPath: (uid) => notesPathOf(uid),
       groupwareStorage: async (kind) => (groupware.enabled(kind) ? groupware.storage(kind) : undefined),
+      shareMounts: (shares) => {
+        dav.useShareMounts(shares);
+      },
     }),
   );
   let maintenance: { retryAfter: number } | undefined;

@@ -2,7 +2,8 @@
 // One line per app; each app lives in its own file of this folder.
 import { tablesApp } from "./tables.ts";
 import { talkApp } from "./talk.ts";
+import { sharingApp } from "./sharing.ts";
 import type { StandinAppFactory } from "./types.ts";
 import { unifiedSearch } from "./unified-search.ts";
 
-export const APP_FACTORIES: readonly StandinAppFactory[] = [unifiedSearch, tablesApp, talkApp];
+export const APP_FACTORIES: readonly StandinAppFactory[] = [unifiedSearch, tablesApp, talkApp, sharingApp];
