@@ -30,6 +30,7 @@ import { problemPage } from "./web/pages.ts";
 import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
 import type { Logger } from "./log.ts";
 import { contactsGroup } from "./apps/contacts/index.ts";
+import { deckGroup } from "./apps/deck/index.ts";
 import { filesGroup } from "./apps/files/index.ts";
 import { notesGroup } from "./apps/notes/index.ts";
 import { applyToolPolicy, gatewayGroup, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
@@ -68,6 +69,7 @@ export const appGroups: readonly ToolGroup[] = [
   filesGroup,
   calendarGroup,
   contactsGroup,
+  deckGroup,
 ];
 
 /** Every tool of every group, in the same order. */
