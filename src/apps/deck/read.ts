@@ -36,12 +36,18 @@ export const deckListBoards = tool.read({
       .optional()
       .describe("The `etag` of an earlier answer: `unchanged` if still current."),
     includeDeleted: z.boolean().default(false).describe("Also deleted boards (to restore one)."),
+    details: z.boolean().default(false).describe("Also each board's labels and people."),
     ...pageInput("boards", 50, 200),
   }),
   output: z.object({
     unchanged: z.boolean().describe("True when `etag` was still current: no boards are returned."),
     etag: z.string().nullable(),
-    boards: z.array(boardSummarySchema),
+    boards: z.array(
+      boardSummarySchema.extend({
+        labels: z.array(z.string()).optional().describe("With `details`: label titles."),
+        people: z.array(z.string()).optional().describe("With `details`: owner and members (user ids)."),
+      }),
+    ),
     ...pageOutput,
   }),
   async handler(args, ctx) {
@@ -55,14 +61,19 @@ export const deckListBoards = tool.read({
     }
     const { deck } = await deckOf(ctx);
     const got = await deck.listBoards({
-      details: false,
+      details: args.details,
       ...(since === undefined ? {} : { since }),
       ...(args.etag === undefined ? {} : { etag: args.etag }),
     });
     if (got.notModified)
       return { unchanged: true, etag: got.etag, boards: [], offset: 0, total: 0, nextOffset: null };
     const all = got.value
-      .map(boardSummary)
+      .map((b) => ({
+        ...boardSummary(b),
+        ...(args.details
+          ? { labels: (b.labels ?? []).map((l) => l.title), people: membersOf(b).map((m) => m.uid) }
+          : {}),
+      }))
       .filter((b) => args.includeDeleted || !b.deleted)
       .sort((a, b) => a.title.localeCompare(b.title) || a.id - b.id);
     const page = pageOf(all, args.offset, args.limit);

@@ -180,6 +180,15 @@ describe("the deck tools", () => {
     expect(assigned.card.assignees).toEqual([{ uid: bobUid, displayName: "Bob Demo" }]);
     expect(assigned.card.labels.map((l) => l.title)).toEqual(["Action needed"]);
 
+    const detailed = await ok<{ boards: (Board & { labels: string[]; people: string[] })[] }>(
+      alice,
+      "deck_list_boards",
+      { details: true },
+    );
+    expect(detailed.boards.find((b) => b.id === shared.board)).toMatchObject({
+      labels: ["Finished", "To review", "Action needed", "Later"],
+      people: [aliceUid, bobUid],
+    });
     const bobs = await ok<Boards>(bob, "deck_list_boards");
     expect(bobs.boards.map((b) => b.title)).toEqual(["Shared roadmap"]);
     expect(bobs.boards[0]?.permissions).toEqual(["read", "edit"]);
