@@ -535,6 +535,18 @@ describe("the deck tools", () => {
         path: "/nope.txt",
       }),
     ).toContain("No file at /nope.txt");
+    // A path out of Alice's files is refused by the transport's guard before any request.
+    scene.standin.resetRequests();
+    expect(
+      await fails(alice, "deck_attachment", {
+        action: "attach",
+        board: ids.board,
+        stack: ids.todo,
+        card: ids.card,
+        path: `/../${bobUid}/files/secret.txt`,
+      }),
+    ).toMatch(/\.\./);
+    expect(scene.standin.requests().filter((q) => q.rawPath.includes(bobUid))).toEqual([]);
     await ok(alice, "deck_attachment", {
       action: "delete",
       board: ids.board,
