@@ -30,6 +30,7 @@ import { problemPage } from "./web/pages.ts";
 import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
 import type { Logger } from "./log.ts";
 import { contactsGroup } from "./apps/contacts/index.ts";
+import { deckGroup } from "./apps/deck/index.ts";
 import { filesGroup } from "./apps/files/index.ts";
 import { notesGroup } from "./apps/notes/index.ts";
 import { searchGroup } from "./apps/search/index.ts";
@@ -76,6 +77,7 @@ export const appGroups: readonly ToolGroup[] = [
   tablesGroup,
   talkGroup,
   sharingGroup,
+  deckGroup,
 ];
 
 /** Every tool of every group, in the same order. */

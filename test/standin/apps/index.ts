@@ -3,7 +3,14 @@
 import { tablesApp } from "./tables.ts";
 import { talkApp } from "./talk.ts";
 import { sharingApp } from "./sharing.ts";
+import { deckApp } from "./deck.ts";
 import type { StandinAppFactory } from "./types.ts";
 import { unifiedSearch } from "./unified-search.ts";
 
-export const APP_FACTORIES: readonly StandinAppFactory[] = [unifiedSearch, tablesApp, talkApp, sharingApp];
+export const APP_FACTORIES: readonly StandinAppFactory[] = [
+  unifiedSearch,
+  tablesApp,
+  talkApp,
+  sharingApp,
+  deckApp,
+];
