@@ -3,7 +3,7 @@
 // page in "the browser" (a BROWSER script that hands the URL to headless Chromium, which signs a
 // demo user in on Keycloak's real login page and follows the redirect back to the client's own
 // callback listener), then lists and calls tools.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser, signInInBrowser } from "../../harness/browser.ts";
 import { createBrowserHandoff, type BrowserHandoff } from "../../harness/browser-handoff.ts";
 import { freePort } from "../../harness/wait.ts";
@@ -133,12 +133,20 @@ interface CliRun {
   stderr: string;
 }
 
+/** Inspector processes still running; a failed test ends them. */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill();
+  running.clear();
+});
+
 /** Runs the Inspector's CLI mode to its end (`npx @modelcontextprotocol/inspector --cli …`). */
 function inspectorCli(args: string[], env: Record<string, string>): { done: Promise<CliRun> } {
   const child = spawn(process.execPath, [INSPECTOR, "--cli", mcpUrl, "--transport", "http", ...args], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -147,6 +155,7 @@ function inspectorCli(args: string[], env: Record<string, string>): { done: Prom
     done: new Promise((resolve, reject) => {
       child.once("error", reject);
       child.once("close", (code) => {
+        running.delete(child);
         resolve({ code, stdout, stderr });
       });
     }),
