@@ -104,7 +104,13 @@ describe("mcp-remote (stdio bridge), as Claude Desktop or Cursor run it", () => 
       expect(url.searchParams.get("redirect_uri")).toBe(
         `http://localhost:${String(callbackPort)}/oauth/callback`,
       );
-      expect(url.searchParams.get("scope")?.split(" ")).toEqual(expect.arrayContaining(["mcp:tools"]));
+      // The 401 challenge's scopes, plus offline_access (Keycloak offers it) for its refresh token.
+      expect(url.searchParams.get("scope")?.split(" ").sort()).toEqual([
+        "mcp:tools",
+        "mcp:write",
+        "offline_access",
+      ]);
+      expect(url.searchParams.get("resource")).toBe(mcpUrl);
       expect(url.searchParams.get("code_challenge_method")).toBe("S256");
       const back = await signInAt(url.href, "alice");
       expect(back.searchParams.get("code")).toEqual(expect.any(String));
