@@ -131,7 +131,8 @@ describe("token exchange", () => {
   });
 
   it("tells the operator which IdP setting is wrong, for each refusal", async () => {
-    const credentials = `The identity provider refused the gateway's client credentials; the operator must check OIDC_CLIENT_ID (${CLIENT_ID}) and OIDC_CLIENT_SECRET.`;
+    const credentials = (answer: string) =>
+      `The identity provider refused the gateway's client credentials (${answer}); the operator must check OIDC_CLIENT_ID (${CLIENT_ID}) and OIDC_CLIENT_SECRET.`;
     const unknownAudience = `The identity provider knows no enabled client "nextcloud" to issue Nextcloud tokens for; the audience must be the client id that Nextcloud's user_oidc uses.`;
     const notEnabled = `Token exchange is not enabled for the gateway client ${CLIENT_ID} at the identity provider; in Keycloak, turn on "Standard token exchange" for ${CLIENT_ID} (client attribute standard.token.exchange.enabled).`;
     const notAvailable = (scope: string) =>
@@ -151,8 +152,17 @@ describe("token exchange", () => {
         "server_error",
         `The identity provider does not let the gateway client ${CLIENT_ID} exchange tokens because it is a public client; OIDC_CLIENT_ID must name a confidential client, with its secret in OIDC_CLIENT_SECRET.`,
       ],
-      [oauthError("invalid_client", "Invalid client credentials", 401), "server_error", credentials],
-      [oauthError("unauthorized_client"), "server_error", credentials],
+      [
+        oauthError("invalid_client", "Invalid client credentials", 401),
+        "server_error",
+        credentials('invalid_client "Invalid client credentials"'),
+      ],
+      [
+        oauthError("unauthorized_client", "Invalid client or Invalid client credentials", 401),
+        "server_error",
+        credentials('unauthorized_client "Invalid client or Invalid client credentials"'),
+      ],
+      [oauthError("unauthorized_client"), "server_error", credentials("unauthorized_client")],
       [oauthError("unsupported_grant_type"), "server_error", notEnabled],
       [
         oauthError("invalid_scope", "Consent required"),
