@@ -36,6 +36,29 @@ describe("ClientAuthCheck", () => {
     expect(probe.calls).toBe(3);
   });
 
+  it("keeps a pass 5 minutes and a failure 30 seconds by default", async () => {
+    let now = 0;
+    const pass = counted([{ ok: true, message: "fine" }]);
+    const passing = new ClientAuthCheck(pass.run, { now: () => now });
+    await passing.result();
+    now = 5 * 60_000 - 1;
+    await passing.result();
+    expect(pass.calls).toBe(1);
+    now = 5 * 60_000;
+    await passing.result();
+    expect(pass.calls).toBe(2);
+    now = 0;
+    const fail = counted([{ ok: false, message: "refused" }]);
+    const failing = new ClientAuthCheck(fail.run, { now: () => now });
+    await failing.result();
+    now = 29_999;
+    await failing.result();
+    expect(fail.calls).toBe(1);
+    now = 30_000;
+    await failing.result();
+    expect(fail.calls).toBe(2);
+  });
+
   it("shares one probe between concurrent callers, and turns a throw into a failure", async () => {
     const probe = counted([{ ok: true, message: "fine" }]);
     const check = new ClientAuthCheck(probe.run);
