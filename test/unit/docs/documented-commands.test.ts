@@ -166,6 +166,10 @@ const OTHER_PROGRAMS = [
   /^XDG_/,
   /^JAVA_/,
   /^COMPOSE_/,
+  // The MCP Inspector's settings (docs/auth-flows.md).
+  /^MCP_AUTO_OPEN_/,
+  // PHP's name of a request header, quoted from Nextcloud's sources.
+  /^HTTP_[A-Z_]+$/,
 ];
 const OTHER_NAMES = new Set(["HOME", "PATH", "CI", "ADMIN_TOKEN", "OIDC_DISCOVERY_URI"]);
 /** Not variables: error codes (Node's TLS and system errors) quoted in the troubleshooting tables. */
