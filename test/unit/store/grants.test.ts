@@ -5,9 +5,6 @@
 // revocation endpoints answering in-process; the real Keycloak path is covered by
 // test/integration/grants/grant-store.test.ts.
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sql } from "kysely";
 import * as oidc from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,8 +15,6 @@ import { createLogger, subjectHash } from "../../../src/log.ts";
 import {
   GrantStore,
   grantAad,
-  migrate,
-  openStore,
   purgeRevokedGrants,
   Sealer,
   SealingError,
@@ -31,6 +26,7 @@ import {
   type User,
 } from "../../../src/store/index.ts";
 import { idpAnswering, json, tokens, type Answer } from "../idp/token-endpoint.ts";
+import { openMigratedPglite } from "./migrated-pglite.ts";
 
 const ISSUER = "https://idp.example.test/realms/company";
 const key = (kid: string): SealingKey => ({ kid, key: new Uint8Array(randomBytes(32)) });
@@ -38,20 +34,17 @@ const k1 = key("k1");
 const k2 = key("k2");
 const sealer = new Sealer([k1]);
 
-let dir: string;
 let store: Store;
+let dispose: () => Promise<void>;
 let grants: GrantStore;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "ncmcp-unit-grants-"));
-  store = await openStore({ backend: "pglite", dataDir: dir });
-  await migrate(store);
+  ({ store, dispose } = await openMigratedPglite("ncmcp-unit-grants-"));
   grants = new GrantStore(store.db, sealer);
 }, 60_000);
 
 afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await dispose();
 });
 
 let users = 0;
@@ -1017,17 +1010,14 @@ describe("purging revoked grants (RETENTION_REVOKED_GRANTS_DAYS)", () => {
 describe("GrantStore.reencryptAll on PGlite", () => {
   // A database of its own: re-encryption goes over every row.
   let own: Store;
-  let ownDir: string;
+  let disposeOwn: () => Promise<void>;
 
   beforeAll(async () => {
-    ownDir = mkdtempSync(join(tmpdir(), "ncmcp-unit-reencrypt-"));
-    own = await openStore({ backend: "pglite", dataDir: ownDir });
-    await migrate(own);
+    ({ store: own, dispose: disposeOwn } = await openMigratedPglite("ncmcp-unit-reencrypt-"));
   }, 60_000);
 
   afterAll(async () => {
-    await own.close();
-    rmSync(ownDir, { recursive: true, force: true });
+    await disposeOwn();
   });
 
   const k3 = key("k3");
