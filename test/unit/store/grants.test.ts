@@ -1079,4 +1079,34 @@ describe("GrantStore.reencryptAll on PGlite", () => {
       unreadable: 0,
     });
   });
+
+  it("skips a grant revoked between the listing and its turn: nothing re-sealed, nothing counted", async () => {
+    await own.db.deleteFrom("offline_grants").execute();
+    const seededGrants = await seeded(new Sealer([k1]), ["rt-x", "rt-y"]);
+    const ring = new GrantStore(own.db, new Sealer([k2, k1]));
+    // One connection, taken in turn (src/store/pglite-dialect.ts): hold it, queue the listing, then
+    // the revocations, then let go; the revocations run before the rows' own turns.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const holding = own.db.transaction().execute(() => gate);
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    await turn();
+    const running = ring.reencryptAll();
+    await turn();
+    const revoking = Promise.all(
+      seededGrants.map((g) => ring.revokeAllForUser(g.grant.user_id, "back-channel logout")),
+    );
+    await turn();
+    open();
+    await holding;
+    expect(await revoking).toEqual([1, 1]);
+    expect(await running).toEqual({ reencrypted: 0, missingKey: {}, unreadable: 0 });
+    const rows = await own.db.selectFrom("offline_grants").selectAll().execute();
+    expect(rows.map((r) => [r.status, r.key_id, r.refresh_token_sealed])).toEqual([
+      ["revoked", null, null],
+      ["revoked", null, null],
+    ]);
+  });
 });
