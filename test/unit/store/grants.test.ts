@@ -1080,12 +1080,12 @@ describe("GrantStore.reencryptAll on PGlite", () => {
     });
   });
 
-  it("skips a grant revoked between the listing and its turn: nothing re-sealed, nothing counted", async () => {
-    await own.db.deleteFrom("offline_grants").execute();
-    const seededGrants = await seeded(new Sealer([k1]), ["rt-x", "rt-y"]);
-    const ring = new GrantStore(own.db, new Sealer([k2, k1]));
-    // One connection, taken in turn (src/store/pglite-dialect.ts): hold it, queue the listing, then
-    // the revocations, then let go; the revocations run before the rows' own turns.
+  /**
+   * Runs `meanwhile` between re-encryption's listing of the rows and their turns. One connection,
+   * taken in turn (src/store/pglite-dialect.ts): hold it, queue the listing, then `meanwhile`, then
+   * let go; what `meanwhile` queued runs before the rows' own turns.
+   */
+  async function reencryptWhile<T>(ring: GrantStore, meanwhile: () => Promise<T>) {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => {
       open = resolve;
@@ -1095,18 +1095,61 @@ describe("GrantStore.reencryptAll on PGlite", () => {
     await turn();
     const running = ring.reencryptAll();
     await turn();
-    const revoking = Promise.all(
-      seededGrants.map((g) => ring.revokeAllForUser(g.grant.user_id, "back-channel logout")),
-    );
+    const other = meanwhile();
     await turn();
     open();
     await holding;
-    expect(await revoking).toEqual([1, 1]);
-    expect(await running).toEqual({ reencrypted: 0, missingKey: {}, unreadable: 0 });
+    return { result: await running, other: await other };
+  }
+
+  it("skips a grant revoked between the listing and its turn: nothing re-sealed, nothing counted", async () => {
+    await own.db.deleteFrom("offline_grants").execute();
+    const seededGrants = await seeded(new Sealer([k1]), ["rt-x", "rt-y"]);
+    const ring = new GrantStore(own.db, new Sealer([k2, k1]));
+    const { result, other } = await reencryptWhile(ring, () =>
+      Promise.all(seededGrants.map((g) => ring.revokeAllForUser(g.grant.user_id, "back-channel logout"))),
+    );
+    expect(other).toEqual([1, 1]);
+    expect(result).toEqual({ reencrypted: 0, missingKey: {}, unreadable: 0 });
     const rows = await own.db.selectFrom("offline_grants").selectAll().execute();
     expect(rows.map((r) => [r.status, r.key_id, r.refresh_token_sealed])).toEqual([
       ["revoked", null, null],
       ["revoked", null, null],
     ]);
+  });
+
+  it("skips a grant deleted, or moved to the current key by a refresh, between the listing and its turn", async () => {
+    await own.db.deleteFrom("offline_grants").execute();
+    const [gone, refreshed] = await seeded(new Sealer([k1]), ["rt-gone", "rt-refreshed"]);
+    if (!gone || !refreshed) throw new Error("seeding failed");
+    const ring = new GrantStore(own.db, new Sealer([k2, k1]));
+    const { result } = await reencryptWhile(ring, () =>
+      Promise.all([
+        own.db.deleteFrom("offline_grants").where("id", "=", gone.grant.id).execute(),
+        ring.refresh(refreshed.grant.id, () =>
+          Promise.resolve({ accessToken: "at", refreshToken: "rt-rotated" }),
+        ),
+      ]),
+    );
+    expect(result).toEqual({ reencrypted: 0, missingKey: {}, unreadable: 0 });
+    const rows = await own.db.selectFrom("offline_grants").selectAll().execute();
+    expect(rows.map((r) => r.id)).toEqual([refreshed.grant.id]);
+    expect(rows[0]?.key_id).toBe("k2");
+    expect(
+      new Sealer([k2]).open(
+        rows[0]?.refresh_token_sealed ?? new Uint8Array(),
+        "k2",
+        grantAad(refreshed.grant.id, refreshed.subject),
+      ),
+    ).toBe("rt-rotated");
+    // Refreshed once, by the refresh alone.
+    expect(
+      await own.db
+        .selectFrom("audit_events")
+        .select("action")
+        .where("user_id", "=", refreshed.grant.user_id)
+        .orderBy("id")
+        .execute(),
+    ).toEqual([{ action: "connect" }, { action: "refresh" }]);
   });
 });
