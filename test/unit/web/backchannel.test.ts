@@ -3,9 +3,6 @@
 // back (status, error_description), what is stored and what is logged. The path through the real
 // Keycloak is covered by test/integration/web/backchannel*.test.ts.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Writable } from "node:stream";
 import { Hono } from "hono";
 import { SignJWT, type JWTPayload } from "jose";
@@ -17,8 +14,6 @@ import { findUser } from "../../../src/store/account.ts";
 import {
   forgetLogoutToken,
   GrantStore,
-  migrate,
-  openStore,
   recordLogoutToken,
   Sealer,
   upsertUser,
@@ -30,28 +25,26 @@ import {
   type BackchannelSettings,
 } from "../../../src/web/backchannel.ts";
 import { createIdp, NOW, NOW_MS, type TestIdp } from "../auth/fixtures.ts";
+import { openMigratedPglite } from "../store/migrated-pglite.ts";
 
 const ISSUER = "https://idp.example.test/realms/company";
 const CLIENT_ID = "mcp-gateway";
 const EVENT = "http://schemas.openid.net/event/backchannel-logout";
 const MAX_AGE = 120;
 
-let dir: string;
 let store: Store;
+let dispose: () => Promise<void>;
 let grants: GrantStore;
 let keys: TestIdp;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "ncmcp-unit-backchannel-"));
-  store = await openStore({ backend: "pglite", dataDir: dir });
-  await migrate(store);
+  ({ store, dispose } = await openMigratedPglite("ncmcp-unit-backchannel-"));
   grants = new GrantStore(store.db, new Sealer([{ kid: "k1", key: new Uint8Array(randomBytes(32)) }]));
   keys = await createIdp("RS256");
 }, 60_000);
 
 afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await dispose();
 });
 
 let counter = 0;
