@@ -20,7 +20,7 @@ export {
   type ToolSpec,
   type WriteToolSpec,
 } from "./group.ts";
-export { badArguments, explained, pageInput, pageOf, pageOutput, reword } from "./kit.ts";
+export { badArguments, explained, mapLimited, pageInput, pageOf, pageOutput, reword } from "./kit.ts";
 export { nextcloudOf, type OfflineAccessContext, type ToolContext, type ToolLogger } from "./context.ts";
 export { createMcpServer, serverIdentity, type McpServerOptions } from "./server.ts";
 export { requiredScopesForCall } from "./required-scopes.ts";

@@ -1,6 +1,6 @@
 // The tool kit every app's tools share: one error translation (a Nextcloud error reworded into what
 // the model should do next), one refusal for contradictory arguments, and one paging convention
-// (`offset` and `limit` in, `nextOffset` out: null on the last page).
+// (`offset` and `limit` in, `nextOffset` out: null on the last page); and bounded parallel calls.
 import { z } from "zod";
 import { GatewayError } from "../errors.ts";
 import { NextcloudError, type NextcloudErrorKind } from "../nextcloud/index.ts";
@@ -81,4 +81,22 @@ export function pageOf<T>(
     total: items.length,
     nextOffset: offset + limit < items.length ? offset + limit : null,
   };
+}
+
+/** `fn` over `items` with at most `limit` calls at a time (one app's parallel Nextcloud reads), results in input order. */
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

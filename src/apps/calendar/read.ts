@@ -9,6 +9,7 @@ import {
   pageOutput,
   toolMaker,
   type ToolLogger,
+  mapLimited,
 } from "../../mcp/index.ts";
 import type { CalDavClient, CalendarInfo, StoredObject } from "./client.ts";
 import { freeBusy, type WorkingHours } from "./freebusy.ts";
@@ -20,7 +21,6 @@ import {
   caldav,
   calendarsFor,
   instantInput,
-  mapLimited,
   PARALLEL_CALENDARS,
   objectId,
   onObject,

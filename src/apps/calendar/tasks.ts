@@ -1,7 +1,15 @@
 // The tasks tools (VTODO in CalDAV task lists, what Nextcloud Tasks shows): list with filters, create
 // or change (complete and reopen are a status change); changes are conditional on the ETag.
 import { z } from "zod";
-import { badArguments, explained, pageInput, pageOf, pageOutput, toolMaker } from "../../mcp/index.ts";
+import {
+  badArguments,
+  explained,
+  mapLimited,
+  pageInput,
+  pageOf,
+  pageOutput,
+  toolMaker,
+} from "../../mcp/index.ts";
 import { parseCalendarObject } from "./ical.ts";
 import { calendarsOf } from "./read.ts";
 import { newTaskSchema, taskPatchSchema, type CalendarTask } from "./schema.ts";
@@ -11,7 +19,6 @@ import {
   caldav,
   calendarsFor,
   instantInput,
-  mapLimited,
   objectId,
   PARALLEL_CALENDARS,
   readable,

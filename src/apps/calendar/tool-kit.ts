@@ -100,24 +100,6 @@ export function onObject<T>(call: Promise<T>, id: string, reread: string): Promi
 /** How many calendars one tool asks at a time. */
 export const PARALLEL_CALENDARS = 4;
 
-/** `fn` over `items`, at most `limit` at a time, results in input order. */
-export async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /**
  * `read(object)`, or undefined when the stored object is not iCalendar the gateway can read (another
  * client wrote it); it is logged and left out of listings, never changed.

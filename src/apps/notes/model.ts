@@ -111,21 +111,3 @@ export function noteConflict(current: StoredNote, cause?: unknown): NextcloudErr
     { httpStatus: 412, current, ...(cause === undefined ? {} : { cause }) },
   );
 }
-
-/** `fn` over `items` with at most `limit` calls at a time, results in order. */
-export async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}

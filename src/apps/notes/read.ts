@@ -1,6 +1,7 @@
 // The read-only notes tools: list, search, get.
 import { z } from "zod";
-import { excerpt, indexOfIgnoringCase, mapLimited } from "./model.ts";
+import { excerpt, indexOfIgnoringCase } from "./model.ts";
+import { mapLimited } from "../../mcp/index.ts";
 import {
   categoryInput,
   noteIdInput,

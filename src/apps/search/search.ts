@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { GatewayError } from "../../errors.ts";
 import { NextcloudError, type NextcloudClient } from "../../nextcloud/index.ts";
-import { badArguments, nextcloudOf, toolMaker, type ToolContext } from "../../mcp/index.ts";
+import { badArguments, mapLimited, nextcloudOf, toolMaker, type ToolContext } from "../../mcp/index.ts";
 import { cardIdsByUid } from "../contacts/client.ts";
 import { contactRef, openHint, type OpenHint } from "./open.ts";
 import { listProviders, searchProvider, type SearchEntry, type SearchProvider } from "./unified.ts";
@@ -105,24 +105,6 @@ async function withBudget<T>(
     if (budget.aborted && !outer.aborted) return { timedOut: true };
     return { error };
   }
-}
-
-/** Each item of `items` through `fn`, at most `limit` at a time, results in order. */
-async function inParallel<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 const reason = (err: unknown) =>
@@ -232,7 +214,7 @@ export const search = tools.read({
     }
 
     const next: Record<string, string | number> = {};
-    const results = await inParallel(chosen, PARALLEL, (p) =>
+    const results = await mapLimited(chosen, PARALLEL, (p) =>
       withBudget(ctx.signal, PROVIDER_BUDGET_MS, (signal) =>
         searchProvider(
           nc,

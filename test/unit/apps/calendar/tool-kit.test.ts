@@ -4,7 +4,6 @@ import { parseCalendarObject } from "../../../../src/apps/calendar/ical.ts";
 import {
   calendarsFor,
   instantInput,
-  mapLimited,
   objectId,
   rangeInput,
   readable,
@@ -88,23 +87,6 @@ describe("times and ranges", () => {
     });
     expect(() => rangeInput("2026-01-02", "2026-01-01", "UTC", 7)).toThrow(/to must be after from/);
     expect(() => rangeInput("2026-01-01", "2027-06-01", "UTC", 7)).toThrow(/at most 366 days/);
-  });
-});
-
-describe("mapLimited", () => {
-  it("keeps the order and never runs more than the limit at once", async () => {
-    let running = 0;
-    let most = 0;
-    const out = await mapLimited([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
-      running++;
-      most = Math.max(most, running);
-      await Promise.resolve();
-      await Promise.resolve();
-      running--;
-      return n * 10;
-    });
-    expect(out).toEqual([10, 20, 30, 40, 50, 60, 70]);
-    expect(most).toBe(3);
   });
 });
 

@@ -6,7 +6,6 @@ import {
   appended,
   excerpt,
   indexOfIgnoringCase,
-  mapLimited,
   noteConflict,
   noteEtag,
   safeCategory,
@@ -85,20 +84,6 @@ describe("appending", () => {
     expect(appended("", "x")).toBe("x");
     expect(appended("a", "x")).toBe("a\nx");
     expect(appended("a\n", "x")).toBe("a\nx");
-  });
-
-  it("maps with bounded concurrency, keeping the order", async () => {
-    let running = 0;
-    let peak = 0;
-    const out = await mapLimited([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
-      running++;
-      peak = Math.max(peak, running);
-      await Promise.resolve();
-      running--;
-      return n * 2;
-    });
-    expect(out).toEqual([2, 4, 6, 8, 10, 12, 14]);
-    expect(peak).toBeLessThanOrEqual(3);
   });
 });
 

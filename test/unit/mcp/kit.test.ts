@@ -1,0 +1,30 @@
+// The tool kit's bounded parallel map, which the notes, calendar and search tools use to ask Nextcloud
+// several things at once without flooding it.
+import { describe, expect, it } from "vitest";
+import { mapLimited } from "../../../src/mcp/index.ts";
+
+describe("mapLimited", () => {
+  it("keeps the order and never runs more than the limit at once", async () => {
+    let running = 0;
+    let most = 0;
+    const out = await mapLimited([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
+      running++;
+      most = Math.max(most, running);
+      await Promise.resolve();
+      await Promise.resolve();
+      running--;
+      return n * 10;
+    });
+    expect(out).toEqual([10, 20, 30, 40, 50, 60, 70]);
+    expect(most).toBe(3);
+  });
+
+  it("answers an empty list at once, and a limit above the count runs each item once", async () => {
+    expect(await mapLimited([], 4, () => Promise.reject(new Error("never called")))).toEqual([]);
+    let calls = 0;
+    expect(await mapLimited(["a", "b"], 10, (x) => Promise.resolve(`${x}${String(++calls)}`))).toHaveLength(
+      2,
+    );
+    expect(calls).toBe(2);
+  });
+});
