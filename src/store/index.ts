@@ -22,6 +22,14 @@ export {
   type SealingErrorReason,
   type SealingKey,
 } from "./sealing.ts";
+export {
+  prefixQuery,
+  SearchIndex,
+  type IndexedItem,
+  type IndexHit,
+  type IndexSource,
+  type IndexStatus,
+} from "./search-index.ts";
 export { claimDueGrants, countDueGrants, releaseGrantLeases, type GrantClaim } from "./leases.ts";
 export { endSessions, upsertUser, type UserProfile } from "./users.ts";
 export { deleteExpiredLogoutTokens, forgetLogoutToken, recordLogoutToken } from "./logout-tokens.ts";
