@@ -56,7 +56,7 @@ export function runServerBuild(options: ServerBuildOptions = SERVER_BUILD_DEFAUL
       metric("server_build.cpu", "CPU per build", (cpu.user + cpu.system) / options.builds / 1000, "ms"),
     ],
     notes: [
-      `createMcpServer over ToolRegistry(allTools) with every one of the ${visible} tools visible and registered (scopes ${SCOPES.join(" ")}, all capabilities), ${warmup} warm-up builds, then ${options.builds} timed one by one. Schema work belongs in the registry (once at start); a regression that converts schemas per request shows here.`,
+      `createMcpServer over ToolRegistry(allTools) with every one of the ${visible} tools visible (scopes ${SCOPES.join(" ")}, all capabilities), ${warmup} warm-up builds, then ${options.builds} timed one by one. Schema work belongs in the registry (once at start); a regression that converts schemas per request shows here.`,
     ],
     failures,
   });

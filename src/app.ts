@@ -30,9 +30,13 @@ import { problemPage } from "./web/pages.ts";
 import { protectedResourceMetadata, resourceMetadataUrl } from "./http/protected-resource.ts";
 import type { Logger } from "./log.ts";
 import { contactsGroup } from "./apps/contacts/index.ts";
+import { deckGroup } from "./apps/deck/index.ts";
 import { filesGroup } from "./apps/files/index.ts";
 import { notesGroup } from "./apps/notes/index.ts";
 import { searchGroup } from "./apps/search/index.ts";
+import { tablesGroup } from "./apps/tables/index.ts";
+import { talkGroup } from "./apps/talk/index.ts";
+import { sharingGroup } from "./apps/sharing/index.ts";
 import { applyToolPolicy, gatewayGroup, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
 import { appAvailability, nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
 import { refusedRequests } from "./nextcloud/index.ts";
@@ -70,6 +74,10 @@ export const appGroups: readonly ToolGroup[] = [
   calendarGroup,
   contactsGroup,
   searchGroup,
+  tablesGroup,
+  talkGroup,
+  sharingGroup,
+  deckGroup,
 ];
 
 /** Every tool of every group, in the same order. */

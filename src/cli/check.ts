@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
+import { routeMatrixLines } from "./check-routes.ts";
 import { IdpClient, idpSettingsOf } from "../idp/index.ts";
 import { grantsByKey } from "../jobs/index.ts";
 import { fetchCapabilities } from "../nextcloud/index.ts";
@@ -46,6 +47,7 @@ export async function runCheck(config: Config, log: Logger): Promise<CheckLine[]
     });
   }
   lines.push(await nextcloudLine(config));
+  lines.push(...(await routeMatrixLines(config.nextcloud)));
   const target = config.database;
   if (target.backend === "pglite" && !pgliteExists(target.dataDir)) {
     // `check` only looks: the first `serve` or `migrate` creates the embedded database.

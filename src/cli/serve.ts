@@ -8,6 +8,7 @@ import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
 import { IdpClient, idpSettingsOf } from "../idp/index.ts";
 import type { Logger } from "../log.ts";
+import type { RouteProbe } from "../nextcloud/index.ts";
 import { TokenBroker } from "../tokens/index.ts";
 import { migrate, openStore, pendingMigrations } from "../store/index.ts";
 import { VERSION } from "../version.ts";
@@ -42,7 +43,11 @@ function urlOf(server: ServerType): string {
 export async function startGateway(
   config: Config,
   log: Logger,
-  options: { migrate: boolean },
+  options: {
+    migrate: boolean;
+    /** The route probe of the Nextcloud clients (tests inject one with their clock); the shared one otherwise. */
+    routeProbe?: RouteProbe;
+  },
 ): Promise<RunningGateway> {
   // Before anything opens: an unknown tool or app name is a configuration error.
   const registry = buildRegistry(config);
@@ -88,6 +93,7 @@ export async function startGateway(
       audience: config.nextcloud.audience,
       ...(config.nextcloud.tokenScope === "" ? {} : { scope: config.nextcloud.tokenScope }),
     }),
+    ...(options.routeProbe === undefined ? {} : { routes: options.routeProbe }),
   };
   let shuttingDown = false;
   let schemaCurrent = false;

@@ -242,7 +242,7 @@ export const variables = {
     doc: {
       group: "Tools",
       description:
-        "The toolset a client gets when its MCP URL asks for none: `all`, or comma-separated app ids (`notes`, `files`, `calendar`, `contacts`, `search`; docs/tools.md lists them). The default keeps tools/list under 8,000 tokens (measured by `npm run bench`); `all` lists every app (over 9,000 tokens today, and growing with each app). A client can ask for another set with `/mcp?apps=contacts,notes` or `/mcp?apps=all`. The gateway's own tools (server_info, whoami, offline_access_status) are always listed. Unknown ids stop the gateway at start-up.",
+        "The toolset a client gets when its MCP URL asks for none: `all`, or comma-separated app ids (docs/tools.md lists them). The default keeps tools/list under 8,000 tokens (measured by `npm run bench`); `all` lists every app (several times that, growing with each app; the bench reports each app's share). A client can ask for another set with `/mcp?apps=contacts,notes` or `/mcp?apps=all`. The gateway's own tools (server_info, whoami, offline_access_status) are always listed. Unknown ids stop the gateway at start-up.",
       example: "notes,files,calendar,contacts",
     },
   },

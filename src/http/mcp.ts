@@ -5,10 +5,10 @@ import { describeError } from "../errors.ts";
 import { subjectHash } from "../log.ts";
 import {
   appsFromClaim,
-  calledToolNames,
   createMcpServer,
   intersectApps,
   parseToolset,
+  refuseMessage,
   requiredScopesForCall,
   type ToolRegistry,
 } from "../mcp/index.ts";
@@ -78,6 +78,11 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
     } catch {
       return c.json(jsonRpcError(-32700, "Parse error: the body must be a JSON-RPC message in JSON"), 400);
     }
+    const refusal = refuseMessage(body, c.req.header("mcp-protocol-version"));
+    if (refusal !== undefined) {
+      const { status, id, code, message } = refusal;
+      return c.json({ jsonrpc: "2.0" as const, id, error: { code, message } }, status);
+    }
     // The toolset: what the URL asks for (else the operator's default), within what the claim allows.
     const asked = c.req.query("apps");
     let apps = settings.toolsets?.defaultApps ?? "all";
@@ -138,7 +143,7 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
           state: () => offline.lookup(verified.issuer, verified.subject),
         },
       },
-      { capabilities, apps, register: new Set(calledToolNames(body)) },
+      { capabilities, apps },
     );
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,

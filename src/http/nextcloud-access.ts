@@ -1,7 +1,7 @@
 import { BoundedCache } from "../cache.ts";
 import { describeError } from "../errors.ts";
 import type { ToolGroup, ToolLogger } from "../mcp/index.ts";
-import { createNextcloudClient, type NextcloudClient } from "../nextcloud/index.ts";
+import { createNextcloudClient, type NextcloudClient, type RouteProbe } from "../nextcloud/index.ts";
 import type { TokenBroker } from "../tokens/index.ts";
 
 /** How the gateway reaches Nextcloud for a request: where, and the broker that mints its tokens. */
@@ -9,6 +9,8 @@ export interface NextcloudAccess {
   baseUrl: string;
   timeoutMs: number;
   broker: TokenBroker;
+  /** Which route classes the instance refuses (src/nextcloud/routes.ts); the process-wide one by default. */
+  routes?: RouteProbe;
 }
 
 const MAX_CACHED_USER_IDS = 10_000;
@@ -30,6 +32,7 @@ export function nextcloudClients(
       timeoutMs: access.timeoutMs,
       token: async () => (await access.broker.nextcloudToken(subjectToken, signal)).accessToken,
       userKey: `sub:${subject}`,
+      ...(access.routes === undefined ? {} : { routes: access.routes }),
       ...(known === undefined
         ? {
             onUser: (u) => {

@@ -23,7 +23,8 @@ export {
 export { badArguments, explained, pageInput, pageOf, pageOutput, reword } from "./kit.ts";
 export { nextcloudOf, type OfflineAccessContext, type ToolContext, type ToolLogger } from "./context.ts";
 export { createMcpServer, serverIdentity, type McpServerOptions } from "./server.ts";
-export { calledToolNames, requiredScopesForCall } from "./required-scopes.ts";
+export { requiredScopesForCall } from "./required-scopes.ts";
+export { refuseMessage, type Refusal } from "./message-checks.ts";
 export { gatewayGroup } from "./tools/index.ts";
 export { applyToolPolicy, appsFromClaim, intersectApps, parseToolset, type ToolPolicy } from "./toolset.ts";
 export { renderToolDocs, type DocPage } from "./docs.ts";

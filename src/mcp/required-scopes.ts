@@ -18,12 +18,6 @@ export function requiredScopesForCall(registry: ToolRegistry, jsonRpcBody: unkno
   return [...scopes];
 }
 
-/** The names of the tools a JSON-RPC body calls (`tools/call`, single message or batch). */
-export function calledToolNames(jsonRpcBody: unknown): string[] {
-  const messages: unknown[] = Array.isArray(jsonRpcBody) ? jsonRpcBody : [jsonRpcBody];
-  return messages.flatMap((m) => calledToolName(m) ?? []);
-}
-
 function calledToolName(message: unknown): string | undefined {
   if (!isRecord(message) || message.method !== "tools/call" || !isRecord(message.params)) return undefined;
   const name = message.params.name;

@@ -2,10 +2,14 @@ import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import {
+  CallToolRequestSchema,
+  ErrorCode,
   ListToolsRequestSchema,
+  McpError,
   UrlElicitationRequiredError,
   type CallToolResult,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { z } from "zod";
 import { describeError, GatewayError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { OfflineAccessContext, ToolContext } from "./context.ts";
@@ -32,11 +36,6 @@ export interface McpServerOptions {
   readonly capabilities?: ReadonlySet<string> | "all";
   /** The toolset: the group ids to show (the gateway's own tools always show); all when absent. */
   readonly apps?: ReadonlySet<string> | "all";
-  /**
-   * Register only these (visible) tools for calling; `tools/list` still shows every visible tool.
-   * The HTTP layer passes the tools a request calls, so a request pays for one registration, not all.
-   */
-  readonly register?: ReadonlySet<string>;
 }
 
 /**
@@ -54,37 +53,52 @@ export function createMcpServer(
     capabilities: options.capabilities ?? "all",
     apps: options.apps ?? "all",
   });
-  // Declaring the capability up front installs tools/list and tools/call even when no tool is
-  // visible, so such a caller gets an empty list rather than "method not found".
+  // The server answers tools/list and tools/call itself (declaring the capability lets it install
+  // them): McpServer would convert every zod schema to JSON Schema on each tools/list (a few ms for
+  // 30 tools) and answer an unknown tool with an isError result instead of a protocol error.
   const server = new McpServer(
     { ...serverIdentity },
     { instructions: INSTRUCTIONS, capabilities: { tools: {} }, jsonSchemaValidator: SHARED_VALIDATOR },
   );
-  const callable =
-    options.register === undefined ? tools : tools.filter((t) => options.register?.has(t.name));
-  for (const tool of callable) {
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: tool.input,
-        outputSchema: tool.output,
-        annotations: { ...tool.annotations },
-      },
-      (args, extra) => callTool(tool, args, { ...ctx, signal: AbortSignal.any([ctx.signal, extra.signal]) }),
-    );
-  }
-  // McpServer converts every zod schema to JSON Schema on each tools/list (a few ms for 30 tools);
-  // the registry did that once at startup, so answer from its entries instead.
   const listing = tools.flatMap((t) => registry.listing(t.name) ?? []);
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+  const callable = new Map(tools.map((t) => [t.name, t]));
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const tool = callable.get(request.params.name);
+    // MCP 2025-11-25 (server/tools, error handling): an unknown tool is a protocol error.
+    if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, unknownTool(request.params.name));
+    const args = await tool.input.safeParseAsync(request.params.arguments ?? {});
+    if (!args.success) {
+      // Bad input is the model's to correct: an isError result naming the field, as the SDK words it.
+      return failure(
+        `Input validation error: Invalid arguments for tool ${tool.name}: ${issues(args.error)}`,
+      );
+    }
+    return callTool(tool, args.data, {
+      ...ctx,
+      signal: AbortSignal.any([ctx.signal, extra.signal]),
+    });
+  });
   return server;
 }
 
-// The SDK has validated `args` against the input schema before this runs (a mismatch is an isError
-// result naming the field). Everything thrown here becomes an isError result too, never a protocol
-// error, so the model can read it and recover.
+function unknownTool(name: string): string {
+  return (
+    `Unknown tool: ${JSON.stringify(name.slice(0, 100))}. tools/list names the tools this sign-in can call; ` +
+    "a tool is missing when its Nextcloud app is not available to you, the server URL's toolset (?apps=) " +
+    "leaves it out, or the operator turned it off."
+  );
+}
+
+// Each issue as "<message> at <path>", one per line (the wording the SDK's McpServer used).
+function issues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => (i.path.length === 0 ? i.message : `${i.message} at ${i.path.map(String).join(".")}`))
+    .join("\n");
+}
+
+// `args` has been validated against the input schema before this runs. Everything thrown here
+// becomes an isError result, never a protocol error, so the model can read it and recover.
 async function callTool(
   tool: AnyToolDefinition,
   args: Record<string, unknown>,

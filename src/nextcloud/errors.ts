@@ -104,13 +104,7 @@ export function errorFromResponse(
   const wait = retryAfterMs === undefined ? "" : ` Try again in ${String(Math.ceil(retryAfterMs / 1000))} s.`;
   switch (status) {
     case 401:
-      if (options.message?.includes("CORS requires basic auth")) {
-        return new NextcloudError(
-          "bearer_refused",
-          `Nextcloud does not accept single-sign-on tokens for ${what} (this app route needs user_oidc PR 1221 or server PR 55878). Ask the administrator to patch Nextcloud or enable the app-password fallback.`,
-          base,
-        );
-      }
+      if (options.message?.includes("CORS requires basic auth")) return bearerRefused(what, base);
       return new NextcloudError(
         "unauthorized",
         `Nextcloud did not accept your sign-in for ${what}. Sign in again; if it keeps happening, the administrator must enable bearer tokens in user_oidc (--check-bearer=1) and check its client id.`,
@@ -170,6 +164,23 @@ export function errorFromResponse(
       }
       return new NextcloudError("bad_response", `Nextcloud refused ${what} (${String(status)}).`, base);
   }
+}
+
+/**
+ * The refusal of a single-sign-on (bearer) token on a `#[CORS]` app route (Notes API, Deck, Tables
+ * v1): Nextcloud's CORSMiddleware answered 401 "CORS requires basic auth". The description names the
+ * fix for the administrator; tools branch on `kind === "bearer_refused"`.
+ * @see https://github.com/nextcloud/server/pull/46760
+ */
+export function bearerRefused(
+  what: string,
+  options: { httpStatus?: number; retryAfterMs?: number; detail?: string } = {},
+): NextcloudError {
+  return new NextcloudError(
+    "bearer_refused",
+    `Nextcloud refused your single-sign-on token for ${what}, an app route. Nextcloud accepts these tokens on app routes only from version 31, and only when the "OCS-APIRequest: true" header reaches it (the gateway always sends it). Tell the Nextcloud administrator: on Nextcloud 31 or later, make sure no reverse proxy or load balancer strips the OCS-APIRequest header; on Nextcloud 30 or older, upgrade to 31 or later, or apply user_oidc PR 1221 or server PR 55878.`,
+    { httpStatus: options.httpStatus ?? 401, ...options },
+  );
 }
 
 function capital(s: string): string {

@@ -1,8 +1,9 @@
 // Every HTTP call to Nextcloud: bearer token, `OCS-APIRequest: true`, a timeout through AbortSignal,
 // a response size limit, and retries with jittered backoff only for idempotent requests on 429/503.
 // Every request passes the guard (guard.ts) before its first byte is sent.
-import { errorFromResponse, NextcloudError, parseRetryAfter } from "./errors.ts";
+import { bearerRefused, errorFromResponse, NextcloudError, parseRetryAfter } from "./errors.ts";
 import { guardRequest } from "./guard.ts";
+import type { RouteClass, RouteProbe } from "./routes.ts";
 
 /** How to reach one Nextcloud as one user. */
 export interface NextcloudClientOptions {
@@ -20,6 +21,8 @@ export interface NextcloudClientOptions {
   maxRetryDelayMs?: number;
   /** Injected fetch (tests, proxies); the global fetch otherwise. */
   fetch?: typeof fetch;
+  /** The memory of route classes refused by this instance (routes.ts); createNextcloudClient sets the shared one. */
+  routes?: RouteProbe;
 }
 
 /** One request; `what` names the resource for error messages. */
@@ -36,6 +39,13 @@ export interface NextcloudRequest {
   accept?: number[];
   maxResponseBytes?: number;
   signal?: AbortSignal;
+  /**
+   * The route class of this request, e.g. "cors-app-route" for a `#[CORS]` app route (Deck, Tables
+   * v1). While the instance's refusal of that class is fresh (routes.ts), the request is not sent and
+   * fails at once as "bearer_refused"; a success records that the class is accepted. Refusals
+   * ("CORS requires basic auth") are recorded for every request, marked or not.
+   */
+  routeClass?: RouteClass;
 }
 
 /** A response read in full (within the size limit). */
@@ -58,6 +68,15 @@ export async function send(
   options: NextcloudClientOptions,
   req: NextcloudRequest,
 ): Promise<NextcloudResponse> {
+  const routes = options.routes;
+  if (req.routeClass !== undefined && routes !== undefined) {
+    const known = routes.verdict(options.baseUrl, req.routeClass);
+    if (known.state === "refused") {
+      throw bearerRefused(req.what, {
+        detail: `not sent: ${known.reason ?? "refused before"}; tried again after ${new Date(known.recheckAt ?? 0).toISOString()}`,
+      });
+    }
+  }
   const retries = IDEMPOTENT.has(req.method) ? (options.retries ?? 2) : 0;
   for (let attempt = 0; ; attempt++) {
     const res = await once(options, req);
@@ -71,8 +90,23 @@ export async function send(
         continue;
       }
     }
-    if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
-    throw errorFromResponse(res.status, res.headers, req.what, { message: messageOf(res) });
+    if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) {
+      if (req.routeClass !== undefined && res.status < 300) {
+        routes?.record(options.baseUrl, req.routeClass, "accepted", "served a bearer request");
+      }
+      return res;
+    }
+    const err = errorFromResponse(res.status, res.headers, req.what, { message: messageOf(res) });
+    // Only CORSMiddleware answers "CORS requires basic auth": the request was a `#[CORS]` app route.
+    if (err.kind === "bearer_refused") {
+      routes?.record(
+        options.baseUrl,
+        "cors-app-route",
+        "refused",
+        'Nextcloud answered "CORS requires basic auth"',
+      );
+    }
+    throw err;
   }
 }
 

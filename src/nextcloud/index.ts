@@ -1,5 +1,5 @@
 // The transport every app shares: bounded HTTP, OCS, the DAV layer and WebDAV files, capabilities,
-// the path rules and the one guard, and one error model (NextcloudError). It takes a token source
+// the route probe, the path rules and the one guard, and one error model (NextcloudError). It takes a token source
 // and knows nothing about token exchange; the caller supplies the user's Nextcloud-audience token.
 import {
   CapabilitiesCache,
@@ -9,6 +9,7 @@ import {
 } from "./capabilities.ts";
 import type { NextcloudClientOptions } from "./http.ts";
 import { ocsRequest, type OcsCallOptions } from "./ocs.ts";
+import { expectedByVersion, RouteProbe, type RouteClass } from "./routes.ts";
 import { WebDavClient } from "./webdav.ts";
 
 export {
@@ -35,7 +36,13 @@ export {
   type DavResponse,
   type XmlElement,
 } from "./dav.ts";
-export { errorFromResponse, NextcloudError, parseRetryAfter, type NextcloudErrorKind } from "./errors.ts";
+export {
+  bearerRefused,
+  errorFromResponse,
+  NextcloudError,
+  parseRetryAfter,
+  type NextcloudErrorKind,
+} from "./errors.ts";
 export { send, type NextcloudClientOptions, type NextcloudRequest, type NextcloudResponse } from "./http.ts";
 export { ocsRequest, type OcsCallOptions } from "./ocs.ts";
 export {
@@ -56,10 +63,19 @@ export {
   pathSegments,
   segmentProblem,
 } from "./paths.ts";
+export {
+  expectedByVersion,
+  ROUTE_RECHECK_MS,
+  RouteProbe,
+  type RouteClass,
+  type RouteVerdict,
+} from "./routes.ts";
 export { WebDavClient, type FileInfo, type FilePage } from "./webdav.ts";
 
 /** The capabilities cache shared by every client of the process (see capabilities.ts). */
 const sharedCapabilities = new CapabilitiesCache();
+/** The route probe shared by every client of the process (see routes.ts). */
+const sharedRoutes = new RouteProbe();
 
 /** One user's view of one Nextcloud. */
 export interface NextcloudClient {
@@ -71,6 +87,12 @@ export interface NextcloudClient {
   user(): Promise<NextcloudUser>;
   /** The user's files over WebDAV (the files app, and the notes app without its API). */
   readonly files: WebDavClient;
+  /**
+   * Whether to try a route class now (routes.ts): false while this instance's last refusal is fresh,
+   * and, before anything was learnt, when its version refuses the class (Nextcloud 30 and older on
+   * `#[CORS]` routes). Requests record what they learn (`routeClass` on a request, or any refusal).
+   */
+  routeUsable(routeClass: RouteClass): Promise<boolean>;
 }
 
 /**
@@ -87,6 +109,8 @@ export function createNextcloudClient(
   },
   caches: { capabilities?: CapabilitiesCache } = {},
 ): NextcloudClient {
+  const routes = options.routes ?? sharedRoutes;
+  options = { ...options, routes };
   let user: Promise<NextcloudUser> | undefined;
   const getUser = (): Promise<NextcloudUser> => {
     user ??= fetchCurrentUser(options).then((u) => {
@@ -99,12 +123,26 @@ export function createNextcloudClient(
     return user;
   };
   const userId = async (): Promise<string> => options.userId ?? (await getUser()).id;
+  const capabilities = async () =>
+    (caches.capabilities ?? sharedCapabilities).get(options, options.userKey ?? `uid:${await userId()}`);
   return {
     options,
     ocs: (method, route, o) => ocsRequest(options, method, route, o),
-    capabilities: async () =>
-      (caches.capabilities ?? sharedCapabilities).get(options, options.userKey ?? `uid:${await userId()}`),
+    capabilities,
     user: getUser,
     files: new WebDavClient(options, userId),
+    async routeUsable(routeClass) {
+      if (!routes.known(options.baseUrl, routeClass)) {
+        // The version is read once per instance (capabilities are cached); unreadable: try the route.
+        const major = await capabilities().then(
+          (c) => c.version.major,
+          () => undefined,
+        );
+        if (major !== undefined && expectedByVersion(routeClass, major) === "refused") {
+          routes.record(options.baseUrl, routeClass, "refused", `Nextcloud ${String(major)} refuses it`);
+        }
+      }
+      return routes.shouldTry(options.baseUrl, routeClass);
+    },
   };
 }

@@ -43,14 +43,18 @@ export function treeSize(realPath: string): number {
   return readdirSync(realPath).reduce((sum, name) => sum + treeSize(join(realPath, name)), 0);
 }
 
+/** `oc:permissions` of a node by its real path, when something else than ownership decides (a received share). */
+export type PermissionsOf = (realPath: string, isFolder: boolean) => string | undefined;
+
 /** Nextcloud's live properties of one node, keyed in webdav-server's naming (see SHIM). */
-export function liveProperties(realPath: string): webdav.PropertyBag {
+export function liveProperties(realPath: string, permissionsOf?: PermissionsOf): webdav.PropertyBag {
   const st = statSync(realPath);
   const fileid = String(st.ino);
+  const own = st.isDirectory() ? "RGDNVCK" : "RGDNVW";
   return {
     [`${SHIM.oc}fileid`]: { value: fileid },
     [`${SHIM.oc}id`]: { value: `${fileid.padStart(8, "0")}ocstandin` },
-    [`${SHIM.oc}permissions`]: { value: st.isDirectory() ? "RGDNVCK" : "RGDNVW" },
+    [`${SHIM.oc}permissions`]: { value: permissionsOf?.(realPath, st.isDirectory()) ?? own },
     [`${SHIM.oc}size`]: { value: String(treeSize(realPath)) },
     [`${SHIM.nc}has-preview`]: { value: "false" },
   };
@@ -59,10 +63,12 @@ export function liveProperties(realPath: string): webdav.PropertyBag {
 class LivePropertyManager implements webdav.IPropertyManager {
   readonly #dead: webdav.IPropertyManager;
   readonly #realPath: string;
+  readonly #permissionsOf: PermissionsOf | undefined;
 
-  constructor(dead: webdav.IPropertyManager, realPath: string) {
+  constructor(dead: webdav.IPropertyManager, realPath: string, permissionsOf?: PermissionsOf) {
     this.#dead = dead;
     this.#realPath = realPath;
+    this.#permissionsOf = permissionsOf;
   }
 
   setProperty(
@@ -78,7 +84,7 @@ class LivePropertyManager implements webdav.IPropertyManager {
     name: string,
     callback: webdav.Return2Callback<webdav.ResourcePropertyValue, webdav.PropertyAttributes>,
   ): void {
-    const live = liveProperties(this.#realPath)[name];
+    const live = liveProperties(this.#realPath, this.#permissionsOf)[name];
     if (live) callback(undefined, live.value, live.attributes ?? {});
     else this.#dead.getProperty(name, callback);
   }
@@ -94,7 +100,7 @@ class LivePropertyManager implements webdav.IPropertyManager {
         return;
       }
       try {
-        callback(undefined, { ...dead, ...liveProperties(this.#realPath) });
+        callback(undefined, { ...dead, ...liveProperties(this.#realPath, this.#permissionsOf) });
       } catch (err) {
         callback(err as Error);
       }
@@ -104,6 +110,13 @@ class LivePropertyManager implements webdav.IPropertyManager {
 
 /** PhysicalFileSystem with Nextcloud's live properties and an etag that tracks content changes. */
 export class NextcloudFileSystem extends webdav.PhysicalFileSystem {
+  readonly #permissionsOf: PermissionsOf | undefined;
+
+  constructor(root: string, permissionsOf?: PermissionsOf) {
+    super(root);
+    this.#permissionsOf = permissionsOf;
+  }
+
   protected override _etag(
     path: webdav.Path,
     _ctx: webdav.ETagInfo,
@@ -121,7 +134,11 @@ export class NextcloudFileSystem extends webdav.PhysicalFileSystem {
   ): void {
     super._propertyManager(path, ctx, (e, pm) => {
       if (e || pm === undefined) callback(e);
-      else callback(undefined, new LivePropertyManager(pm, this.getRealPath(path).realPath));
+      else
+        callback(
+          undefined,
+          new LivePropertyManager(pm, this.getRealPath(path).realPath, this.#permissionsOf),
+        );
     });
   }
 }

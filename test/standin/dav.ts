@@ -1,12 +1,14 @@
 // The stand-in's WebDAV: a real WebDAV server (webdav-server v2) on an internal loopback port, one
 // file system per user mounted at /remote.php/dav/files/<uid>, and this front doing what Nextcloud
-// does around it: the user confined to their own root, If-Match/If-None-Match, OC-FileId/OC-ETag.
+// does around it: the user confined to their own root, If-Match/If-None-Match, OC-FileId/OC-ETag,
+// and the permissions of shares mounted into a recipient's root (dav-mounts.ts).
 import { mkdirSync, statSync } from "node:fs";
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { v2 as webdav } from "webdav-server";
 import { etagOf, NC_NS, NextcloudFileSystem, OC_NS, SHIM } from "./dav-fs.ts";
+import { mountDecision, sharedDavPermissions, type ShareMounts } from "./dav-mounts.ts";
 import { readBody, sendSabreError } from "./respond.ts";
 import { search } from "./search.ts";
 
@@ -32,6 +34,7 @@ export class DavFront {
   readonly #locks = new Map<string, { token: string; expires: number }>();
   #http: Server | undefined;
   #port = 0;
+  #shares: ShareMounts | undefined;
 
   constructor(dataDir: string) {
     this.#dataDir = dataDir;
@@ -42,6 +45,11 @@ export class DavFront {
     const root = join(this.#dataDir, uid, "files");
     mkdirSync(root, { recursive: true });
     return root;
+  }
+
+  /** Lets the sharing app mount received shares into recipients' roots (dav-mounts.ts). */
+  useShareMounts(shares: ShareMounts): void {
+    this.#shares = shares;
   }
 
   async start(): Promise<void> {
@@ -67,9 +75,15 @@ export class DavFront {
 
   #mount(uid: string): void {
     if (this.#mounted.has(uid)) return;
+    const root = this.filesRoot(uid);
+    const permissionsOf = (realPath: string, isFolder: boolean): string | undefined => {
+      const rel = relative(root, realPath).split(sep);
+      const mount = this.#shares?.received(uid).find((m) => m.target === rel[0]);
+      return mount === undefined ? undefined : sharedDavPermissions(mount, rel.length === 1, isFolder);
+    };
     this.#server.setFileSystemSync(
       `${FILES_PREFIX}${uid}`,
-      new NextcloudFileSystem(this.filesRoot(uid)),
+      new NextcloudFileSystem(root, permissionsOf),
       false,
     );
     this.#mounted.add(uid);
@@ -116,6 +130,26 @@ export class DavFront {
       }
       targetPath = join(this.filesRoot(uid), ...target.rel);
       headers.destination = `http://127.0.0.1:${String(this.#port)}${dest.pathname}`;
+    }
+    if (this.#shares !== undefined) {
+      const root = this.filesRoot(uid);
+      const decision = mountDecision(
+        this.#shares.received(uid),
+        method,
+        where.rel,
+        targetPath === undefined ? undefined : relative(root, targetPath).split(sep),
+        (rel) => etagOf(join(root, ...rel)) !== undefined,
+      );
+      if (decision !== undefined && "leave" in decision) {
+        this.#shares.leave(uid, decision.leave);
+        res.writeHead(204, { "Content-Length": "0" });
+        res.end();
+        return;
+      }
+      if (decision !== undefined) {
+        sendSabreError(res, 403, "Forbidden", decision.refuse);
+        return;
+      }
     }
     if (/^(MOVE|COPY)$/.test(method) && etagOf(realPath) === undefined) {
       // webdav-server answers 500 for a missing source; Sabre answers 404.

@@ -23,7 +23,7 @@ import { rootResponse } from "./principal.ts";
 import { capabilities, sendOcs, userDetails, type OcsVersion } from "./ocs.ts";
 import { APP_FACTORIES } from "./apps/index.ts";
 import type { StandinApp, StandinAppFactory } from "./apps/types.ts";
-import { corsRefusesBearer, type CorsMode } from "./cors.ts";
+import { corsRefuses, majorOf, type CorsMode } from "./cors.ts";
 import { readBody, sendDavUnauthorized, sendJson, sendSabreError } from "./respond.ts";
 
 export { localUid, type StandinUser };
@@ -40,8 +40,18 @@ export interface StandinOptions {
   uniqueUid?: { providerId: number };
   /** Shorthand for `corsMode: "strict"`: `#[CORS]` app routes answer 401 to every bearer request. */
   appRoutesRefuseBearer?: boolean;
-  /** How `#[CORS]` app routes (Notes, Deck, Tables v1) treat bearer requests (cors.ts); "honour-header" by default. */
+  /**
+   * What reaches `#[CORS]` app routes (Notes, Deck, Tables v1; cors.ts): "honour-header" (default)
+   * passes `OCS-APIRequest` on; "strict" stands for a proxy that strips it, so they refuse bearer tokens.
+   */
   corsMode?: CorsMode;
+  /**
+   * The Nextcloud version reported in status.php and the capabilities ("31.0.9" by default). On 30
+   * and older, `#[CORS]` app routes refuse bearer tokens whatever the headers (cors.ts).
+   */
+  version?: string;
+  /** user_oidc PR 1221 applied: bearer sessions are flagged `app_api`, which CORSMiddleware lets through. */
+  userOidcPatched?: boolean;
   /** Apps served through the extension point (apps/types.ts); APP_FACTORIES by default. */
   apps?: readonly StandinAppFactory[];
   /** Where user files live (`<dataDir>/<uid>/files`); a temporary folder by default. */
@@ -81,6 +91,9 @@ export interface NextcloudStandin {
   /** `true`: corsMode "strict"; `false`: "honour-header". */
   setAppRoutesRefuseBearer(refuse: boolean): void;
   setCorsMode(mode: CorsMode): void;
+  /** The version status.php and the capabilities report, e.g. "30.0.12" (strict by itself) or "31.0.9". */
+  setNextcloudVersion(version: string): void;
+  setUserOidcPatched(patched: boolean): void;
   /** Turns an app of the extension point off (or on again) for one user: capabilities lack it, routes answer 404. */
   setAppEnabled(uid: string, appId: string, enabled: boolean): void;
   /** The running instance of an app of the extension point, for its seeding and inspection helpers. */
@@ -103,6 +116,9 @@ export interface NextcloudStandin {
   /** Seeds the demo calendars, tasks and contacts of alice or bob (groupware-seed.ts) for `uid`. */
   seedDemoGroupware(uid: string, who: "alice" | "bob"): Promise<void>;
 }
+
+/** The version the stand-in reports unless told otherwise. */
+const DEFAULT_VERSION = "31.0.9";
 
 /** The first route of any app whose pattern matches `path`. */
 function findRoute<R extends { pattern: RegExp }>(
@@ -153,6 +169,17 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   const favorites = new Map<string, Set<number>>();
   let corsMode: CorsMode =
     options.corsMode ?? (options.appRoutesRefuseBearer === true ? "strict" : "honour-header");
+  let ncVersion = options.version ?? DEFAULT_VERSION;
+  majorOf(ncVersion);
+  let userOidcPatched = options.userOidcPatched ?? false;
+  /** CORSMiddleware on a `#[CORS]` route for this request (cors.ts). */
+  const corsRefused = (req: IncomingMessage, user: StandinUser | undefined) =>
+    corsRefuses(req, {
+      major: majorOf(ncVersion),
+      mode: corsMode,
+      loggedIn: user !== undefined,
+      appApiSession: userOidcPatched,
+    });
   const appsOff = new Map<string, Set<string>>();
   const appEnabled = (uid: string | undefined, id: string) =>
     uid === undefined || !(appsOff.get(id)?.has(uid) ?? false);
@@ -163,6 +190,9 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
       user: (uid) => users.get(uid),
       notesPath: (uid) => notesPathOf(uid),
       groupwareStorage: async (kind) => (groupware.enabled(kind) ? groupware.storage(kind) : undefined),
+      shareMounts: (shares) => {
+        dav.useShareMounts(shares);
+      },
     }),
   );
   let maintenance: { retryAfter: number } | undefined;
@@ -206,8 +236,8 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
         installed: true,
         maintenance: false,
         needsDbUpgrade: false,
-        version: "31.0.9.1",
-        versionstring: "31.0.9",
+        version: `${ncVersion}.1`,
+        versionstring: ncVersion,
         edition: "",
         productname: "Nextcloud",
         extendedSupport: false,
@@ -251,6 +281,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
             notesPathOf(user?.uid),
             { notes },
             extra.reduce<Record<string, unknown>>((all, caps) => ({ ...all, ...caps }), {}),
+            ncVersion,
           ),
         );
       } else if (user === undefined) {
@@ -275,8 +306,8 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
 
     const notes = /^(?:\/index\.php)?\/apps\/notes\/api\/v1\/(.*)$/.exec(path);
     if (notes) {
-      if (user !== undefined && corsRefusesBearer(req, corsMode)) {
-        // CORSMiddleware logs the bearer session out (user_oidc issue 836; cors.ts says when).
+      // CORSMiddleware runs before SecurityMiddleware (DIContainer), so it answers anonymous requests too.
+      if (corsRefused(req, user)) {
         sendJson(res, 401, { message: "CORS requires basic auth" });
       } else if (user === undefined) {
         sendJson(res, 401, { message: "Current user is not logged in" });
@@ -289,10 +320,10 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
     const appPath = path.replace(/^\/index\.php(?=\/apps\/)/, "");
     const app = appPath.startsWith("/apps/") ? findRoute(apps, (a) => a.appRoutes, appPath) : undefined;
     if (app !== undefined) {
-      if (user === undefined) sendJson(res, 401, { message: "Current user is not logged in" });
-      else if (!appEnabled(user.uid, app.app.id)) sendJson(res, 404, { message: "Page not found" });
-      else if (app.route.cors && corsRefusesBearer(req, corsMode))
+      if (!appEnabled(user?.uid, app.app.id)) sendJson(res, 404, { message: "Page not found" });
+      else if (app.route.cors && corsRefused(req, user))
         sendJson(res, 401, { message: "CORS requires basic auth" });
+      else if (user === undefined) sendJson(res, 401, { message: "Current user is not logged in" });
       else await app.route.handle({ req, res, url, match: app.match, user });
       return;
     }
@@ -361,6 +392,13 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
     },
     setCorsMode(mode) {
       corsMode = mode;
+    },
+    setNextcloudVersion(v) {
+      majorOf(v);
+      ncVersion = v;
+    },
+    setUserOidcPatched(patched) {
+      userOidcPatched = patched;
     },
     setAppEnabled(uid, appId, enabled) {
       let off = appsOff.get(appId);

@@ -63,15 +63,18 @@ function toXml(value: unknown): string {
   return typeof value === "string" || typeof value === "number" ? escapeXml(String(value)) : "";
 }
 
-/** The capabilities document of the stand-in (Nextcloud 31 with the Notes app). */
+/** The capabilities document of the stand-in (Nextcloud 31 by default, with the Notes app). */
 export function capabilities(
   notesPath: string,
   apps: { notes: boolean } = { notes: true },
   /** Capabilities of the apps of the extension point (apps/types.ts) the user has. */
   more: Record<string, unknown> = {},
+  /** The Nextcloud version reported, "major.minor.micro". */
+  version = "31.0.9",
 ): unknown {
+  const [major = 0, minor = 0, micro = 0] = version.split(".").map(Number);
   return {
-    version: { major: 31, minor: 0, micro: 9, string: "31.0.9", edition: "", extendedSupport: false },
+    version: { major, minor, micro, string: version, edition: "", extendedSupport: false },
     capabilities: {
       core: {
         pollinterval: 60,

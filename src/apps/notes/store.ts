@@ -1,11 +1,15 @@
 // Where the notes tools read and write notes: the Notes API, or, when Nextcloud refuses bearer
-// tokens on app routes (unpatched user_oidc), the notes folder over WebDAV. The tools see one
-// interface and cannot tell the two apart; only the log says which one served a call.
-import { NextcloudError, type NextcloudClient } from "../../nextcloud/index.ts";
+// tokens on its `#[CORS]` routes (Nextcloud 30 and older, or a proxy that strips the OCS-APIRequest
+// header), the notes folder over WebDAV. The tools see one interface and cannot tell the two apart;
+// only the log says which one served a call.
+import { NextcloudError, type NextcloudClient, type RouteClass } from "../../nextcloud/index.ts";
 import { type ToolContext, nextcloudOf } from "../../mcp/index.ts";
 import type { StoredNote } from "./model.ts";
 import { notesApiStore } from "./api.ts";
 import { notesFolderStore } from "./dav.ts";
+
+/** The Notes API's controller methods are `#[CORS]` (nextcloud/notes NotesApiController). */
+const NOTES_API_ROUTE: RouteClass = "cors-app-route";
 
 /** A listed note whose content is read only when asked for (over WebDAV it costs a request). */
 export interface NoteEntry extends Omit<StoredNote, "content"> {
@@ -45,7 +49,10 @@ export interface NotesStore {
 
 /**
  * Runs `work` on the Notes API and, if Nextcloud refuses the bearer token there before anything was
- * changed, again on the notes folder over WebDAV. Logs which way served the call (never a token).
+ * changed, again on the notes folder over WebDAV. The refusal is remembered per instance (the route
+ * probe of src/nextcloud), so later calls go to WebDAV at once until the probe tries the API again;
+ * on Nextcloud 30 and older the version says so before the first call. Logs which way served the
+ * call (never a token).
  */
 export async function withNotes<T>(
   ctx: ToolContext,
@@ -53,13 +60,21 @@ export async function withNotes<T>(
   work: (store: NotesStore) => Promise<T>,
 ): Promise<T> {
   const nextcloud = nextcloudOf(ctx);
-  const api = notesApiStore(nextcloud);
-  try {
-    const result = await work(api);
-    ctx.log.info({ tool, via: api.via }, "notes served by the Notes API");
-    return result;
-  } catch (err) {
-    if (!(err instanceof NextcloudError && err.kind === "bearer_refused") || api.changed) throw err;
+  if (await nextcloud.routeUsable(NOTES_API_ROUTE)) {
+    const api = notesApiStore(nextcloud);
+    try {
+      const result = await work(api);
+      nextcloud.options.routes?.record(
+        nextcloud.options.baseUrl,
+        NOTES_API_ROUTE,
+        "accepted",
+        "the Notes API served",
+      );
+      ctx.log.info({ tool, via: api.via }, "notes served by the Notes API");
+      return result;
+    } catch (err) {
+      if (!(err instanceof NextcloudError && err.kind === "bearer_refused") || api.changed) throw err;
+    }
   }
   ctx.log.info(
     { tool, via: "webdav" },

@@ -58,14 +58,10 @@ export function bearerAuth(settings: BearerAuthSettings): MiddlewareHandler<AppE
     try {
       token = extractBearerToken(c.req.header("authorization"), await otherTokenMethods(c));
       if (token === undefined) {
-        return c.json(
-          {
-            error: "invalid_token",
-            error_description: "Sign in: this endpoint needs an OAuth access token.",
-          },
-          401,
-          { "www-authenticate": challenge() },
-        );
+        // RFC 6750 §3.1: a request without credentials gets no error code, in the challenge or here.
+        return c.json({ message: "Sign in: this endpoint needs an OAuth access token." }, 401, {
+          "www-authenticate": challenge(),
+        });
       }
       const verified = await settings.verifier.verify(token);
       const missing = missingScopes(verified.scopes, settings.requiredScopes);

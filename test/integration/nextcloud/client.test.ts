@@ -283,7 +283,11 @@ describe("Notes API", () => {
     try {
       const err = await failure(notesOf(client).list());
       expect(err.kind).toBe("bearer_refused");
-      expect(err.description).toMatch(/single-sign-on tokens/);
+      expect(err.description).toContain("Nextcloud refused your single-sign-on token for your notes");
+      expect(err.description).toContain(
+        "make sure no reverse proxy or load balancer strips the OCS-APIRequest header",
+      );
+      expect(err.description).toContain("apply user_oidc PR 1221 or server PR 55878");
     } finally {
       nc.setAppRoutesRefuseBearer(false);
     }

@@ -132,4 +132,44 @@ describe("the CORS rule on #[CORS] app routes", () => {
       nc.setCorsMode("honour-header");
     }
   });
+
+  it("refuses bearer requests whatever the headers on Nextcloud 30, which status.php and the capabilities report", async () => {
+    nc.setNextcloudVersion("30.0.12");
+    try {
+      const status = (await (await fetch(`${nc.url}/status.php`)).json()) as Record<string, unknown>;
+      expect(status).toMatchObject({ version: "30.0.12.1", versionstring: "30.0.12" });
+      const caps = await call("/ocs/v2.php/cloud/capabilities?format=json", { "OCS-APIRequest": "true" });
+      expect(caps.body).toMatchObject({
+        ocs: { data: { version: { major: 30, minor: 0, micro: 12, string: "30.0.12" } } },
+      });
+      expect(await call("/apps/toy/api/items/1", { "OCS-APIRequest": "true" })).toEqual(refused);
+      expect(await call("/apps/toy/api/items/1")).toEqual(refused);
+      expect((await call("/apps/toy/plain")).status).toBe(200);
+      // user_oidc PR 1221 flags bearer sessions app_api, which CORSMiddleware lets through.
+      nc.setUserOidcPatched(true);
+      expect((await call("/apps/toy/api/items/1")).status).toBe(200);
+    } finally {
+      nc.setUserOidcPatched(false);
+      nc.setNextcloudVersion("31.0.9");
+    }
+    expect((await call("/apps/toy/api/items/1", { "OCS-APIRequest": "true" })).status).toBe(200);
+  });
+
+  it("answers anonymous requests like Nextcloud: CORSMiddleware first, then 'not logged in'", async () => {
+    const anonymous = async (headers: Record<string, string>) => {
+      const res = await fetch(`${nc.url}/index.php/apps/toy/api/items/1`, { headers });
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await anonymous({})).toEqual(refused);
+    expect(await anonymous({ "OCS-APIRequest": "true" })).toEqual({
+      status: 401,
+      body: { message: "Current user is not logged in" },
+    });
+    nc.setCorsMode("strict");
+    try {
+      expect(await anonymous({ "OCS-APIRequest": "true" })).toEqual(refused);
+    } finally {
+      nc.setCorsMode("honour-header");
+    }
+  });
 });

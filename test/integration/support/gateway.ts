@@ -3,6 +3,7 @@
 import { inject } from "vitest";
 import { startGateway, type RunningGateway } from "../../../src/cli/serve.ts";
 import { loadConfig } from "../../../src/config/index.ts";
+import type { RouteProbe } from "../../../src/nextcloud/index.ts";
 import { createLogger } from "../../../src/log.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
 import { lockPort } from "../../harness/port-lock.ts";
@@ -17,7 +18,7 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(
-  options: { port?: number; env?: Record<string, string> } = {},
+  options: { port?: number; env?: Record<string, string>; routeProbe?: RouteProbe } = {},
 ): Promise<TestGateway> {
   const kc = inject("keycloak");
   const realmEnv = inject("realmEnv");
@@ -35,7 +36,7 @@ export async function startTestGateway(
     }),
     // TEST_GATEWAY_LOG_LEVEL=debug shows the gateway's log on stdout while debugging a test.
     createLogger(process.env.TEST_GATEWAY_LOG_LEVEL ?? "silent"),
-    { migrate: true },
+    { migrate: true, ...(options.routeProbe === undefined ? {} : { routeProbe: options.routeProbe }) },
   ).catch(async (err: unknown) => {
     await release?.();
     await db.drop();

@@ -2,6 +2,7 @@
 // reaches it through token exchange, and a browser to sign the demo users in.
 import type { Browser } from "playwright-core";
 import { inject } from "vitest";
+import type { RouteProbe } from "../../../src/nextcloud/index.ts";
 import { launchBrowser } from "../../harness/browser.ts";
 import { startNextcloudStandin, type NextcloudStandin, type StandinOptions } from "../../standin/index.ts";
 import { startTestGateway, type TestGateway } from "./gateway.ts";
@@ -20,6 +21,8 @@ export interface NextcloudScene {
 
 export async function startNextcloudScene(
   standinOptions: Partial<StandinOptions> = {},
+  /** A route probe for the gateway's Nextcloud clients, e.g. with the test's clock. */
+  gatewayOptions: { routeProbe?: RouteProbe } = {},
 ): Promise<NextcloudScene> {
   const standin = await startNextcloudStandin({
     issuer: inject("keycloak").issuer,
@@ -29,6 +32,7 @@ export async function startNextcloudScene(
   const gw: TestGateway = await startTestGateway({
     // Every app, so each app's tests see their tools without asking for a toolset.
     env: { NEXTCLOUD_URL: standin.url, MCP_DEFAULT_APPS: "all" },
+    ...gatewayOptions,
   });
   const browser: Browser = await launchBrowser();
   const gatewayUrl = gw.gateway.url;

@@ -30,9 +30,10 @@ describe("tools per user and toolset", () => {
     expect(forBob).not.toContain("notes_list");
     expect(forBob).toContain("files_list");
     expect(forBob).toContain("server_info");
-    // A call to a tool of an app the user lacks is refused as unknown, not sent to Nextcloud.
-    const call = await scene.call(bob, "notes_list", {});
-    expect(call.isError).toBe(true);
+    // A call to a tool of an app the user lacks is refused as unknown (JSON-RPC -32602), not sent to Nextcloud.
+    await expect(scene.call(bob, "notes_list", {})).rejects.toThrow(
+      /"code":-32602,"message":"MCP error -32602: Unknown tool: \\"notes_list\\"/,
+    );
   });
 
   it("narrows tools/list to the toolset of the URL, keeping the gateway's own tools", async () => {

@@ -1,5 +1,5 @@
-// Issue 14 §1 from the attacker's side: every tool that takes a path or a destination (files_* and the
-// notes tools over WebDAV) is thrown the strings that escaped the user's root through the old `webdav`
+// Issue 14 §1 from the attacker's side: every tool that takes a path or a destination (files_*, the
+// sharing tools' path, and the notes tools over WebDAV) is thrown the strings that escaped the user's root through the old `webdav`
 // library (its path-separator placeholders), percent-encoded dots and slashes, backslashes, Unicode
 // look-alikes, empty segments, NUL and over-long names. The stand-in records every request it
 // receives; none may leave alice's root, and nothing may appear on disk outside her files.
@@ -86,7 +86,13 @@ const pathCalls = (p: string): [string, Record<string, unknown>][] => [
   ["files_copy", { from: p, to: "/copied.md" }],
   ["files_delete", { path: p }],
   ["files_search", { query: "a", folder: p }],
+  ["sharing_list", { path: p }],
+  ["sharing_list", { path: p, subfiles: true }],
+  ["sharing_create", { path: p, type: "link" }],
+  ["sharing_create", { path: p, type: "user", shareWith: bobUid }],
 ];
+
+const SHARES = "/ocs/v2.php/apps/files_sharing/api/v1/shares";
 
 const root = () => `/remote.php/dav/files/${encodeURIComponent(aliceUid)}`;
 
@@ -96,6 +102,16 @@ function escaped(r: RecordedRequest): string | undefined {
   if (/^\/ocs\/v2\.php\/cloud\/(user|capabilities)$/.test(path)) return undefined;
   if (/^\/index\.php\/apps\/notes\/api\/v1\/(notes(\/\d+)?|settings)$/.test(path)) return undefined;
   if (r.method === "SEARCH" && path === "/remote.php/dav/" && query === undefined) return undefined;
+  if (path === SHARES) {
+    // The Share API takes a user path as a parameter (query or body), resolved in the user's files.
+    const shared = new URLSearchParams(query).get("path");
+    if (shared === null) return r.method === "POST" ? undefined : `GET ${SHARES} without a path`;
+    const segs = shared.split("/").slice(1);
+    return shared.startsWith("/") &&
+      segs.every((s) => s !== "" && s !== "." && s !== ".." && !/[\\\0]/.test(s))
+      ? undefined
+      : `share path ${JSON.stringify(shared)} is not a plain path`;
+  }
   const check = (p: string, what: string): string | undefined => {
     if (p !== root() && !p.startsWith(`${root()}/`)) return `${what} ${p} is outside ${root()}`;
     const segs = p.split("/").slice(1);
@@ -140,7 +156,9 @@ describe("a path cannot leave the user's root", () => {
       const r = await scene.call(alice, tool, args);
       expect(r.isError, `${tool} ${JSON.stringify(args)}`).toBe(true);
       expect(text(r), tool).toMatch(/nothing was done|at most 4096/);
-      const dav = standin.requests().filter((q) => q.rawPath.startsWith("/remote.php/"));
+      const dav = standin
+        .requests()
+        .filter((q) => q.rawPath.startsWith("/remote.php/") || q.rawPath.startsWith(SHARES));
       expect(dav, `${tool} ${JSON.stringify(args)}`).toEqual([]);
     }
   });

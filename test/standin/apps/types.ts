@@ -6,6 +6,7 @@
 // have the app turned off, before an app's handler runs.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { StandinUser } from "../auth.ts";
+import type { ShareMounts } from "../dav-mounts.ts";
 import type { OcsVersion } from "../ocs.ts";
 
 /** What every app part may use of the stand-in. */
@@ -23,6 +24,8 @@ export interface StandinServices {
    * undefined while nothing was ever stored (Radicale starts on first use) or the kind is turned off.
    */
   groupwareStorage(kind: "calendar" | "contacts"): Promise<string | undefined>;
+  /** Mounts received shares into recipients' WebDAV roots, with their permissions (dav-mounts.ts). */
+  shareMounts(shares: ShareMounts): void;
 }
 
 /** A request that passed authentication (and the CORS rule, for `cors` routes). */

@@ -121,12 +121,14 @@ describe("protected resource metadata (RFC 9728)", () => {
 });
 
 describe("POST /mcp refuses", () => {
-  it("a request without a token: 401 pointing at the metadata, no error code", async () => {
+  it("a request without a token: 401 pointing at the metadata, no error code (RFC 6750 §3.1)", async () => {
     const res = await post(INIT);
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe(
       `Bearer resource_metadata="${METADATA}", scope="mcp:tools mcp:write"`,
     );
+    // Neither in the challenge nor in the body: a client without a token has done nothing wrong.
+    expect(await res.json()).toEqual({ message: "Sign in: this endpoint needs an OAuth access token." });
   });
 
   it("a malformed Authorization header", async () => {
@@ -357,6 +359,70 @@ describe("POST /mcp with a good token", () => {
     expect(result.isError).toBeUndefined();
     expect(result.structuredContent.subject).toBe("0b6f3c1e-user");
     expect(result.structuredContent.scopes).toEqual(["openid", "mcp:tools", "mcp:write"]);
+  });
+
+  it("answers a call of an unknown tool with JSON-RPC -32602", async () => {
+    const res = await post(
+      { jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "no_such_tool", arguments: {} } },
+      await bearer(),
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      id: number;
+      result?: unknown;
+      error?: { code: number; message: string };
+    };
+    expect(body.result).toBeUndefined();
+    expect(body.id).toBe(5);
+    expect(body.error?.code).toBe(-32602);
+    expect(body.error?.message).toMatch(/Unknown tool: "no_such_tool"\. tools\/list names the tools/);
+  });
+
+  it.each([
+    ["no params", undefined],
+    ["params without name", { arguments: {} }],
+    ["a name that is not a string", { name: 7, arguments: {} }],
+  ])("answers tools/call with %s with JSON-RPC -32602 and a readable message", async (_what, params) => {
+    const res = await post({ jsonrpc: "2.0", id: 6, method: "tools/call", params }, await bearer());
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      jsonrpc: "2.0",
+      id: 6,
+      error: {
+        code: -32602,
+        message:
+          "Invalid params: tools/call needs params.name, the name of a tool as tools/list gives it, and params.arguments with its input.",
+      },
+    });
+  });
+
+  it("refuses JSON-RPC batches on the revisions that removed them, and still serves them on 2025-03-26", async () => {
+    const batch = [
+      { jsonrpc: "2.0", id: 7, method: "tools/list" },
+      { jsonrpc: "2.0", id: 8, method: "ping" },
+    ];
+    for (const v of ["2025-06-18", "2025-11-25"]) {
+      const res = await post(batch, { ...(await bearer()), "mcp-protocol-version": v });
+      expect(res.status, v).toBe(400);
+      expect(await res.json()).toEqual({
+        jsonrpc: "2.0",
+        id: null,
+        error: {
+          code: -32600,
+          message: `Invalid Request: MCP ${v} has no JSON-RPC batches; send each message in its own POST.`,
+        },
+      });
+    }
+    // An initialize for a batch-less revision inside a batch (no header yet) is refused the same way.
+    const init = await post([{ ...INIT, params: { ...INIT.params, protocolVersion: "2025-06-18" } }], {
+      ...(await bearer()),
+      "mcp-protocol-version": "",
+    });
+    expect(init.status).toBe(400);
+    const old = await post(batch, { ...(await bearer()), "mcp-protocol-version": "2025-03-26" });
+    expect(old.status).toBe(200);
+    const answers = (await old.json()) as { id: number; result?: unknown }[];
+    expect(answers.map((a) => a.id).sort()).toEqual([7, 8]);
   });
 
   it("answers CORS preflights from allowed origins and exposes WWW-Authenticate", async () => {

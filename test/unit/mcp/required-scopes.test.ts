@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { calledToolNames, requiredScopesForCall, ToolRegistry } from "../../../src/mcp/index.ts";
+import { requiredScopesForCall, ToolRegistry } from "../../../src/mcp/index.ts";
 import { fixtureTools } from "./fixtures.ts";
 
 const registry = new ToolRegistry(fixtureTools);
@@ -52,22 +52,5 @@ describe("requiredScopesForCall", () => {
     ]) {
       expect(requiredScopesForCall(registry, body)).toEqual([]);
     }
-  });
-});
-
-describe("calledToolNames", () => {
-  it("names the tools a single message or a batch calls, and nothing for other methods", () => {
-    expect(
-      calledToolNames({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "notes_get" } }),
-    ).toEqual(["notes_get"]);
-    expect(
-      calledToolNames([
-        { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "a_b" } },
-        { jsonrpc: "2.0", id: 2, method: "tools/list" },
-        { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "c_d" } },
-      ]),
-    ).toEqual(["a_b", "c_d"]);
-    expect(calledToolNames({ jsonrpc: "2.0", id: 1, method: "ping" })).toEqual([]);
-    expect(calledToolNames(null)).toEqual([]);
   });
 });

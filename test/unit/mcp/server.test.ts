@@ -53,11 +53,16 @@ describe("createMcpServer", () => {
     expect(names).toContain("files_refused");
   });
 
-  it("does not run a tool the token's scopes do not allow", async () => {
+  it("answers a call of a tool it does not offer with JSON-RPC -32602, not a tool result", async () => {
     const client = await connect(createMcpServer(registry, testContext(["mcp:tools"])));
-    const result = await client.callTool({ name: "notes_create", arguments: { title: "x" } });
-    expect(result.isError).toBe(true);
-    expect(textOf(result)).toMatch(/notes_create not found/);
+    // notes_create exists but needs mcp:write; notes_nothing exists nowhere.
+    for (const name of ["notes_create", "notes_nothing"]) {
+      const call = client.callTool({ name, arguments: { title: "x" } });
+      await expect(call, name).rejects.toMatchObject({
+        code: -32602,
+        message: expect.stringContaining(`Unknown tool: "${name}". tools/list names the tools`) as string,
+      });
+    }
   });
 
   it("lists what the SDK's own tools/list would, compacted (the precomputed entries have not drifted)", async () => {

@@ -1,0 +1,62 @@
+/**
+ * Checks of a JSON-RPC body that the MCP SDK 1.x answers badly, run by the HTTP layer before the
+ * transport: a batch on a revision that removed batches, and a `tools/call` without a tool name
+ * (the SDK answers -32603 with a raw validation dump).
+ */
+
+/** A JSON-RPC error to answer instead of handing the body to the MCP server. */
+export interface Refusal {
+  /** HTTP status of the answer. */
+  status: 200 | 400;
+  id: string | number | null;
+  code: number;
+  message: string;
+}
+
+/** The first revision without JSON-RPC batching. @see https://modelcontextprotocol.io/specification/2025-06-18/changelog */
+const NO_BATCHES_FROM = "2025-06-18";
+
+/**
+ * The refusal for `body`, or undefined when the MCP server should answer it. `protocolVersion` is
+ * the `MCP-Protocol-Version` header; without it the revision an `initialize` in the body asks for
+ * counts (revisions are dates, so they compare as strings).
+ * @see https://www.jsonrpc.org/specification#error_object
+ */
+export function refuseMessage(body: unknown, protocolVersion: string | undefined): Refusal | undefined {
+  if (Array.isArray(body)) {
+    const header = protocolVersion?.trim() === "" ? undefined : protocolVersion?.trim();
+    const revision = header ?? body.map(initializeRevision).find((v) => v !== undefined);
+    if (revision !== undefined && revision >= NO_BATCHES_FROM) {
+      return {
+        status: 400,
+        id: null,
+        code: -32600,
+        message: `Invalid Request: MCP ${revision} has no JSON-RPC batches; send each message in its own POST.`,
+      };
+    }
+    return undefined;
+  }
+  if (isRecord(body) && body.method === "tools/call") {
+    const params = body.params;
+    if (!isRecord(params) || typeof params.name !== "string" || params.name === "") {
+      return {
+        status: 200,
+        id: typeof body.id === "string" || typeof body.id === "number" ? body.id : null,
+        code: -32602,
+        message:
+          "Invalid params: tools/call needs params.name, the name of a tool as tools/list gives it, and params.arguments with its input.",
+      };
+    }
+  }
+  return undefined;
+}
+
+function initializeRevision(message: unknown): string | undefined {
+  if (!isRecord(message) || message.method !== "initialize" || !isRecord(message.params)) return undefined;
+  const v = message.params.protocolVersion;
+  return typeof v === "string" ? v : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
