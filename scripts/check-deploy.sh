@@ -3,13 +3,14 @@
 # runnable without a Docker engine and without a cluster:
 #
 #   1. shell syntax of deploy/*.sh; the Nextcloud hook is executable (the image skips it otherwise)
-#   2. compose.yaml against the Compose Specification JSON schema (the copy shipped by the npm
+#   2. compose.yaml, compose.gateway.yaml and compose.postgres.yaml against the Compose Specification JSON schema (the copy shipped by the npm
 #      package dclint), then dclint's rules that are not about style
 #   3. the unit tests of the deployment files (test/unit/deploy: the realm file compose mounts is
 #      keycloak/realm-export.json, the gateway gets every required variable, Dockerfile vs .dockerignore)
-#   4. `kompose convert` of compose.yaml (with .env.example), every manifest validated by kubeconform
-#      -strict against JSON schemas generated from the Kubernetes OpenAPI document, and the objects the
-#      conversion must produce
+#   4. `kompose convert` of the three documented variants (compose.gateway.yaml with and without
+#      compose.postgres.yaml, and the bundled compose.yaml), every manifest (and the PodDisruptionBudget
+#      of deploy/kubernetes/) validated by kubeconform -strict against JSON schemas generated from the
+#      Kubernetes OpenAPI document, and the objects each conversion must produce
 #   5. `docker build` of the image, or "skipped: no Docker engine" when none answers
 #
 # Tools are pinned and kept outside the repository, in $NCMCP_CACHE_DIR/deploy-check (default
@@ -49,7 +50,7 @@ mkdir -p "$bin"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# The variables of .env.example, exported as Docker Compose would read them (KEY=value, optional
+# The variables of an env file (default .env.example), exported as Docker Compose would read them (KEY=value, optional
 # double quotes, comments skipped), without running the file as shell code.
 load_env_example() {
   local key value
@@ -60,16 +61,16 @@ load_env_example() {
     value=${value#\"}
     value=${value%\"}
     export "$key=$value"
-  done <.env.example
+  done <"${1:-.env.example}"
 }
 
 # ---------------------------------------------------------------------------------------------------
 step "1/5 deploy scripts: shell syntax, executable hook"
-for f in deploy/postgres/init-databases.sh deploy/generate-env.sh; do
+for f in deploy/postgres/init-databases.sh deploy/generate-env.sh deploy/generate-secrets.sh; do
   bash -n "$f" || fail "$f: shell syntax"
 done
 sh -n deploy/nextcloud/configure-oidc.sh || fail "deploy/nextcloud/configure-oidc.sh: shell syntax (it runs under /bin/sh)"
-say "shell syntax ok: deploy/postgres/init-databases.sh deploy/generate-env.sh deploy/nextcloud/configure-oidc.sh"
+say "shell syntax ok: deploy/postgres/init-databases.sh deploy/generate-env.sh deploy/generate-secrets.sh deploy/nextcloud/configure-oidc.sh"
 [ -x deploy/nextcloud/configure-oidc.sh ] ||
   fail "deploy/nextcloud/configure-oidc.sh is not executable; the nextcloud image skips hooks without the flag (chmod +x)"
 mode=$(git ls-files -s deploy/nextcloud/configure-oidc.sh 2>/dev/null | cut -d' ' -f1)
@@ -83,13 +84,15 @@ if command -v shellcheck >/dev/null; then
 fi
 
 # ---------------------------------------------------------------------------------------------------
-step "2/5 compose.yaml: Compose Specification schema (dclint $DCLINT_VERSION) and lint rules"
+step "2/5 compose files: Compose Specification schema (dclint $DCLINT_VERSION) and lint rules"
 npm_dir="$cache/npm-dclint-$DCLINT_VERSION"
 if [ ! -f "$npm_dir/node_modules/dclint/schemas/compose.schema.json" ]; then
   say "installing dclint@$DCLINT_VERSION into $npm_dir"
   npm install --prefix "$npm_dir" --no-audit --no-fund --no-save --loglevel=error "dclint@$DCLINT_VERSION" >/dev/null
 fi
-node --input-type=module - "$npm_dir" compose.yaml <<'EOF'
+compose_files=(compose.yaml compose.gateway.yaml compose.postgres.yaml)
+for compose_file in "${compose_files[@]}"; do
+node --input-type=module - "$npm_dir" "$compose_file" <<'EOF'
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 const [dir, file] = process.argv.slice(2);
@@ -109,13 +112,16 @@ if (!validate(doc)) {
 }
 console.log(`check-deploy: ${file} follows the Compose Specification schema (${Object.keys(doc.services).length} services)`);
 EOF
+done
 # Style rules (key order, quoting, sorting) are left out. no-build-and-image: the gateway is built from
 # this repository and tagged GATEWAY_IMAGE on purpose.
 disabled=(service-keys-order services-alphabetical-order top-level-properties-order
   service-dependencies-alphabetical-order service-ports-alphabetical-order require-quotes-in-ports
   no-build-and-image)
-node "$npm_dir/node_modules/dclint/bin/dclint.cjs" compose.yaml --color=false --max-warnings=0 \
-  "${disabled[@]/#/--disable-rule=}" || fail "dclint found problems in compose.yaml"
+for compose_file in "${compose_files[@]}"; do
+  node "$npm_dir/node_modules/dclint/bin/dclint.cjs" "$compose_file" --color=false --max-warnings=0 \
+    "${disabled[@]/#/--disable-rule=}" || fail "dclint found problems in $compose_file"
+done
 say "dclint: no findings (style rules off)"
 
 # ---------------------------------------------------------------------------------------------------
@@ -234,53 +240,134 @@ console.log(`check-deploy: ${count} schemas written to ${outDir}`);
 EOF
   fi
 
-  say "kompose convert -f compose.yaml (variables from .env.example)"
-  mkdir -p "$tmp/k8s"
-  (load_env_example && "$kompose" convert --file compose.yaml --out "$tmp/k8s") >"$tmp/kompose.log" 2>&1 ||
-    {
-      cat "$tmp/kompose.log" >&2
-      fail "kompose convert failed"
-    }
-  grep -i 'warn' "$tmp/kompose.log" | sed 's/^/  kompose: /' || true
-  say "$(find "$tmp/k8s" -name '*.yaml' | wc -l | tr -d ' ') manifests in $tmp/k8s"
+  # Three conversions, as docs/kubernetes.md gives them: (a) the gateway and its own PostgreSQL and
+  # (b) the gateway alone, from compose.gateway.yaml with deploy/gateway.env.example and placeholder
+  # secret files; (c) the bundled trial stack, compose.yaml with .env.example.
+  mkdir -p "$tmp/secrets" "$tmp/k8s-a" "$tmp/k8s-b" "$tmp/k8s-c"
+  for f in oidc-client-secret database-url sealing-keys postgres-password; do
+    printf 'placeholder-%s' "$f" >"$tmp/secrets/$f"
+  done
+  convert() {
+    local name=$1 env=$2 out=$3
+    shift 3
+    say "kompose convert ($name): $*"
+    (load_env_example "$env" && export GATEWAY_SECRETS_DIR="$tmp/secrets" &&
+      "$kompose" convert "$@" --out "$out/") >"$tmp/kompose-$name.log" 2>&1 ||
+      {
+        cat "$tmp/kompose-$name.log" >&2
+        fail "kompose convert ($name) failed"
+      }
+    grep -i 'warn' "$tmp/kompose-$name.log" | sed 's/^/  kompose: /' || true
+    say "$name: $(find "$out" -name '*.yaml' | wc -l | tr -d ' ') manifests"
+  }
+  convert gateway+postgres deploy/gateway.env.example "$tmp/k8s-a" \
+    --secrets-as-files --file compose.gateway.yaml --file compose.postgres.yaml
+  convert gateway deploy/gateway.env.example "$tmp/k8s-b" --secrets-as-files --file compose.gateway.yaml
+  convert bundled .env.example "$tmp/k8s-c" --file compose.yaml
+  # kompose cannot write a PodDisruptionBudget: the one in deploy/kubernetes/ goes with (a) and (b).
+  cp deploy/kubernetes/gateway-pdb.yaml "$tmp/k8s-a/"
+  cp deploy/kubernetes/gateway-pdb.yaml "$tmp/k8s-b/"
 
-  "$kubeconform" -strict -summary -output text -kubernetes-version "$KUBERNETES_VERSION" \
-    -schema-location "$schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json" "$tmp"/k8s/*.yaml ||
-    fail "kubeconform found manifests that do not match the Kubernetes $KUBERNETES_VERSION schemas"
+  for out in "$tmp/k8s-a" "$tmp/k8s-b" "$tmp/k8s-c"; do
+    "$kubeconform" -strict -summary -output text -kubernetes-version "$KUBERNETES_VERSION" \
+      -schema-location "$schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json" "$out"/*.yaml ||
+      fail "kubeconform found manifests in $out that do not match the Kubernetes $KUBERNETES_VERSION schemas"
+  done
 
-  # The objects the conversion must produce, and what the deployment relies on in them.
-  node --input-type=module - "$npm_dir" "$tmp/k8s" <<'EOF'
+  # What each conversion must produce, and what the deployment relies on in it.
+  node --input-type=module - "$npm_dir" "$tmp" <<'EOF'
 import { createRequire } from "node:module";
 import { readdirSync, readFileSync } from "node:fs";
-const [dir, out] = process.argv.slice(2);
+const [dir, tmp] = process.argv.slice(2);
 const YAML = createRequire(`${dir}/node_modules/`)("yaml");
-const objects = readdirSync(out).flatMap((f) => YAML.parseAllDocuments(readFileSync(`${out}/${f}`, "utf8")).map((d) => d.toJS()));
-const find = (kind, name) => objects.find((o) => o?.kind === kind && o.metadata?.name === name);
+const load = (out) =>
+  readdirSync(out).flatMap((f) => YAML.parseAllDocuments(readFileSync(`${out}/${f}`, "utf8")).map((d) => d.toJS()));
 const problems = [];
-const expect = (ok, what) => { if (!ok) problems.push(what); };
-for (const [kind, name] of [
-  ["Deployment", "postgres"], ["Deployment", "keycloak"], ["Deployment", "nextcloud"], ["Deployment", "gateway"],
-  ["Service", "postgres"], ["Service", "keycloak"], ["Service", "nextcloud"], ["Service", "gateway"],
-  ["Ingress", "keycloak"], ["Ingress", "nextcloud"], ["Ingress", "gateway"],
-  ["PersistentVolumeClaim", "postgres"], ["PersistentVolumeClaim", "nextcloud"],
-  ["Pod", "migrate"], ["ConfigMap", "keycloak-realm"], ["ConfigMap", "nextcloud-hook"], ["ConfigMap", "postgres-init"],
-]) expect(find(kind, name), `${kind} ${name} is missing`);
-const gateway = find("Deployment", "gateway")?.spec.template.spec.containers[0];
-expect(gateway?.readinessProbe?.httpGet?.path === "/readyz", "the gateway's readiness probe is not GET /readyz");
-expect(gateway?.livenessProbe?.httpGet?.path === "/healthz", "the gateway's liveness probe is not GET /healthz");
-expect(JSON.stringify(gateway?.args) === '["serve","--no-migrate"]', "the gateway does not run serve --no-migrate");
-expect(JSON.stringify(find("Pod", "migrate")?.spec.containers[0].args) === '["migrate"]', "the migrate pod does not run migrate");
-const realm = find("ConfigMap", "keycloak-realm")?.data ?? {};
-expect(Object.values(realm)[0] === readFileSync("keycloak/realm-export.json", "utf8"),
-  "the keycloak-realm ConfigMap does not hold keycloak/realm-export.json");
-const hook = find("Deployment", "nextcloud")?.spec.template.spec.volumes.find((v) => v.name === "nextcloud-hook");
-expect(hook?.configMap?.defaultMode === 0o555, "the Nextcloud hook is not mounted executable");
+const bytes = (q) => {
+  const m = /^(\d+)(Mi|Gi|M|G)?$/.exec(String(q));
+  if (!m) return NaN;
+  const unit = { Mi: 2 ** 20, Gi: 2 ** 30, M: 1e6, G: 1e9 }[m[2]] ?? 1;
+  return Number(m[1]) * unit;
+};
+const SECRET_VARIABLES = ["OIDC_CLIENT_SECRET", "DATABASE_URL", "SEALING_KEYS", "METRICS_TOKEN", "POSTGRES_PASSWORD"];
+function check(label, out, expected, { secrets, replicas }) {
+  const objects = load(out);
+  const find = (kind, name) => objects.find((o) => o?.kind === kind && o.metadata?.name === name);
+  const expect = (ok, what) => {
+    if (!ok) problems.push(`${label}: ${what}`);
+  };
+  const names = objects.map((o) => `${o.kind} ${o.metadata.name}`).sort();
+  expect(
+    JSON.stringify(names) === JSON.stringify([...expected].sort()),
+    `objects ${JSON.stringify(names)}, expected ${JSON.stringify([...expected].sort())}`,
+  );
+  const pod = find("Deployment", "gateway")?.spec.template.spec;
+  const gateway = pod?.containers[0];
+  expect(gateway?.readinessProbe?.httpGet?.path === "/readyz", "the gateway's readiness probe is not GET /readyz");
+  expect(gateway?.livenessProbe?.httpGet?.path === "/healthz", "the gateway's liveness probe is not GET /healthz");
+  // ADR 0014: the gateway migrates at start, under the advisory lock; no separate migrate pod.
+  expect(JSON.stringify(gateway?.args) === '["serve"]', `the gateway runs ${JSON.stringify(gateway?.args)}`);
+  expect(
+    bytes(gateway?.resources?.requests?.memory) >= 160 * 2 ** 20,
+    `the gateway's memory request ${gateway?.resources?.requests?.memory} is below 160Mi (it uses about 133 MiB idle)`,
+  );
+  expect((find("Deployment", "gateway")?.spec.replicas ?? 1) >= replicas, `fewer than ${replicas} gateway replicas`);
+  const env = gateway?.env ?? [];
+  if (secrets) {
+    for (const v of env) {
+      expect(!SECRET_VARIABLES.includes(v.name), `the secret ${v.name} is plain env in the gateway's Deployment`);
+    }
+    for (const [variable, secret] of [
+      ["OIDC_CLIENT_SECRET_FILE", "oidc-client-secret"],
+      ["DATABASE_URL_FILE", "database-url"],
+      ["SEALING_KEYS_FILE", "sealing-keys"],
+    ]) {
+      const path = env.find((v) => v.name === variable)?.value;
+      const mount = gateway?.volumeMounts?.find((m) => m.mountPath === path);
+      const volume = pod?.volumes?.find((v) => v.name === mount?.name);
+      expect(
+        path !== undefined && volume?.secret?.secretName === secret && find("Secret", secret),
+        `${variable} is not a file of the Secret ${secret}`,
+      );
+    }
+    expect(!env.some((v) => v.name === "ALLOW_INSECURE_HTTP" && v.value !== "false"), "ALLOW_INSECURE_HTTP is on");
+    for (const v of env.filter((v) => /URL|ISSUER/.test(v.name) && v.value?.startsWith("http"))) {
+      expect(v.value.startsWith("https://"), `${v.name} is not https: ${v.value}`);
+    }
+  }
+  return { find, expect };
+}
+const gatewayOnly = [
+  "Deployment gateway", "Service gateway", "Ingress gateway", "PodDisruptionBudget gateway",
+  "Secret oidc-client-secret", "Secret database-url", "Secret sealing-keys",
+];
+const a = check("gateway+postgres", `${tmp}/k8s-a`, [
+  ...gatewayOnly, "Deployment postgres", "Service postgres", "PersistentVolumeClaim postgres", "Secret postgres-password",
+], { secrets: true, replicas: 2 });
+const pg = a.find("Deployment", "postgres")?.spec.template.spec.containers[0];
+a.expect(!pg?.env?.some((v) => v.name === "POSTGRES_PASSWORD"), "PostgreSQL's password is plain env");
+a.expect(pg?.env?.some((v) => v.name === "POSTGRES_PASSWORD_FILE"), "PostgreSQL does not read its password from the Secret");
+check("gateway", `${tmp}/k8s-b`, gatewayOnly, { secrets: true, replicas: 2 });
+const c = check("bundled", `${tmp}/k8s-c`, [
+  "Deployment postgres", "Deployment keycloak", "Deployment nextcloud", "Deployment gateway",
+  "Service postgres", "Service keycloak", "Service nextcloud", "Service gateway",
+  "Ingress keycloak", "Ingress nextcloud", "Ingress gateway",
+  "PersistentVolumeClaim postgres", "PersistentVolumeClaim nextcloud",
+  "ConfigMap keycloak-realm", "ConfigMap keycloak-users", "ConfigMap nextcloud-hook", "ConfigMap postgres-init",
+], { secrets: false, replicas: 1 });
+const realm = c.find("ConfigMap", "keycloak-realm")?.data ?? {};
+c.expect(
+  Object.values(realm)[0] === readFileSync("keycloak/realm-export.json", "utf8"),
+  "the keycloak-realm ConfigMap does not hold keycloak/realm-export.json",
+);
+const hook = c.find("Deployment", "nextcloud")?.spec.template.spec.volumes.find((v) => v.name === "nextcloud-hook");
+c.expect(hook?.configMap?.defaultMode === 0o555, "the Nextcloud hook is not mounted executable");
 if (problems.length > 0) {
   for (const p of problems) console.error(`  ${p}`);
   console.error("check-deploy: FAIL: the kompose output lacks what the deployment relies on");
   process.exit(1);
 }
-console.log(`check-deploy: kompose output has the ${objects.length} expected objects, probes, commands and the realm`);
+console.log("check-deploy: each conversion has exactly the expected objects, probes, secrets, replicas and resources");
 EOF
 fi
 

@@ -20,7 +20,9 @@ Commands:
   serve [--no-migrate]  Start the gateway (applies pending database migrations first
                         unless --no-migrate is given).
   migrate               Apply pending database migrations and exit.
-  check                 Validate the configuration, then test the IdP and the database.
+  check                 Validate the configuration, then test the IdP (discovery, keys,
+                        client credentials, the audience of mcp:tools tokens), Nextcloud
+                        and the database. Exits 1 when a test fails.
   jobs run <name>       Run a background job now, recorded in job_runs like a scheduled run:
                         housekeeping, grants-keepalive (refresh offline grants that are due),
                         grants-reencrypt (re-seal stored tokens under the first SEALING_KEYS key).

@@ -100,6 +100,11 @@ export interface TokenVerifier {
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const { issuer, audience, getKey } = options;
+  const expectations: TokenExpectations = {
+    issuer,
+    audience,
+    ...(options.ownClientId === undefined ? {} : { ownClientId: options.ownClientId }),
+  };
   const now = options.now ?? Date.now;
   const cache = options.cache ?? new VerifiedTokenCache({ now });
   let hits = 0;
@@ -112,7 +117,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         return cached;
       }
       misses++;
-      const verified = await verifyAccessToken(token, { issuer, audience }, getKey, now());
+      const verified = await verifyAccessToken(token, expectations, getKey, now());
       cache.set(token, verified);
       return verified;
     },

@@ -43,6 +43,11 @@ export interface TokenExpectations {
   issuer: string;
   /** The gateway's resource URL; `aud` must contain it (one trailing slash and any fragment aside). */
   audience: string;
+  /**
+   * The gateway's own client id: a token whose `azp` (or `client_id`) names it was obtained by the
+   * gateway for itself (client credentials, as `check` does), not by a user's MCP client: refused.
+   */
+  ownClientId?: string;
 }
 
 /** An access token that passed every check, reduced to what the gateway uses. */
@@ -149,11 +154,15 @@ function readClaims(
   if (typeof payload.sub !== "string" || payload.sub === "") return "sub is not a non-empty string";
   // JSON.parse turns 1e999 into Infinity, which jose accepts as a number.
   if (typeof payload.exp !== "number" || !Number.isFinite(payload.exp)) return "exp is not a finite number";
+  const clientId = firstString(payload.azp, payload.client_id) ?? "";
+  if (expectations.ownClientId !== undefined && clientId === expectations.ownClientId) {
+    return `azp ${show(clientId)} is the gateway's own client: a token it obtained for itself, not a user's sign-in`;
+  }
   const claims = Object.freeze({ ...payload });
   return Object.freeze({
     subject: payload.sub,
     issuer: expectations.issuer,
-    clientId: firstString(payload.azp, payload.client_id) ?? "",
+    clientId,
     scopes: Object.freeze(parseScopes(payload.scope)),
     audience: Object.freeze(audience),
     expiresAt: payload.exp,

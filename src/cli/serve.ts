@@ -6,7 +6,7 @@ import { startScheduler } from "../jobs/index.ts";
 import { configuredJobs, REPLICA } from "./jobs.ts";
 import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
-import { IdpClient, idpSettingsOf } from "../idp/index.ts";
+import { ClientAuthCheck, IdpClient, idpSettingsOf, probeClientCredentials } from "../idp/index.ts";
 import type { Logger } from "../log.ts";
 import type { RouteProbe } from "../nextcloud/index.ts";
 import { TokenBroker } from "../tokens/index.ts";
@@ -69,6 +69,11 @@ export async function startGateway(
   }
   const idp = new IdpClient(idpSettingsOf(config), log);
   idp.startBackgroundLoad();
+  // Readiness includes the client's own authentication at the IdP, proven at most every 5 minutes
+  // (every 30 s while it fails), not on every probe.
+  const clientAuth = new ClientAuthCheck(async () =>
+    probeClientCredentials(await idp.load(), config.oidc.clientId),
+  );
   const scheduler = config.jobs.enabled
     ? startScheduler(configuredJobs(config, { idp: () => idp.load() }), {
         store,
@@ -81,6 +86,8 @@ export async function startGateway(
   const verifier = createTokenVerifier({
     issuer: config.oidc.issuer,
     audience: config.resourceUrl,
+    // Tokens of the gateway's own client (client credentials: `check` obtains one) are no user's.
+    ownClientId: config.oidc.clientId,
     // Keys come from the IdP's JWKS once discovery has loaded; until then verification answers 503.
     getKey: async (header, token) => (idp.current ?? (await idp.load())).jwks(header, token),
   });
@@ -122,6 +129,7 @@ export async function startGateway(
     readiness: {
       shuttingDown: () => shuttingDown,
       idp: () => idp.status,
+      idpClient: () => clientAuth.result(),
       async database() {
         if (!(await store.ping())) {
           return {

@@ -31,6 +31,10 @@ export function renderConfigurationDoc(): string {
     "as unset. `nextcloud-mcp-gateway check` runs the same validation and then tests that the IdP and the",
     "database are reachable.",
     "",
+    "Every variable marked *Secret* may instead be read from a file: set `<NAME>_FILE` to its path (for",
+    "example `OIDC_CLIENT_SECRET_FILE=/run/secrets/oidc_client_secret`, a Kubernetes or Docker secret",
+    "mounted as a file; one trailing newline is dropped). Setting both `<NAME>` and `<NAME>_FILE` is an error.",
+    "",
   ];
   for (const [group, rows] of groups) {
     out.push(

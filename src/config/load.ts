@@ -1,6 +1,35 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseSealingKeys, type SealingKey } from "../store/sealing.ts";
-import { isLoopbackHost, variables, type Env } from "./schema.ts";
+import { isLoopbackHost, variables, type Env, type VariableDoc } from "./schema.ts";
+
+/**
+ * A secret variable's value: `NAME`, or the contents of the file `NAME_FILE` names (a Kubernetes
+ * or Docker secret mounted as a file; one trailing newline dropped). Both set is a problem.
+ */
+function secretValue(
+  env: Record<string, string | undefined>,
+  name: string,
+  problems: string[],
+): string | undefined {
+  const direct = env[name] === "" ? undefined : env[name];
+  const file = env[`${name}_FILE`] === "" ? undefined : env[`${name}_FILE`];
+  if (file === undefined) return direct;
+  if (direct !== undefined) {
+    problems.push(`${name}_FILE: ${name} is set too; set one of them`);
+    return direct;
+  }
+  try {
+    const value = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    return value === "" ? undefined : value;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    problems.push(
+      `${name}_FILE: cannot read ${file} (${typeof code === "string" ? code : "unreadable"}); mount the secret there or fix the path`,
+    );
+    return undefined;
+  }
+}
 
 /** The gateway's configuration, validated and shaped for use. */
 export interface Config {
@@ -90,7 +119,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(variables)) {
-    const raw = env[name] === "" ? undefined : env[name];
+    const doc: VariableDoc = v.doc;
+    const raw =
+      doc.secret === true ? secretValue(env, name, problems) : env[name] === "" ? undefined : env[name];
     const r = v.schema.safeParse(raw);
     if (r.success) values[name] = r.data;
     else problems.push(...new Set(r.error.issues.map((issue) => `${name}: ${issue.message}`)));

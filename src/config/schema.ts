@@ -417,7 +417,7 @@ export const variables = {
     doc: {
       group: "Operations",
       description:
-        "Allow `http://` for GATEWAY_PUBLIC_URL and OIDC_ISSUER on hosts other than localhost. Only for isolated test networks: tokens and secrets would cross the network in clear text.",
+        "Allow `http://` for GATEWAY_PUBLIC_URL, OIDC_ISSUER and NEXTCLOUD_URL on hosts other than localhost. Only for isolated test networks: tokens and secrets would cross the network in clear text.",
       example: "false",
     },
   },

@@ -8,21 +8,30 @@ export interface ReadinessProbes {
   shuttingDown(): boolean;
   database(): Promise<{ ok: boolean; error?: string }>;
   idp(): IdpStatus;
+  /**
+   * The gateway's own client authentication at the IdP (cached by the caller, not probed per
+   * request); asked only once discovery has loaded. A transient failure (IdP unreachable) does not
+   * make the replica unready: every replica shares the IdP, and discovery stays loaded.
+   */
+  idpClient?(): Promise<{ ok: boolean; message: string; transient?: boolean }>;
 }
 
 /** `/healthz`: the process is alive and serving HTTP. Never touches dependencies. */
 export const healthz: Handler<AppEnv> = (c) => c.json({ status: "ok" });
 
 /**
- * `/readyz`: 200 when the database answers with an up-to-date schema and the IdP's discovery and
- * JWKS are loaded. Anyone can ask, so the body names only the checks and whether each passed; what
+ * `/readyz`: 200 when the database answers with an up-to-date schema, the IdP's discovery and
+ * JWKS are loaded and the IdP accepts the gateway's client credentials. Anyone can ask, so the body names only the checks and whether each passed; what
  * failed (hosts, error numbers, migration counts) goes to the log.
  */
 export function readyz(probes: ReadinessProbes): Handler<AppEnv> {
   return async function readyzHandler(c) {
     const database = await probes.database();
     const idp = probes.idp();
-    const idpOk = idp.discovery === "loaded" && idp.jwks === "loaded";
+    const loaded = idp.discovery === "loaded" && idp.jwks === "loaded";
+    const client = loaded ? await probes.idpClient?.() : undefined;
+    const clientRefused = client !== undefined && !client.ok && client.transient !== true;
+    const idpOk = loaded && !clientRefused;
     const draining = probes.shuttingDown();
     const ready = database.ok && idpOk && !draining;
     if (!ready) {
@@ -30,7 +39,16 @@ export function readyz(probes: ReadinessProbes): Handler<AppEnv> {
         {
           shuttingDown: draining,
           ...(database.ok ? {} : { database: database.error ?? "failed" }),
-          ...(idpOk ? {} : { idp: { discovery: idp.discovery, jwks: idp.jwks, error: idp.error } }),
+          ...(idpOk
+            ? {}
+            : {
+                idp: {
+                  discovery: idp.discovery,
+                  jwks: idp.jwks,
+                  ...(clientRefused ? { client: client.message } : {}),
+                  error: idp.error,
+                },
+              }),
         },
         "not ready",
       );

@@ -127,7 +127,7 @@ export class IdpClient {
       this.#status = {
         discovery: "failed",
         jwks: "pending",
-        error: `discovery at ${issuer}: ${describeError(err)}`,
+        error: `discovery at ${issuer}: ${discoveryFailure(err, issuer)}`,
       };
       throw new Error(this.#status.error, { cause: err });
     }
@@ -157,6 +157,27 @@ export class IdpClient {
     this.#idp = { configuration, metadata, jwks };
     return this.#idp;
   }
+}
+
+/**
+ * Why discovery failed, in the operator's terms: the HTTP status and the URL tried (a wrong realm
+ * answers 404), or both issuers when the document names another one than OIDC_ISSUER.
+ */
+export function discoveryFailure(err: unknown, issuer: string): string {
+  if (err instanceof oidc.ClientError) {
+    if (err.code === "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED") {
+      const cause = err.cause as { body?: { issuer?: unknown } } | undefined;
+      const named = typeof cause?.body?.issuer === "string" ? cause.body.issuer : "(none)";
+      return `the IdP's discovery document names the issuer ${named}, but OIDC_ISSUER is ${issuer}; set OIDC_ISSUER to exactly the issuer the IdP names (Keycloak: its hostname setting plus /realms/<realm>), the one in its tokens' iss`;
+    }
+    if (err.cause instanceof Response) {
+      const { status, url } = err.cause;
+      const hint =
+        status === 404 ? "; no realm (or issuer path) there: check the realm name in OIDC_ISSUER" : "";
+      return `HTTP ${status} from ${url}${hint}`;
+    }
+  }
+  return describeError(err);
 }
 
 /** The IdP's token endpoint, for log details (the issuer when discovery named none). */

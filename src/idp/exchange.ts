@@ -2,7 +2,14 @@ import { decodeJwt } from "jose";
 import * as oidc from "openid-client";
 import { GatewayError, type GatewayErrorCode } from "../errors.ts";
 import { tokenEndpointOf, type Idp } from "./discovery.ts";
-import { answerDetail, challengeOf, idpUnavailable, nonOAuthFailure, oauthErrorOf } from "./oauth-error.ts";
+import {
+  answerDetail,
+  answerText,
+  challengeOf,
+  idpUnavailable,
+  nonOAuthFailure,
+  oauthErrorOf,
+} from "./oauth-error.ts";
 import { untilAborted } from "../abort.ts";
 
 const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -147,9 +154,11 @@ function exchangeFailure(err: unknown, idp: Idp, request: ExchangeRequest): Gate
           `The identity provider does not let the gateway client ${clientId} exchange tokens because it is a public client; OIDC_CLIENT_ID must name a confidential client, with its secret in OIDC_CLIENT_SECRET.`,
         );
       }
+      // The IdP's own words (Keycloak, wrong secret: unauthorized_client "Invalid client or Invalid
+      // client credentials"): a client-authentication answer carries no secret.
       return fail(
         "server_error",
-        `The identity provider refused the gateway's client credentials; the operator must check OIDC_CLIENT_ID (${clientId}) and OIDC_CLIENT_SECRET.`,
+        `The identity provider refused the gateway's client credentials (${answerText(answer)}); the operator must check OIDC_CLIENT_ID (${clientId}) and OIDC_CLIENT_SECRET.`,
       );
     case "unsupported_grant_type":
       return fail("server_error", notEnabled(clientId));

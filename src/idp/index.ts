@@ -4,3 +4,11 @@ export { IdpClient, idpSettingsOf, type Idp, type IdpSettings, type IdpStatus } 
 export { ACCESS_TOKEN_TYPE, exchangeToken, type ExchangedToken } from "./exchange.ts";
 export { revokeRefreshToken } from "./revoke.ts";
 export { refreshAtIdp } from "./refresh.ts";
+export { answerText } from "./oauth-error.ts";
+export {
+  ClientAuthCheck,
+  ownClientToken,
+  probeClientCredentials,
+  type OwnToken,
+  type ProbeResult,
+} from "./probe.ts";

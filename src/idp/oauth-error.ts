@@ -23,6 +23,11 @@ export function answerDetail(at: string, answer: OAuthErrorAnswer): string {
   return `${at}: ${answer.status} ${answer.error}${answer.description ? ` "${answer.description.slice(0, 300)}"` : ""}`;
 }
 
+/** `error "description"`, as the IdP answered (client-authentication answers carry no secret). */
+export function answerText(answer: { error: string; description?: string | undefined }): string {
+  return `${answer.error}${answer.description ? ` "${answer.description}"` : ""}`;
+}
+
 /** Extracts `error`/`error_description` from openid-client's ResponseBodyError; undefined for other failures. */
 export function oauthErrorOf(err: unknown): OAuthErrorAnswer | undefined {
   if (err instanceof oidc.ResponseBodyError) {

@@ -113,7 +113,8 @@ export function errorFromResponse(
     case 403:
       return new NextcloudError("forbidden", `You do not have permission for ${what} in Nextcloud.`, base);
     case 404:
-      return new NextcloudError("not_found", `${capital(what)} was not found in Nextcloud.`, base);
+      // "Nextcloud did not find …" reads right for "the capabilities" and "your notes" alike.
+      return new NextcloudError("not_found", `Nextcloud did not find ${what}.`, base);
     case 405:
     case 409:
       return new NextcloudError(

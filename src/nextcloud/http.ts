@@ -116,8 +116,10 @@ async function once(options: NextcloudClientOptions, req: NextcloudRequest): Pro
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
   const url = guardRequest(options.baseUrl, req);
   const limit = req.maxResponseBytes ?? options.maxResponseBytes ?? DEFAULT_MAX_BYTES;
+  // Outside the try: a token source that fails (the IdP refused the exchange, the sign-in expired)
+  // says so itself, instead of becoming "Nextcloud could not be reached".
+  const token = await options.token();
   try {
-    const token = await options.token();
     const res = await doFetch(url, {
       method: req.method,
       headers: {
@@ -149,11 +151,62 @@ async function once(options: NextcloudClientOptions, req: NextcloudRequest): Pro
         },
       );
     }
-    throw new NextcloudError("unavailable", `Nextcloud could not be reached for ${req.what}.`, {
-      detail: err instanceof Error ? err.message : String(err),
-      cause: err,
+    const cause = connectionCause(err);
+    if (cause.timeout) {
+      throw new NextcloudError(
+        "timeout",
+        `Nextcloud did not answer in time for ${req.what} (${cause.text}).`,
+        {
+          detail: cause.detail,
+          cause: err,
+        },
+      );
+    }
+    throw new NextcloudError(
+      "unavailable",
+      `Nextcloud could not be reached for ${req.what} (${cause.text}).`,
+      {
+        detail: cause.detail,
+        cause: err,
+      },
+    );
+  }
+}
+
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
+
+/**
+ * Why a request got no answer, from the error chain fetch rejects with (`fetch failed` says
+ * nothing): a short text for the user (`connection refused: ECONNREFUSED`, `unknown host: ENOTFOUND
+ * nc.example.com`, `TLS: CERT_HAS_EXPIRED`, `connect timeout`) and the whole chain for the log.
+ */
+export function connectionCause(err: unknown): { text: string; detail: string; timeout: boolean } {
+  const chain: { code?: string; message: string; hostname?: string }[] = [];
+  for (let e: unknown = err; e instanceof Error && chain.length < 5; e = e.cause) {
+    const { code, hostname } = e as { code?: unknown; hostname?: unknown };
+    chain.push({
+      message: e.message,
+      ...(typeof code === "string" ? { code } : {}),
+      ...(typeof hostname === "string" ? { hostname } : {}),
     });
   }
+  const detail = chain.length > 0 ? chain.map((c) => c.message).join("; cause: ") : String(err);
+  const found = [...chain].reverse().find((c) => c.code !== undefined);
+  const code = found?.code ?? "";
+  if (code === "ECONNREFUSED") return { text: "connection refused: ECONNREFUSED", detail, timeout: false };
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return {
+      text: `unknown host: ${code}${found?.hostname ? ` ${found.hostname}` : ""}`,
+      detail,
+      timeout: false,
+    };
+  }
+  if (code === "ETIMEDOUT" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "UND_ERR_HEADERS_TIMEOUT") {
+    return { text: `connect timeout: ${code}`, detail, timeout: true };
+  }
+  if (TLS_CODE.test(code)) return { text: `TLS: ${code}`, detail, timeout: false };
+  if (code !== "") return { text: code, detail, timeout: false };
+  return { text: chain.at(-1)?.message ?? String(err), detail, timeout: false };
 }
 
 async function readLimited(res: Response, limit: number, what: string): Promise<Uint8Array> {

@@ -20,8 +20,10 @@ export function requestLog(log: Logger): MiddlewareHandler<AppEnv> {
       status,
       ms: Math.round((performance.now() - started) * 10) / 10,
     };
-    if (status >= 500) child.error(line, "request failed");
-    else if (c.req.path === "/healthz" || c.req.path === "/readyz") child.debug(line, "request");
+    // Probes first: a 503 from /readyz is an answer (not ready), logged by the handler as "not
+    // ready" at warn, never an error that alerts would page on.
+    if (c.req.path === "/healthz" || c.req.path === "/readyz") child.debug(line, "request");
+    else if (status >= 500) child.error(line, "request failed");
     else child.info(line, "request");
   };
 }

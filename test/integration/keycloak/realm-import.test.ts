@@ -10,6 +10,7 @@ interface ClientRep {
   publicClient: boolean;
   standardFlowEnabled: boolean;
   directAccessGrantsEnabled: boolean;
+  serviceAccountsEnabled: boolean;
   redirectUris: string[];
   attributes: Record<string, string>;
   defaultClientScopes: string[];
@@ -76,6 +77,9 @@ describe("realm import", () => {
     expect(c.attributes["backchannel.logout.revoke.offline.tokens"]).toBe("false");
     expect(c.defaultClientScopes).toContain("basic");
     expect(c.optionalClientScopes).toEqual(expect.arrayContaining(["offline_access", "nextcloud-audience"]));
+    // `check` proves the mcp:tools audience with a token of the gateway's own (refused at /mcp).
+    expect(c.serviceAccountsEnabled).toBe(true);
+    expect(c.optionalClientScopes).toContain("mcp:tools");
   });
 
   it("has the nextcloud client (confidential, for user_oidc) and the public pre-registered MCP client", async () => {

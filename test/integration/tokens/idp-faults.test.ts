@@ -96,7 +96,7 @@ describe("exchangeToken through a proxy that answers for Keycloak", () => {
     const err = await refusal(exchangeToken(through, mcpToken, NEXTCLOUD), mcpToken);
     expect(err.code).toBe("server_error");
     expect(err.description).toBe(
-      "The identity provider refused the gateway's client credentials; the operator must check OIDC_CLIENT_ID (mcp-gateway) and OIDC_CLIENT_SECRET.",
+      "The identity provider refused the gateway's client credentials (invalid_client); the operator must check OIDC_CLIENT_ID (mcp-gateway) and OIDC_CLIENT_SECRET.",
     );
     expect(err.detail).toBe(`token exchange at ${proxy.url}: 401 invalid_client`);
     proxy.heal();

@@ -15,12 +15,20 @@ export interface ComposeService {
   ports?: string[];
   healthcheck?: { test?: string[] };
   labels?: Record<string, string>;
+  secrets?: string[];
+  expose?: string[];
+  profiles?: string[];
+  deploy?: {
+    replicas?: number;
+    resources?: { limits?: { memory?: string }; reservations?: { memory?: string } };
+  };
 }
 
 /** The parts of compose.yaml these tests look at. */
 export interface ComposeFile {
   services: Record<string, ComposeService>;
   configs: Record<string, { file: string }>;
+  secrets?: Record<string, { file: string }>;
   volumes: Record<string, unknown>;
 }
 
@@ -81,9 +89,9 @@ function resolveAll(node: unknown, env: Record<string, string>): unknown {
   return node;
 }
 
-/** compose.yaml with the variables of `env` filled in. */
-export function loadCompose(env: Record<string, string>): ComposeFile {
-  const raw: unknown = parse(readRepoFile("compose.yaml"), { merge: true });
+/** A compose file (default compose.yaml) with the variables of `env` filled in. */
+export function loadCompose(env: Record<string, string>, file = "compose.yaml"): ComposeFile {
+  const raw: unknown = parse(readRepoFile(file), { merge: true });
   return resolveAll(raw, env) as ComposeFile;
 }
 

@@ -42,7 +42,6 @@ function option(svc: ComposeService, name: string): string | undefined {
 
 const keycloak = service(compose, "keycloak");
 const gateway = service(compose, "gateway");
-const migrate = service(compose, "migrate");
 const nextcloud = service(compose, "nextcloud");
 const IMPORT_DIR = "/opt/keycloak/data/import";
 
@@ -109,12 +108,9 @@ describe("compose.yaml: one issuer for browsers and containers", () => {
 
 describe("compose.yaml: the gateway", () => {
   it("gets a configuration the gateway accepts, listening on all interfaces of its container", () => {
-    for (const svc of [gateway, migrate]) {
-      const config = loadConfig(svc.environment ?? {});
-      expect(config.listen.host).toBe("0.0.0.0");
-      expect(config.database.backend).toBe("postgres");
-    }
-    expect(migrate.environment).toEqual(gateway.environment);
+    const config = loadConfig(gateway.environment ?? {});
+    expect(config.listen.host).toBe("0.0.0.0");
+    expect(config.database.backend).toBe("postgres");
   });
 
   it("is the URL the realm's audience and redirect URIs were imported with", () => {
@@ -146,12 +142,10 @@ describe("compose.yaml: the gateway", () => {
     );
   });
 
-  it("migrates in a one-shot service, then serves without migrating", () => {
-    expect(migrate.command).toEqual(["migrate"]);
-    expect(gateway.command).toEqual(["serve", "--no-migrate"]);
-    expect(gateway.depends_on?.migrate?.condition).toBe("service_completed_successfully");
-    expect(migrate.depends_on?.postgres?.condition).toBe("service_healthy");
-    expect(migrate.image).toBe(gateway.image);
+  it("migrates at start under the advisory lock (ADR 0014), once PostgreSQL is healthy", () => {
+    expect(gateway.command).toEqual(["serve"]);
+    expect(Object.keys(compose.services)).not.toContain("migrate");
+    expect(gateway.depends_on?.postgres?.condition).toBe("service_healthy");
   });
 
   it("has Kubernetes probes on /healthz (liveness) and /readyz (readiness) after kompose convert", () => {

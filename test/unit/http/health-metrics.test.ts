@@ -88,6 +88,40 @@ describe("/readyz to anyone", () => {
     });
   });
 
+  it("is not ready while the IdP refuses the gateway's client, and says why in the log only", async () => {
+    const sink = logSink();
+    const refused =
+      'the IdP refused the client credentials (unauthorized_client "Invalid client or Invalid client credentials"); check OIDC_CLIENT_ID (mcp-gateway) and OIDC_CLIENT_SECRET';
+    const { app } = makeApp(
+      loadConfig(BASE_ENV),
+      { ...ready, idpClient: () => Promise.resolve({ ok: false, message: refused }) },
+      sink.stream,
+    );
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      status: "not_ready",
+      checks: { database: { status: "ok" }, idp: { status: "failed" } },
+    });
+    expect(text).not.toContain("unauthorized_client");
+    const lines = sink.lines();
+    expect(lines.find((l) => l.msg === "not ready")).toMatchObject({
+      level: "warn",
+      idp: { client: refused },
+    });
+    // A not-ready answer is not a failed request: alerts on "request failed" must not fire for it.
+    expect(lines.filter((l) => l.msg === "request failed")).toEqual([]);
+  });
+
+  it("stays ready when the IdP is only unreachable for the client check (transient)", async () => {
+    const { app } = makeApp(loadConfig(BASE_ENV), {
+      ...ready,
+      idpClient: () => Promise.resolve({ ok: false, transient: true, message: "token endpoint unreachable" }),
+    });
+    expect((await app.request("/readyz")).status).toBe(200);
+  });
+
   it("says shutting down while draining", async () => {
     const { app } = makeApp(loadConfig(BASE_ENV), { ...ready, shuttingDown: () => true });
     const res = await app.request("/readyz");

@@ -13,7 +13,7 @@ import {
 } from "../../../src/idp/index.ts";
 import { tokenEndpointOf, type Idp } from "../../../src/idp/discovery.ts";
 import { FALLBACK_LIFETIME_SECONDS } from "../../../src/idp/exchange.ts";
-import { probeClientCredentials } from "../../../src/idp/probe.ts";
+import { ownClientToken, probeClientCredentials } from "../../../src/idp/probe.ts";
 import {
   CLIENT_ID,
   idpAnswering,
@@ -131,7 +131,8 @@ describe("token exchange", () => {
   });
 
   it("tells the operator which IdP setting is wrong, for each refusal", async () => {
-    const credentials = `The identity provider refused the gateway's client credentials; the operator must check OIDC_CLIENT_ID (${CLIENT_ID}) and OIDC_CLIENT_SECRET.`;
+    const credentials = (answer: string) =>
+      `The identity provider refused the gateway's client credentials (${answer}); the operator must check OIDC_CLIENT_ID (${CLIENT_ID}) and OIDC_CLIENT_SECRET.`;
     const unknownAudience = `The identity provider knows no enabled client "nextcloud" to issue Nextcloud tokens for; the audience must be the client id that Nextcloud's user_oidc uses.`;
     const notEnabled = `Token exchange is not enabled for the gateway client ${CLIENT_ID} at the identity provider; in Keycloak, turn on "Standard token exchange" for ${CLIENT_ID} (client attribute standard.token.exchange.enabled).`;
     const notAvailable = (scope: string) =>
@@ -151,8 +152,17 @@ describe("token exchange", () => {
         "server_error",
         `The identity provider does not let the gateway client ${CLIENT_ID} exchange tokens because it is a public client; OIDC_CLIENT_ID must name a confidential client, with its secret in OIDC_CLIENT_SECRET.`,
       ],
-      [oauthError("invalid_client", "Invalid client credentials", 401), "server_error", credentials],
-      [oauthError("unauthorized_client"), "server_error", credentials],
+      [
+        oauthError("invalid_client", "Invalid client credentials", 401),
+        "server_error",
+        credentials('invalid_client "Invalid client credentials"'),
+      ],
+      [
+        oauthError("unauthorized_client", "Invalid client or Invalid client credentials", 401),
+        "server_error",
+        credentials('unauthorized_client "Invalid client or Invalid client credentials"'),
+      ],
+      [oauthError("unauthorized_client"), "server_error", credentials("unauthorized_client")],
       [oauthError("unsupported_grant_type"), "server_error", notEnabled],
       [
         oauthError("invalid_scope", "Consent required"),
@@ -392,11 +402,50 @@ describe("the check probe", () => {
       throw new TypeError("fetch failed");
     });
     expect(unreachable.ok).toBe(false);
+    // Readiness ignores this one: an IdP that does not answer says nothing about the settings.
+    expect(unreachable.transient).toBe(true);
     expect(unreachable.message).toMatch(/^token endpoint unreachable: .*fetch failed/);
     expect(await probe(() => tokens("t"))).toEqual({
       ok: false,
       message: "the IdP accepted an invalid subject token; its token exchange is unsafe",
     });
+  });
+});
+
+describe("the check's own-client token (client credentials)", () => {
+  const own = (respond: Answer) => ownClientToken(idpAnswering(respond).idp, CLIENT_ID, "mcp:tools");
+
+  it("asks for the scope with the client's credentials and returns the access token", async () => {
+    const { idp, requests } = idpAnswering(() => tokens("own-token"));
+    expect(await ownClientToken(idp, CLIENT_ID, "mcp:tools")).toEqual({ ok: true, accessToken: "own-token" });
+    expect(Object.fromEntries(requests[0] ?? [])).toEqual({
+      grant_type: "client_credentials",
+      scope: "mcp:tools",
+      client_id: CLIENT_ID,
+      client_secret: "gateway-secret",
+    });
+  });
+
+  it("names the Keycloak setting for each refusal, and says when the IdP is unreachable", async () => {
+    expect(await own(oauthError("invalid_scope", "Invalid scopes: mcp:tools"))).toEqual({
+      ok: false,
+      message: `the IdP does not give client ${CLIENT_ID} the scope mcp:tools (invalid_scope "Invalid scopes: mcp:tools"); in Keycloak add mcp:tools to the client's optional client scopes, as keycloak/realm-export.json does`,
+    });
+    expect(
+      await own(oauthError("unauthorized_client", "Client not enabled to retrieve service account")),
+    ).toEqual({
+      ok: false,
+      message: `cannot see the audience of mcp:tools tokens: client ${CLIENT_ID} may not get tokens of its own (unauthorized_client "Client not enabled to retrieve service account"); in Keycloak turn on "Service accounts roles" for ${CLIENT_ID}, as keycloak/realm-export.json does`,
+    });
+    expect(await own(oauthError("unauthorized_client", "Invalid client credentials", 401))).toEqual({
+      ok: false,
+      message: `the IdP refused a client credentials token for ${CLIENT_ID} (unauthorized_client "Invalid client credentials")`,
+    });
+    const down = await own(() => {
+      throw new TypeError("fetch failed");
+    });
+    expect(down.ok).toBe(false);
+    expect(down.ok ? "" : down.message).toMatch(/^token endpoint unreachable: .*fetch failed/);
   });
 });
 
