@@ -44,6 +44,8 @@ CREATE TABLE search_index_users (
   ready_at      timestamptz,
   last_run_at   timestamptz,
   last_error    text,
+  -- The user's Nextcloud user id as the last pass learnt it (WebDAV paths need it; saves a request).
+  nextcloud_uid text,
   next_run_at   timestamptz NOT NULL DEFAULT now(),
   lease_owner   text,
   lease_until   timestamptz

@@ -48,6 +48,7 @@ export interface SearchIndexUsersTable {
   ready_at: Timestamp | null;
   last_run_at: Timestamp | null;
   last_error: string | null;
+  nextcloud_uid: string | null;
   next_run_at: TimestampDefault;
   lease_owner: string | null;
   lease_until: Timestamp | null;

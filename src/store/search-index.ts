@@ -53,6 +53,18 @@ export function prefixQuery(text: string): string | undefined {
   return words.length === 0 ? undefined : words.map((w) => `${w}:*`).join(" & ");
 }
 
+/** The index of one user's files and notes as one indexing pass writes it (the crawl's IndexSink). */
+export interface UserIndexSink {
+  itemsIn(source: "files" | "notes", container: string): Promise<Map<string, string | null>>;
+  upsert(items: readonly IndexedItem[]): Promise<void>;
+  remove(source: "files" | "notes", keys: readonly string[]): Promise<number>;
+  removeContainer(source: "files" | "notes", container: string): Promise<number>;
+  syncToken(scope: string): Promise<string | undefined>;
+  setSyncToken(scope: string, token: string): Promise<void>;
+  forgetSync(scope: string): Promise<void>;
+  foldersBelow(folder: string): Promise<string[]>;
+}
+
 /** Upserts at most this many items per statement. */
 const BATCH = 200;
 
@@ -64,6 +76,20 @@ export class SearchIndex {
   constructor(db: Kysely<Database>, language = "simple") {
     this.#db = db;
     this.#language = language;
+  }
+
+  /** The files-and-notes index of one user, bound to them (folder sync tokens under source "files"). */
+  sinkFor(userId: string): UserIndexSink {
+    return {
+      itemsIn: (source, container) => this.itemsIn(userId, source, container),
+      upsert: (items) => this.upsert(userId, items),
+      remove: (source, keys) => this.remove(userId, source, keys),
+      removeContainer: (source, container) => this.removeContainer(userId, source, container),
+      syncToken: (scope) => this.syncToken(userId, "files", scope),
+      setSyncToken: (scope, token) => this.setSyncToken(userId, "files", scope, token),
+      forgetSync: (scope) => this.forgetSync(userId, "files", scope),
+      foldersBelow: (folder) => this.foldersBelow(userId, folder),
+    };
   }
 
   /** Adds or replaces items of one user. */
@@ -298,5 +324,21 @@ export class SearchIndex {
       await tx.deleteFrom("search_index_users").where("user_id", "=", userId).execute();
       return Number(r.numDeletedRows);
     });
+  }
+}
+
+/**
+ * Checks that `language` is a text search configuration of this database (SEARCH_LANGUAGE).
+ * @throws Error naming the configurations there are.
+ */
+export async function checkTextSearchConfig(db: Kysely<Database>, language: string): Promise<void> {
+  const { rows } = await sql<{ cfgname: string }>`select cfgname from pg_ts_config order by cfgname`.execute(
+    db,
+  );
+  const names = rows.map((r) => r.cfgname);
+  if (!names.includes(language)) {
+    throw new Error(
+      `SEARCH_LANGUAGE: "${language}" is not a text search configuration of this database; use one of: ${names.join(", ")}`,
+    );
   }
 }
