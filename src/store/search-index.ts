@@ -266,6 +266,34 @@ export class SearchIndex {
       .execute();
   }
 
+  /**
+   * Forgets the tokens of `folder` and of every folder above it, so that the next pass lists that
+   * path again even when no ETag on it changed (e.g. a share was taken away).
+   */
+  async forgetSyncPath(userId: string, source: string, folder: string): Promise<void> {
+    const scopes = ["/"];
+    const parts = folder.split("/").filter((p) => p !== "");
+    for (let i = 1; i <= parts.length; i++) scopes.push(`/${parts.slice(0, i).join("/")}`);
+    await this.#db
+      .deleteFrom("search_sync")
+      .where("user_id", "=", userId)
+      .where("source", "=", source)
+      .where("scope_key", "in", scopes)
+      .execute();
+  }
+
+  /** Whether the user's index is complete and not paused. */
+  async isReady(userId: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom("search_index_users")
+      .select("user_id")
+      .where("user_id", "=", userId)
+      .where("paused", "=", false)
+      .where("ready_at", "is not", null)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Folders below `folder` (any depth) that hold items of any source or have a sync token. */
   async foldersBelow(userId: string, folder: string): Promise<string[]> {
     const prefix = `${folder === "/" ? "" : folder.replace(/[\\%_]/g, "\\$&")}/%`;
