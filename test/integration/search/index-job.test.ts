@@ -17,7 +17,7 @@ import { launchBrowser } from "../../harness/browser.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
 import { gatewayCli, runGatewayCli } from "../../harness/process.ts";
 import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
-import { realGrants, sealingKey, sealingKeysEnv } from "../jobs/grants-support.ts";
+import { realGrants, revokeAtKeycloak, sealingKey, sealingKeysEnv } from "../jobs/grants-support.ts";
 import { startTokenGate } from "../jobs/token-gate.ts";
 
 const kc = inject("keycloak");
@@ -154,6 +154,17 @@ describe("the search-index job", () => {
       .requests()
       .filter((r) => r.method === "PROPFIND" && /\/remote\.php\/dav\/files\/[^/]+\/?$/.test(r.rawPath));
     expect(rootLists).toHaveLength(4); // per user: the stat of "/" and its listing
+    expect(await titles(alice.user_id, "decided")).toEqual(["notes:Release plan"]);
+  });
+
+  it("disconnecting offline access deletes the user's index, and the job leaves them alone", async () => {
+    await new GrantStore(store.db, sealer).disconnect(bob.user_id, revokeAtKeycloak);
+    expect(await index.status(bob.user_id)).toBeUndefined();
+    expect(await titles(bob.user_id, "pumpkin")).toEqual([]);
+    expect(await index.foldersBelow(bob.user_id, "/")).toEqual([]);
+    const run = await runGatewayCli(["jobs", "run", "search-index"], env);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(await index.status(bob.user_id)).toBeUndefined();
     expect(await titles(alice.user_id, "decided")).toEqual(["notes:Release plan"]);
   });
 });

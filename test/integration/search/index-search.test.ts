@@ -154,4 +154,23 @@ describe("search on the content index", () => {
     expect((await search(alice, { query: "pelican", apps: ["calendar"] })).o.source).toBe("live");
     expect((await search(alice, { query: "pelican", apps: ["files"] })).o.source).toBe("index");
   });
+
+  it("offline_access_status reports the index: items, ready, last run, last error", async () => {
+    await store.db
+      .updateTable("search_index_users")
+      .set({ last_run_at: new Date("2026-12-01T10:00:00Z"), last_error: "Nextcloud did not answer" })
+      .where("user_id", "=", aliceId)
+      .execute();
+    const r = await callTool(gw.gateway.url, alice, "offline_access_status", {});
+    expect(r.structuredContent).toMatchObject({
+      searchIndex: {
+        items: 1,
+        ready: true,
+        paused: false,
+        lastRunAt: "2026-12-01T10:00:00.000Z",
+        lastError: "Nextcloud did not answer",
+      },
+    });
+    expect(r.content[0]?.text).toContain("Search index: 1 item(s), ready");
+  });
 });
