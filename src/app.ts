@@ -40,6 +40,7 @@ import { sharingGroup } from "./apps/sharing/index.ts";
 import { applyToolPolicy, gatewayGroup, parseToolset, ToolRegistry, type ToolGroup } from "./mcp/index.ts";
 import { appAvailability, nextcloudClients, type NextcloudAccess } from "./http/nextcloud-access.ts";
 import { refusedRequests } from "./nextcloud/index.ts";
+import { userSearchIndex } from "./http/search-index.ts";
 import { offlineLookup, webRoutes, type WebDeps } from "./web/routes.ts";
 
 /** Everything the HTTP app needs, built by main.ts (or a test). */
@@ -272,6 +273,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       nextcloud: deps.nextcloud && nextcloudClients(deps.nextcloud),
       availableApps: deps.nextcloud && appAvailability(deps.registry.groups()),
       offline: deps.web && offlineLookup(deps.web),
+      searchIndex:
+        deps.web && config.searchIndex.enabled
+          ? userSearchIndex(deps.web.store.db, config.searchIndex.language)
+          : undefined,
     }),
   );
   app.on(["GET", "DELETE"], "/mcp", mcpMethodNotAllowed);

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { crawlFiles } from "../apps/search/crawl.ts";
 import type { Config } from "../config/index.ts";
 import { IdpClient, idpSettingsOf, type Idp } from "../idp/index.ts";
 import {
@@ -6,6 +7,7 @@ import {
   keepaliveJob,
   reencryptJob,
   runJob,
+  searchIndexJob,
   type JobRunResult,
   type ScheduledJob,
 } from "../jobs/index.ts";
@@ -16,8 +18,8 @@ import { openStore, Sealer, type Store } from "../store/index.ts";
 export const REPLICA = `${hostname()}:${process.pid}`;
 
 /** Every job there is; the grant jobs are scheduled only when offline access is on (SEALING_KEYS). */
-export const JOB_NAMES = ["housekeeping", "grants-keepalive", "grants-reencrypt"] as const;
-const GRANT_JOBS: readonly string[] = ["grants-keepalive", "grants-reencrypt"];
+export const JOB_NAMES = ["housekeeping", "grants-keepalive", "grants-reencrypt", "search-index"] as const;
+const GRANT_JOBS: readonly string[] = ["grants-keepalive", "grants-reencrypt", "search-index"];
 
 /** What the jobs need besides the configuration. */
 export interface JobDeps {
@@ -52,6 +54,32 @@ export function configuredJobs(config: Config, deps: JobDeps): ScheduledJob[] {
     },
     { job: reencryptJob(sealer), schedule: config.jobs.reencryptSchedule },
   );
+  const nextcloud = config.nextcloud;
+  if (config.searchIndex.enabled && nextcloud !== undefined) {
+    const { language, maxFileBytes } = config.searchIndex;
+    jobs.push({
+      job: searchIndexJob({
+        sealer,
+        idp: deps.idp,
+        nextcloud: {
+          baseUrl: nextcloud.url,
+          audience: nextcloud.audience,
+          ...(nextcloud.tokenScope === "" ? {} : { scope: nextcloud.tokenScope }),
+          timeoutMs: nextcloud.timeoutMs,
+        },
+        language,
+        // The one place where the job meets the app that reads Nextcloud (jobs do not import apps).
+        pass: async (client, sink, signal) => ({
+          ...(await crawlFiles(client.files, sink, {
+            notesFolder: "/Notes",
+            maxFileBytes,
+            ...(signal === undefined ? {} : { signal }),
+          })),
+        }),
+      }),
+      schedule: config.searchIndex.schedule,
+    });
+  }
   return jobs;
 }
 
@@ -72,6 +100,11 @@ export async function runJobNow(
   if (GRANT_JOBS.includes(name) && config.sealingKeys === undefined) {
     throw new Error(
       `offline access is off: SEALING_KEYS is not set, so there are no offline grants for ${name} to work on; set SEALING_KEYS (see docs/configuration.md) to turn offline access on`,
+    );
+  }
+  if (name === "search-index" && !config.searchIndex.enabled) {
+    throw new Error(
+      "the content index is off: set SEARCH_INDEX_ENABLED=true (with NEXTCLOUD_URL and SEALING_KEYS) to run search-index",
     );
   }
   const idp = new IdpClient(idpSettingsOf(config), log);

@@ -10,7 +10,7 @@ import { ClientAuthCheck, IdpClient, idpSettingsOf, probeClientCredentials } fro
 import type { Logger } from "../log.ts";
 import type { RouteProbe } from "../nextcloud/index.ts";
 import { TokenBroker } from "../tokens/index.ts";
-import { migrate, openStore, pendingMigrations } from "../store/index.ts";
+import { checkTextSearchConfig, migrate, openStore, pendingMigrations, SearchIndex } from "../store/index.ts";
 import { VERSION } from "../version.ts";
 import { GrantStore, Sealer } from "../store/index.ts";
 import { LoginCookieSealer } from "../web/login-cookie.ts";
@@ -65,6 +65,14 @@ export async function startGateway(
     } catch (err) {
       await store.close();
       throw new Error(`database migration failed: ${describeError(err)}`, { cause: err });
+    }
+  }
+  if (config.searchIndex.enabled) {
+    try {
+      await checkTextSearchConfig(store.db, config.searchIndex.language);
+    } catch (err) {
+      await store.close();
+      throw err;
     }
   }
   const idp = new IdpClient(idpSettingsOf(config), log);
@@ -124,6 +132,9 @@ export async function startGateway(
         idleShare: config.jobs.keepaliveIdleShare,
         idleTimeoutSeconds: config.offlineIdleTimeoutSeconds,
       },
+      searchIndex: config.searchIndex.enabled
+        ? new SearchIndex(store.db, config.searchIndex.language)
+        : undefined,
     },
     nextcloud: appNextcloud,
     readiness: {

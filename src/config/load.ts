@@ -71,6 +71,8 @@ export interface Config {
     keepaliveConcurrency: number;
     reencryptSchedule: string;
   };
+  /** The content index (`search-index` job and the search tool on it). */
+  searchIndex: { enabled: boolean; schedule: string; language: string; maxFileBytes: number };
   /** Back-channel logout: how long after its `iat` a logout token is accepted, in seconds. */
   logoutTokenMaxAgeSeconds: number;
   /** The IdP's offline session idle timeout, in seconds. */
@@ -147,6 +149,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       `METRICS_PORT: the same as PORT (${e.PORT}); give the metrics listener a port of its own, e.g. 9464`,
     );
   }
+  if (e.SEARCH_INDEX_ENABLED === true && (e.SEALING_KEYS === "" || e.NEXTCLOUD_URL === "")) {
+    problems.push(
+      "SEARCH_INDEX_ENABLED: the content index reads Nextcloud with each user's offline grant; set SEALING_KEYS and NEXTCLOUD_URL too, or set SEARCH_INDEX_ENABLED=false",
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const parsed = values as Env;
   return {
@@ -191,6 +198,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       keepaliveIdleShare: parsed.KEEPALIVE_IDLE_SHARE,
       keepaliveConcurrency: parsed.KEEPALIVE_CONCURRENCY,
       reencryptSchedule: parsed.REENCRYPT_SCHEDULE,
+    },
+    searchIndex: {
+      enabled: parsed.SEARCH_INDEX_ENABLED,
+      schedule: parsed.SEARCH_INDEX_SCHEDULE,
+      language: parsed.SEARCH_LANGUAGE,
+      maxFileBytes: parsed.SEARCH_INDEX_MAX_FILE_BYTES,
     },
     offlineIdleTimeoutSeconds: parsed.OFFLINE_IDLE_TIMEOUT_SECONDS,
     logoutTokenMaxAgeSeconds: parsed.LOGOUT_TOKEN_MAX_AGE_SECONDS,

@@ -412,6 +412,54 @@ export const variables = {
       example: "41 3 * * *",
     },
   },
+  SEARCH_INDEX_ENABLED: {
+    schema: boolean(false),
+    doc: {
+      group: "Background jobs",
+      description:
+        "Keep a full-text index of the files and notes of every user who granted offline access, so that the `search` tool answers from it instead of searching Nextcloud live. Needs SEALING_KEYS (offline access) and NEXTCLOUD_URL. Each user can pause or delete their index on the account page; disconnecting offline access deletes it.",
+      example: "true",
+    },
+  },
+  SEARCH_INDEX_SCHEDULE: {
+    schema: z
+      .string()
+      .trim()
+      .default("*/10 * * * *")
+      .refine((s) => cronValidate(s), {
+        error: 'not a cron expression; e.g. "*/10 * * * *" (every 10 minutes)',
+      }),
+    doc: {
+      group: "Background jobs",
+      description:
+        "When `search-index` runs (cron). Every replica may run it at once: each user is leased in the database (`FOR UPDATE SKIP LOCKED`), so no user is indexed twice at a time. A pass over an unchanged tree costs one Nextcloud request per user (plus one refresh and one token exchange at the IdP).",
+      example: "*/10 * * * *",
+    },
+  },
+  SEARCH_LANGUAGE: {
+    schema: z
+      .string()
+      .trim()
+      .default("simple")
+      .refine((s) => /^[a-z_][a-z0-9_]*$/.test(s), {
+        error: 'not a text search configuration name; e.g. "simple", "english", "german"',
+      }),
+    doc: {
+      group: "Background jobs",
+      description:
+        "The PostgreSQL text search configuration the index stems words with (`simple` does not stem and fits every language; `english`, `german`, `french`… stem for one). Checked against the database at start (`SELECT cfgname FROM pg_ts_config`).",
+      example: "simple",
+    },
+  },
+  SEARCH_INDEX_MAX_FILE_BYTES: {
+    schema: integer(1024, 16 * 1024 * 1024).default(1024 * 1024),
+    doc: {
+      group: "Background jobs",
+      description:
+        "Text files up to this size (bytes) are indexed with their content; larger files and files that are not text are indexed by name only.",
+      example: "1048576",
+    },
+  },
   ALLOW_INSECURE_HTTP: {
     schema: boolean(),
     doc: {

@@ -10,6 +10,7 @@ import {
   parseToolset,
   refuseMessage,
   requiredScopesForCall,
+  type SearchIndexContext,
   type ToolRegistry,
 } from "../mcp/index.ts";
 import type { NextcloudClient } from "../nextcloud/index.ts";
@@ -45,6 +46,8 @@ export interface McpEndpointSettings {
         lookup(issuer: string, subject: string): Promise<OfflineAccessState>;
       }
     | undefined;
+  /** The content index of a token's user; absent when SEARCH_INDEX_ENABLED is off. */
+  searchIndex?: ((issuer: string, subject: string) => SearchIndexContext) | undefined;
 }
 
 function isListOrCall(body: unknown): boolean {
@@ -142,6 +145,7 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
           urlElicitation: clients.urlElicitation(clientKey),
           state: () => offline.lookup(verified.issuer, verified.subject),
         },
+        searchIndex: settings.searchIndex?.(verified.issuer, verified.subject),
       },
       { capabilities, apps },
     );

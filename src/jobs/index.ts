@@ -9,6 +9,12 @@ export {
   type KeepaliveOutcome,
   type KeepaliveSettings,
 } from "./keepalive.ts";
+export {
+  searchIndexJob,
+  SEARCH_INDEX_LEASE_MS,
+  type IndexPass,
+  type SearchIndexSettings,
+} from "./search-index.ts";
 export { grantsByKey, reencryptJob, type KeyUsage } from "./reencrypt.ts";
 export { daysBefore, JobFailure, runJob, type Job, type JobContext, type JobRunResult } from "./run.ts";
 export { startScheduler, type ScheduledJob, type Scheduler } from "./scheduler.ts";

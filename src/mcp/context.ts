@@ -2,6 +2,28 @@ import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { GatewayError } from "../errors.ts";
 import type { NextcloudClient } from "../nextcloud/index.ts";
 import type { OfflineAccessState } from "../store/account.ts";
+import type { IndexHit, IndexSource, IndexStatus } from "../store/search-index.ts";
+
+/**
+ * The calling user's content index (SEARCH_INDEX_ENABLED), bound to them: nothing here reads
+ * another user's rows.
+ */
+export interface SearchIndexContext {
+  /** Whether the user's index is complete (a first pass finished) and not paused: then search uses it. */
+  ready(): Promise<boolean>;
+  /** The user's hits, best first. */
+  search(
+    text: string,
+    o: { limit: number; offset: number; sources?: readonly IndexSource[] },
+  ): Promise<IndexHit[]>;
+  /**
+   * Removes a hit found gone or unreadable on read, and makes the next pass read its folder (and
+   * the folders above it) again.
+   */
+  drop(hit: Pick<IndexHit, "source" | "key" | "container">): Promise<void>;
+  /** The index as offline_access_status shows it; undefined when the user has none. */
+  status(): Promise<IndexStatus | undefined>;
+}
 
 /** The user's offline access as tools see it: where it stands and where to grant it. */
 export interface OfflineAccessContext {
@@ -48,6 +70,8 @@ export interface ToolContext {
   readonly nextcloud?: NextcloudClient | undefined;
   /** The user's offline access; undefined when the gateway has no database behind its tools (tests). */
   readonly offline?: OfflineAccessContext | undefined;
+  /** The user's content index; undefined when the gateway keeps none (SEARCH_INDEX_ENABLED=false). */
+  readonly searchIndex?: SearchIndexContext | undefined;
 }
 
 /** The Nextcloud client of a request, or a tool error saying the gateway has none configured. */

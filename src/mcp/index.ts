@@ -21,7 +21,13 @@ export {
   type WriteToolSpec,
 } from "./group.ts";
 export { badArguments, explained, mapLimited, pageInput, pageOf, pageOutput, reword } from "./kit.ts";
-export { nextcloudOf, type OfflineAccessContext, type ToolContext, type ToolLogger } from "./context.ts";
+export {
+  nextcloudOf,
+  type OfflineAccessContext,
+  type SearchIndexContext,
+  type ToolContext,
+  type ToolLogger,
+} from "./context.ts";
 export { createMcpServer, serverIdentity, type McpServerOptions } from "./server.ts";
 export { requiredScopesForCall } from "./required-scopes.ts";
 export { refuseMessage, type Refusal } from "./message-checks.ts";

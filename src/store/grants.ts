@@ -489,6 +489,10 @@ export class GrantStore {
         .where("id", "=", userId)
         .executeTakeFirst();
       const deleted = await trx.deleteFrom("offline_grants").where("user_id", "=", userId).executeTakeFirst();
+      // What the content index read with the grant goes with it (docs/adr/0022-content-index.md).
+      await trx.deleteFrom("search_items").where("user_id", "=", userId).execute();
+      await trx.deleteFrom("search_sync").where("user_id", "=", userId).execute();
+      await trx.deleteFrom("search_index_users").where("user_id", "=", userId).execute();
       await audit(trx, {
         userId,
         subjectHash: user?.subject_hash,

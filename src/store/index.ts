@@ -22,6 +22,24 @@ export {
   type SealingErrorReason,
   type SealingKey,
 } from "./sealing.ts";
+export {
+  checkTextSearchConfig,
+  prefixQuery,
+  SearchIndex,
+  type IndexedItem,
+  type IndexHit,
+  type IndexSource,
+  type IndexStatus,
+  type UserIndexSink,
+} from "./search-index.ts";
+export {
+  claimDueIndexUsers,
+  countDueIndexUsers,
+  enrolIndexUsers,
+  finishIndexPass,
+  releaseIndexLease,
+  type IndexClaim,
+} from "./search-leases.ts";
 export { claimDueGrants, countDueGrants, releaseGrantLeases, type GrantClaim } from "./leases.ts";
 export { endSessions, upsertUser, type UserProfile } from "./users.ts";
 export { deleteExpiredLogoutTokens, forgetLogoutToken, recordLogoutToken } from "./logout-tokens.ts";

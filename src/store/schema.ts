@@ -14,6 +14,44 @@ export interface Database {
   audit_events: AuditEventsTable;
   logout_token_uses: LogoutTokenUsesTable;
   schema_migrations: SchemaMigrationsTable;
+  search_items: SearchItemsTable;
+  search_sync: SearchSyncTable;
+  search_index_users: SearchIndexUsersTable;
+}
+
+export interface SearchItemsTable {
+  user_id: string;
+  source: string;
+  item_key: string;
+  title: string;
+  body: string;
+  container: ColumnType<string, string | undefined, string>;
+  etag: string | null;
+  modified_at: Timestamp | null;
+  indexed_at: TimestampDefault;
+  /** A text search configuration name (regconfig), e.g. "simple". */
+  language: ColumnType<string, string | undefined, string>;
+  /** Generated from title and body; never written. */
+  document: ColumnType<string, never, never>;
+}
+
+export interface SearchSyncTable {
+  user_id: string;
+  source: string;
+  scope_key: string;
+  token: string;
+}
+
+export interface SearchIndexUsersTable {
+  user_id: string;
+  paused: ColumnType<boolean, boolean | undefined, boolean>;
+  ready_at: Timestamp | null;
+  last_run_at: Timestamp | null;
+  last_error: string | null;
+  nextcloud_uid: string | null;
+  next_run_at: TimestampDefault;
+  lease_owner: string | null;
+  lease_until: Timestamp | null;
 }
 
 export interface UsersTable {

@@ -1,6 +1,6 @@
 // The account page and the short pages of the sign-in flow, rendered on the server.
 import type { LastJobRun, ActivityEntry, OfflineAccessState } from "../store/account.ts";
-import type { User } from "../store/index.ts";
+import type { IndexStatus, User } from "../store/index.ts";
 import { html, type Html } from "./html.ts";
 
 /** Messages the account page shows after an action, selected by a fixed key (never reflected input). */
@@ -17,6 +17,10 @@ export const NOTICES = {
   removed:
     "The record of your offline access was deleted from the gateway. It was already revoked, so there was nothing left to revoke at the identity provider.",
   signedout: "You are signed out of this page.",
+  "index-paused": "Your search index is paused: it is kept as it is, and search asks Nextcloud live.",
+  "index-resumed": "Your search index is kept up to date again.",
+  "index-deleted":
+    "Your search index was deleted. It is built again while offline access is granted, unless you pause indexing.",
 } as const;
 export type NoticeKey = keyof typeof NOTICES;
 
@@ -37,6 +41,7 @@ const JOB_TEXT: Record<string, string> = {
   "grants-keepalive": "Refreshes your offline access before the identity provider lets it expire.",
   "grants-reencrypt": "Re-encrypts stored offline access when the operator rotates keys.",
   housekeeping: "Deletes old job runs and audit records.",
+  "search-index": "Keeps the search index of your files and notes up to date.",
 };
 
 const ACTION_TEXT: Record<string, string> = {
@@ -56,6 +61,8 @@ function when(date: Date | null | undefined): Html {
 /** What the account page shows. */
 export interface AccountView {
   user: User;
+  /** The user's content index; undefined when the gateway keeps none (SEARCH_INDEX_ENABLED off). */
+  searchIndex?: { status: IndexStatus | undefined } | undefined;
   offline: OfflineAccessState;
   /** When the keepalive job will refresh the active grant next. */
   nextRefreshDue: Date | undefined;
@@ -130,7 +137,7 @@ function offlineSection(view: AccountView): Html {
 }
 
 function jobsSection(view: AccountView): Html {
-  const names = Object.keys(JOB_TEXT);
+  const names = Object.keys(JOB_TEXT).filter((n) => n !== "search-index" || view.searchIndex !== undefined);
   const rows = names.map((name) => {
     const run = view.jobs.find((j) => j.job === name);
     const forYou =
@@ -160,6 +167,55 @@ function jobsSection(view: AccountView): Html {
   </table>`;
 }
 
+/** A button that POSTs the page's form token to `action`. */
+function postButton(action: string, formToken: string, label: string, cls: string): Html {
+  return html`<form method="post" action="${action}">
+    <input type="hidden" name="form_token" value="${formToken}" /><button type="submit" class="${cls}">
+      ${label}
+    </button>
+  </form>`;
+}
+
+function indexSection(status: IndexStatus | undefined, formToken: string): Html {
+  const about = html`<p>
+    With offline access granted, the gateway keeps a full-text index of your files and notes, so that search
+    finds words inside them quickly. Every hit is checked with Nextcloud before it is shown.
+  </p>`;
+  if (status === undefined) {
+    return html`${about}
+      <p id="index-status">No index yet: it is built while offline access is granted.</p>`;
+  }
+  const state = status.paused
+    ? "Paused"
+    : status.readyAt === null
+      ? "Being built (search asks Nextcloud live until it is complete)"
+      : "Ready";
+  return html`${about}
+    <p id="index-status"><strong>${state}.</strong></p>
+    <dl>
+      <dt>Items</dt>
+      <dd id="index-items">${String(status.items)}</dd>
+      <dt>Complete since</dt>
+      <dd>${when(status.readyAt)}</dd>
+      <dt>Last run</dt>
+      <dd>${when(status.lastRunAt)}</dd>
+      ${
+        status.lastError === null
+          ? ""
+          : html`<dt>Last error</dt>
+              <dd id="index-error">${status.lastError}</dd>`
+      }
+    </dl>
+    <div class="actions">
+      ${
+        status.paused
+          ? postButton("/account/index/resume", formToken, "Resume indexing", "secondary")
+          : postButton("/account/index/pause", formToken, "Pause indexing", "secondary")
+      }
+      ${postButton("/account/index/delete", formToken, "Delete the index", "danger")}
+    </div>`;
+}
+
 function activitySection(view: AccountView): Html {
   if (view.activity.length === 0) return html`<p>Nothing yet.</p>`;
   return html`<ul>
@@ -183,6 +239,12 @@ export function accountPage(view: AccountView): Html {
     </p>
     <h2>Offline access</h2>
     ${offlineSection(view)}
+    ${
+      view.searchIndex === undefined
+        ? ""
+        : html`<h2>Search index</h2>
+            ${indexSection(view.searchIndex.status, view.formToken)}`
+    }
     <h2>Background jobs</h2>
     ${jobsSection(view)}
     <h2>Recent activity</h2>

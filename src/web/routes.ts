@@ -27,6 +27,7 @@ import {
   upsertUser,
   type GrantStore,
   type ReplacedAtIdp,
+  type SearchIndex,
   type Store,
 } from "../store/index.ts";
 import { keepaliveIdleMs } from "../jobs/index.ts";
@@ -44,6 +45,8 @@ export interface WebDeps {
   offline: { grants: GrantStore; sessions: SessionSigner; logins: LoginCookieSealer } | undefined;
   /** Keepalive settings, to tell users when their grant is refreshed next. */
   keepalive: { idleShare: number; idleTimeoutSeconds: number };
+  /** The content index, when SEARCH_INDEX_ENABLED is on: its status, pause/resume and delete. */
+  searchIndex?: SearchIndex | undefined;
 }
 
 /**
@@ -322,9 +325,10 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
     if (!offline || !who) return send(c, 200, "Your account", signedOutPage(notice));
     const [grant, jobs, activity] = await Promise.all([
       offline.grants.latestGrant(who.user.id),
-      lastJobRuns(deps.store.db, ["grants-keepalive", "grants-reencrypt", "housekeeping"]),
+      lastJobRuns(deps.store.db, ["grants-keepalive", "grants-reencrypt", "housekeeping", "search-index"]),
       recentActivity(deps.store.db, who.user.id),
     ]);
+    const searchIndex = deps.searchIndex && { status: await deps.searchIndex.status(who.user.id) };
     const lastRefresh = grant && (grant.last_refreshed_at ?? grant.created_at);
     return send(
       c,
@@ -343,6 +347,7 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
         activity,
         formToken: offline.sessions.formToken(who.cookie),
         notice,
+        searchIndex,
       }),
     );
   });
@@ -437,6 +442,35 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
     c.get("log").info({ sub: who.user.subject_hash, revokedAtIdp }, "offline access disconnected");
     return redirect(c, `/account?notice=${revokedAtIdp ? "disconnected" : "removed"}`);
   });
+
+  // The user's own content index: pause, resume, delete (same-origin POSTs with the form token).
+  const INDEX_ACTIONS = {
+    pause: "index-paused",
+    resume: "index-resumed",
+    delete: "index-deleted",
+  } as const satisfies Record<string, NoticeKey>;
+  for (const [action, notice] of Object.entries(INDEX_ACTIONS)) {
+    app.post(`/account/index/${action}`, async (c) => {
+      const who = await formPost(c);
+      if (who === "signed-out") return redirect(c, "/account");
+      if (who === "forbidden" || !deps.searchIndex) {
+        return problem(
+          c,
+          403,
+          "Request refused",
+          "This request did not come from your account page. Reload it and try again.",
+        );
+      }
+      if (action === "delete") {
+        // A paused index stays paused: deleting does not start it again.
+        const paused = (await deps.searchIndex.status(who.user.id))?.paused === true;
+        await deps.searchIndex.deleteAll(who.user.id);
+        if (paused) await deps.searchIndex.setPaused(who.user.id, true);
+      } else await deps.searchIndex.setPaused(who.user.id, action === "pause");
+      c.get("log").info({ sub: who.user.subject_hash, action }, "search index changed by its user");
+      return redirect(c, `/account?notice=${notice}`);
+    });
+  }
 
   app.post("/account/logout", async (c) => {
     const who = await formPost(c);

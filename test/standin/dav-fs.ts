@@ -16,12 +16,21 @@ export const NC_NS = "http://nextcloud.org/ns";
  */
 export const SHIM = { oc: `${OC_NS}/`, nc: `${NC_NS}/` } as const;
 
-/** The etag of a file or folder: changes whenever its content, size or modification time does. */
-export function etagOf(realPath: string): string | undefined {
+/**
+ * The etag of a file or folder: changes whenever its content, size or modification time does, and,
+ * for a folder, whenever anything below it changes, as Nextcloud propagates etags up the tree.
+ */
+export function etagOf(realPath: string, depth = 0): string | undefined {
   try {
     const st = statSync(realPath, { bigint: true });
-    const basis = `${String(st.ino)}-${String(st.mtimeNs)}-${String(st.size)}-${String(st.ctimeNs)}`;
-    return `"${createHash("md5").update(basis).digest("hex")}"`;
+    const hash = createHash("md5").update(
+      `${String(st.ino)}-${String(st.mtimeNs)}-${String(st.size)}-${String(st.ctimeNs)}`,
+    );
+    if (st.isDirectory() && depth < 64) {
+      for (const name of readdirSync(realPath).sort())
+        hash.update(`\0${name}\0${etagOf(join(realPath, name), depth + 1) ?? ""}`);
+    }
+    return `"${hash.digest("hex")}"`;
   } catch {
     return undefined;
   }

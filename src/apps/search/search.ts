@@ -7,6 +7,7 @@ import { GatewayError } from "../../errors.ts";
 import { NextcloudError, type NextcloudClient } from "../../nextcloud/index.ts";
 import { badArguments, mapLimited, nextcloudOf, toolMaker, type ToolContext } from "../../mcp/index.ts";
 import { cardIdsByUid } from "../contacts/client.ts";
+import { INDEXED_SOURCES, searchIndexed, type IndexedSource } from "./indexed.ts";
 import { contactRef, openHint, type OpenHint } from "./open.ts";
 import { listProviders, searchProvider, type SearchEntry, type SearchProvider } from "./unified.ts";
 
@@ -31,6 +32,10 @@ const hitSchema = z.object({
     .object({ tool: z.string(), arguments: z.record(z.string(), z.union([z.string(), z.number()])) })
     .nullable()
     .describe("The tool call that opens the hit."),
+  snippet: z
+    .string()
+    .nullable()
+    .describe("From the content index: a passage with the matched words between « and »; null when live."),
 });
 
 const providerStatus = z.object({
@@ -51,8 +56,10 @@ type FilterName = "since" | "until" | "person";
 interface CursorState {
   /** A digest of the query and filters the cursor belongs to. */
   q: string;
-  /** Each provider still to page, with its own cursor. */
-  p: Record<string, string | number>;
+  /** Each provider still to page, with its own cursor (live search). */
+  p?: Record<string, string | number>;
+  /** Where the next page of the content index starts. */
+  o?: number;
 }
 
 const digest = (parts: unknown) =>
@@ -66,7 +73,12 @@ function readCursor(cursor: string, q: string): CursorState {
     state = undefined;
   }
   const parsed = z
-    .object({ q: z.string(), p: z.record(z.string(), z.union([z.string(), z.number()])) })
+    .object({
+      q: z.string(),
+      p: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+      o: z.number().int().min(0).optional(),
+    })
+    .refine((c) => (c.p === undefined) !== (c.o === undefined))
     .safeParse(state);
   if (!parsed.success) throw badArguments("cursor is not a cursor from search; leave it out to start again.");
   if (parsed.data.q !== q) {
@@ -166,7 +178,11 @@ export const search = tools.read({
   }),
   output: z.object({
     query: z.string(),
-    source: z.literal("live").describe("live: Nextcloud's unified search."),
+    source: z
+      .enum(["index", "live"])
+      .describe(
+        "index: the gateway's content index of the user's files and notes (every hit checked just now); live: Nextcloud's unified search.",
+      ),
     hits: z.array(hitSchema),
     providers: z
       .array(providerStatus)
@@ -185,6 +201,46 @@ export const search = tools.read({
     const q = digest([args.query, wanted ?? null, filters, args.limit]);
     const state = args.cursor === undefined ? undefined : readCursor(args.cursor, q);
 
+    // The content index answers when the user's index is complete and the search fits it: files
+    // and notes only, no filters the index does not keep.
+    const indexSources = (wanted ?? INDEXED_SOURCES).filter((a): a is IndexedSource =>
+      (INDEXED_SOURCES as readonly string[]).includes(a),
+    );
+    const index = ctx.searchIndex;
+    const fitsIndex =
+      Object.keys(filters).length === 0 &&
+      indexSources.length > 0 &&
+      indexSources.length === (wanted ?? INDEXED_SOURCES).length &&
+      state?.p === undefined;
+    if (index !== undefined && fitsIndex && (state?.o !== undefined || (await index.ready()))) {
+      const page = await searchIndexed(nc, index, {
+        query: args.query,
+        sources: indexSources,
+        limit: args.limit * indexSources.length,
+        offset: state?.o ?? 0,
+      });
+      if (page.dropped > 0)
+        ctx.log.info({ dropped: page.dropped }, "search: index hits gone on read were dropped");
+      const message =
+        page.unchecked > 0
+          ? `${String(page.unchecked)} hit(s) left out: Nextcloud did not confirm them just now`
+          : null;
+      return {
+        query: args.query,
+        source: "index" as const,
+        hits: page.hits,
+        providers: indexSources.map((id) => ({
+          id,
+          name: id === "files" ? "Files (content index)" : "Notes (content index)",
+          status: "ok" as const,
+          hits: page.hits.filter((h) => h.provider === id).length,
+          more: page.nextOffset !== undefined,
+          message,
+        })),
+        nextCursor: page.nextOffset === undefined ? null : writeCursor({ q, o: page.nextOffset }),
+      };
+    }
+
     const all = await listProviders(nc, ctx.signal);
     if (wanted !== undefined) {
       const known = new Set(all.map((p) => p.id));
@@ -199,7 +255,7 @@ export const search = tools.read({
     const chosen: SearchProvider[] = [];
     for (const p of all) {
       if (wanted !== undefined && !wanted.includes(p.id)) continue;
-      if (state !== undefined && !(p.id in state.p)) continue;
+      if (state?.p !== undefined && !(p.id in state.p)) continue;
       const missing = (Object.keys(filters) as FilterName[]).filter((f) => !(f in p.filters));
       if (missing.length > 0) {
         statuses.push({
@@ -222,7 +278,7 @@ export const search = tools.read({
           {
             term: args.query,
             limit: args.limit,
-            ...(state?.p[p.id] === undefined ? {} : { cursor: state.p[p.id] }),
+            ...(state?.p?.[p.id] === undefined ? {} : { cursor: state.p[p.id] }),
             filters: Object.fromEntries(Object.entries(filters)),
           },
           signal,
@@ -278,6 +334,7 @@ export const search = tools.read({
             url: entry.resourceUrl,
             id: hint?.id ?? null,
             open: hint === undefined ? null : { tool: hint.tool, arguments: hint.arguments },
+            snippet: null,
           },
         });
       }
@@ -300,15 +357,18 @@ export const search = tools.read({
   text(o) {
     const lines = o.hits.map((h) => {
       const open = h.open === null ? "" : ` → ${h.open.tool} ${JSON.stringify(h.open.arguments)}`;
-      return `- [${h.provider}] ${h.title}${h.subline === "" ? "" : ` (${h.subline})`}${open}`;
+      const snippet = h.snippet === null ? "" : `\n  ${h.snippet.replace(/\s+/g, " ")}`;
+      return `- [${h.provider}] ${h.title}${h.subline === "" ? "" : ` (${h.subline})`}${open}${snippet}`;
     });
+    const from =
+      o.source === "index" ? "from the content index, each hit checked just now" : "live from Nextcloud";
     const trouble = o.providers
       .filter((p) => p.status !== "ok")
       .map((p) => `${p.id}: ${p.status.replace("_", " ")}${p.message === null ? "" : ` (${p.message})`}`);
     const head =
       o.hits.length === 0
-        ? `Nothing found for "${o.query}".`
-        : `${String(o.hits.length)} hit(s) for "${o.query}":`;
+        ? `Nothing found for "${o.query}" (${from}).`
+        : `${String(o.hits.length)} hit(s) for "${o.query}" (${from}):`;
     return [
       head,
       ...lines,

@@ -29,6 +29,18 @@ export const offlineAccessStatus = defineTool({
     revokedReason: z.string().nullable().describe("Why the grant was revoked, if it was."),
     connectUrl: z.string().describe("Open in a browser to grant or renew offline access."),
     accountUrl: z.string().describe("Open in a browser to see or revoke offline access."),
+    searchIndex: z
+      .object({
+        items: z.number().describe("Files and notes in the user's index."),
+        ready: z.boolean().describe("A first pass finished: search answers from the index."),
+        paused: z.boolean(),
+        lastRunAt: when.describe("When the last pass ended."),
+        lastError: z.string().nullable().describe("Why the last pass failed, if it did."),
+      })
+      .nullable()
+      .describe(
+        "The user's content index (pause or delete it on the account page); null when there is none.",
+      ),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scopes: ["mcp:tools"],
@@ -40,7 +52,21 @@ export const offlineAccessStatus = defineTool({
         "The gateway cannot look up offline access right now.",
       );
     }
-    const urls = { connectUrl: offline.connectUrl, accountUrl: offline.accountUrl };
+    const index = await ctx.searchIndex?.status();
+    const urls = {
+      connectUrl: offline.connectUrl,
+      accountUrl: offline.accountUrl,
+      searchIndex:
+        index === undefined
+          ? null
+          : {
+              items: index.items,
+              ready: index.readyAt !== null,
+              paused: index.paused,
+              lastRunAt: index.lastRunAt?.toISOString() ?? null,
+              lastError: index.lastError,
+            },
+    };
     const none = {
       grantedAt: null,
       lastRefreshedAt: null,
@@ -64,15 +90,33 @@ export const offlineAccessStatus = defineTool({
     };
   },
   text(o) {
-    switch (o.status) {
-      case "disabled":
-        return "This gateway does not offer offline access (its operator has not set SEALING_KEYS); background jobs cannot work for you.";
-      case "not_granted":
-        return `Offline access is not granted, so background jobs cannot work for you. To grant it, open ${o.connectUrl} in your browser.`;
-      case "revoked":
-        return `Offline access was revoked${o.revokedAt ? ` at ${o.revokedAt}` : ""}${o.revokedReason ? ` (${o.revokedReason})` : ""}. To reconnect, open ${o.connectUrl} in your browser.`;
-      case "granted":
-        return `Offline access is granted (since ${o.grantedAt ?? "?"}; last refreshed ${o.lastRefreshedAt ?? "never"}). Review or revoke it at ${o.accountUrl}.`;
-    }
+    const i = o.searchIndex;
+    const index =
+      i === null
+        ? ""
+        : ` Search index: ${String(i.items)} item(s), ${i.paused ? "paused" : i.ready ? "ready" : "being built"}${i.lastRunAt === null ? "" : `, last run ${i.lastRunAt}`}${i.lastError === null ? "" : ` (last error: ${i.lastError})`}.`;
+    return offlineText(o) + index;
   },
 });
+
+function offlineText(o: {
+  status: string;
+  connectUrl: string;
+  accountUrl: string;
+  revokedAt: string | null;
+  revokedReason: string | null;
+  grantedAt: string | null;
+  lastRefreshedAt: string | null;
+}): string {
+  switch (o.status) {
+    case "disabled":
+      return "This gateway does not offer offline access (its operator has not set SEALING_KEYS); background jobs cannot work for you.";
+    case "not_granted":
+      return `Offline access is not granted, so background jobs cannot work for you. To grant it, open ${o.connectUrl} in your browser.`;
+    case "revoked":
+      return `Offline access was revoked${o.revokedAt ? ` at ${o.revokedAt}` : ""}${o.revokedReason ? ` (${o.revokedReason})` : ""}. To reconnect, open ${o.connectUrl} in your browser.`;
+    case "granted":
+      return `Offline access is granted (since ${o.grantedAt ?? "?"}; last refreshed ${o.lastRefreshedAt ?? "never"}). Review or revoke it at ${o.accountUrl}.`;
+  }
+  return "";
+}

@@ -1,0 +1,372 @@
+// The content index (sql/0004_search_index.sql): per-user items with a full-text document, the sync
+// state of each collection, and per-user index state with the lease of the replica indexing it.
+// Every query takes the user id: a row is never read for another user.
+import { sql, type Kysely } from "kysely";
+import type { Database } from "./schema.ts";
+
+/** Where an item comes from; the search tool's `open` hint depends on it. */
+export type IndexSource = "files" | "notes" | "calendar" | "tasks" | "contacts";
+
+/** One item as the indexer read it. */
+export interface IndexedItem {
+  source: IndexSource;
+  /** What the app's tools take: a path, a note id, an object id. */
+  key: string;
+  title: string;
+  body: string;
+  /** The folder, category, calendar or address book it is in ("" for none). */
+  container: string;
+  etag: string | null;
+  modifiedAt: Date | null;
+}
+
+/** A hit of the index, best first. */
+export interface IndexHit {
+  source: IndexSource;
+  key: string;
+  title: string;
+  container: string;
+  etag: string | null;
+  modifiedAt: Date | null;
+  /** A short passage with the matched words between « and ». */
+  snippet: string;
+  rank: number;
+}
+
+/** What the account page and offline_access_status show. */
+export interface IndexStatus {
+  items: number;
+  paused: boolean;
+  readyAt: Date | null;
+  lastRunAt: Date | null;
+  lastError: string | null;
+}
+
+/** Words of a query as a prefix query (`deci:* & gate:*`), for when the words as typed find nothing. */
+export function prefixQuery(text: string): string | undefined {
+  const words = text
+    .normalize("NFKC")
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0)
+    .slice(0, 16);
+  return words.length === 0 ? undefined : words.map((w) => `${w}:*`).join(" & ");
+}
+
+/** The index of one user's files and notes as one indexing pass writes it (the crawl's IndexSink). */
+export interface UserIndexSink {
+  itemsIn(source: "files" | "notes", container: string): Promise<Map<string, string | null>>;
+  upsert(items: readonly IndexedItem[]): Promise<void>;
+  remove(source: "files" | "notes", keys: readonly string[]): Promise<number>;
+  removeContainer(source: "files" | "notes", container: string): Promise<number>;
+  syncToken(scope: string): Promise<string | undefined>;
+  setSyncToken(scope: string, token: string): Promise<void>;
+  forgetSync(scope: string): Promise<void>;
+  foldersBelow(folder: string): Promise<string[]>;
+}
+
+/** Upserts at most this many items per statement. */
+const BATCH = 200;
+
+export class SearchIndex {
+  readonly #db: Kysely<Database>;
+  readonly #language: string;
+
+  /** `language`: a PostgreSQL text search configuration (`simple`, `english`, `german`, …). */
+  constructor(db: Kysely<Database>, language = "simple") {
+    this.#db = db;
+    this.#language = language;
+  }
+
+  /** The files-and-notes index of one user, bound to them (folder sync tokens under source "files"). */
+  sinkFor(userId: string): UserIndexSink {
+    return {
+      itemsIn: (source, container) => this.itemsIn(userId, source, container),
+      upsert: (items) => this.upsert(userId, items),
+      remove: (source, keys) => this.remove(userId, source, keys),
+      removeContainer: (source, container) => this.removeContainer(userId, source, container),
+      syncToken: (scope) => this.syncToken(userId, "files", scope),
+      setSyncToken: (scope, token) => this.setSyncToken(userId, "files", scope, token),
+      forgetSync: (scope) => this.forgetSync(userId, "files", scope),
+      foldersBelow: (folder) => this.foldersBelow(userId, folder),
+    };
+  }
+
+  /** Adds or replaces items of one user. */
+  async upsert(userId: string, items: readonly IndexedItem[]): Promise<void> {
+    for (let i = 0; i < items.length; i += BATCH) {
+      const rows = items.slice(i, i + BATCH).map((it) => ({
+        user_id: userId,
+        source: it.source,
+        item_key: it.key,
+        title: it.title,
+        // NUL cannot be stored in text; the rest of the body is kept.
+        body: it.body.replace(/\0/g, ""),
+        container: it.container,
+        etag: it.etag,
+        modified_at: it.modifiedAt,
+        indexed_at: new Date(),
+        language: this.#language,
+      }));
+      await this.#db
+        .insertInto("search_items")
+        .values(rows)
+        .onConflict((oc) =>
+          oc.columns(["user_id", "source", "item_key"]).doUpdateSet((eb) => ({
+            title: eb.ref("excluded.title"),
+            body: eb.ref("excluded.body"),
+            container: eb.ref("excluded.container"),
+            etag: eb.ref("excluded.etag"),
+            modified_at: eb.ref("excluded.modified_at"),
+            indexed_at: eb.ref("excluded.indexed_at"),
+            language: eb.ref("excluded.language"),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /** Removes items of one user; returns how many were there. */
+  async remove(userId: string, source: IndexSource, keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const r = await this.#db
+      .deleteFrom("search_items")
+      .where("user_id", "=", userId)
+      .where("source", "=", source)
+      .where("item_key", "in", [...keys])
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /** The indexed items of one source in one container, key → etag (what the next pass compares). */
+  async itemsIn(userId: string, source: IndexSource, container: string): Promise<Map<string, string | null>> {
+    const rows = await this.#db
+      .selectFrom("search_items")
+      .select(["item_key", "etag"])
+      .where("user_id", "=", userId)
+      .where("source", "=", source)
+      .where("container", "=", container)
+      .execute();
+    return new Map(rows.map((r) => [r.item_key, r.etag]));
+  }
+
+  /** The containers of one source that hold items (to notice folders that went away). */
+  async containers(userId: string, source: IndexSource): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom("search_items")
+      .select("container")
+      .distinct()
+      .where("user_id", "=", userId)
+      .where("source", "=", source)
+      .execute();
+    return rows.map((r) => r.container);
+  }
+
+  /** Removes every item of one source in a container and below it; returns how many. */
+  async removeContainer(userId: string, source: IndexSource, container: string): Promise<number> {
+    const r = await this.#db
+      .deleteFrom("search_items")
+      .where("user_id", "=", userId)
+      .where("source", "=", source)
+      .where((eb) =>
+        eb.or([
+          eb("container", "=", container),
+          eb("container", "like", `${container.replace(/[\\%_]/g, "\\$&")}/%`),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /**
+   * The user's items matching `text` (web-search syntax: words, "quoted phrases", -excluded, or),
+   * best first; words as typed first, then as prefixes when that finds nothing.
+   */
+  async search(
+    userId: string,
+    text: string,
+    o: { limit: number; offset?: number; sources?: readonly IndexSource[] },
+  ): Promise<IndexHit[]> {
+    const run = async (query: ReturnType<typeof sql<unknown>>) => {
+      let q = this.#db
+        .selectFrom("search_items")
+        .select([
+          "source",
+          "item_key",
+          "title",
+          "container",
+          "etag",
+          "modified_at",
+          sql<number>`ts_rank_cd(document, ${query})`.as("rank"),
+          sql<string>`ts_headline(language, title || E'\n' || body, ${query}, 'StartSel=«, StopSel=», MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "')`.as(
+            "snippet",
+          ),
+        ])
+        .where("user_id", "=", userId)
+        .where(sql<boolean>`document @@ ${query}`);
+      if (o.sources !== undefined && o.sources.length > 0) q = q.where("source", "in", [...o.sources]);
+      return q
+        .orderBy("rank", "desc")
+        .orderBy("modified_at", (ob) => ob.desc().nullsLast())
+        .orderBy("item_key")
+        .limit(o.limit)
+        .offset(o.offset ?? 0)
+        .execute();
+    };
+    const lang = this.#language;
+    let rows = await run(sql`websearch_to_tsquery(${lang}::regconfig, ${text})`);
+    const prefix = prefixQuery(text);
+    if (rows.length === 0 && (o.offset ?? 0) === 0 && prefix !== undefined) {
+      rows = await run(sql`to_tsquery(${lang}::regconfig, ${prefix})`);
+    }
+    return rows.map((r) => ({
+      source: r.source as IndexSource,
+      key: r.item_key,
+      title: r.title,
+      container: r.container,
+      etag: r.etag,
+      modifiedAt: r.modified_at,
+      snippet: r.snippet,
+      rank: r.rank,
+    }));
+  }
+
+  /** The token the last pass saw for a collection, if any. */
+  async syncToken(userId: string, source: string, scope: string): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom("search_sync")
+      .select("token")
+      .where("user_id", "=", userId)
+      .where("source", "=", source)
+      .where("scope_key", "=", scope)
+      .executeTakeFirst();
+    return row?.token;
+  }
+
+  async setSyncToken(userId: string, source: string, scope: string, token: string): Promise<void> {
+    await this.#db
+      .insertInto("search_sync")
+      .values({ user_id: userId, source, scope_key: scope, token })
+      .onConflict((oc) => oc.columns(["user_id", "source", "scope_key"]).doUpdateSet({ token }))
+      .execute();
+  }
+
+  /** Forgets the tokens of a collection and below, so the next pass reads it again. */
+  async forgetSync(userId: string, source: string, scope: string): Promise<void> {
+    await this.#db
+      .deleteFrom("search_sync")
+      .where("user_id", "=", userId)
+      .where("source", "=", source)
+      .where((eb) =>
+        eb.or([
+          eb("scope_key", "=", scope),
+          eb("scope_key", "like", `${scope.replace(/[\\%_]/g, "\\$&")}/%`),
+        ]),
+      )
+      .execute();
+  }
+
+  /**
+   * Forgets the tokens of `folder` and of every folder above it, so that the next pass lists that
+   * path again even when no ETag on it changed (e.g. a share was taken away).
+   */
+  async forgetSyncPath(userId: string, source: string, folder: string): Promise<void> {
+    const scopes = ["/"];
+    const parts = folder.split("/").filter((p) => p !== "");
+    for (let i = 1; i <= parts.length; i++) scopes.push(`/${parts.slice(0, i).join("/")}`);
+    await this.#db
+      .deleteFrom("search_sync")
+      .where("user_id", "=", userId)
+      .where("source", "=", source)
+      .where("scope_key", "in", scopes)
+      .execute();
+  }
+
+  /** Whether the user's index is complete and not paused. */
+  async isReady(userId: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom("search_index_users")
+      .select("user_id")
+      .where("user_id", "=", userId)
+      .where("paused", "=", false)
+      .where("ready_at", "is not", null)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Folders below `folder` (any depth) that hold items of any source or have a sync token. */
+  async foldersBelow(userId: string, folder: string): Promise<string[]> {
+    const prefix = `${folder === "/" ? "" : folder.replace(/[\\%_]/g, "\\$&")}/%`;
+    const items = await this.#db
+      .selectFrom("search_items")
+      .select("container")
+      .distinct()
+      .where("user_id", "=", userId)
+      .where("container", "like", prefix)
+      .execute();
+    const synced = await this.#db
+      .selectFrom("search_sync")
+      .select("scope_key")
+      .where("user_id", "=", userId)
+      .where("scope_key", "like", prefix)
+      .execute();
+    return [...new Set([...items.map((r) => r.container), ...synced.map((r) => r.scope_key)])];
+  }
+
+  /** The user's index as the account page shows it; undefined when the user has none. */
+  async status(userId: string): Promise<IndexStatus | undefined> {
+    const row = await this.#db
+      .selectFrom("search_index_users")
+      .select(["paused", "ready_at", "last_run_at", "last_error"])
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    const count = await this.#db
+      .selectFrom("search_items")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("user_id", "=", userId)
+      .executeTakeFirstOrThrow();
+    return {
+      items: Number(count.n),
+      paused: row.paused,
+      readyAt: row.ready_at,
+      lastRunAt: row.last_run_at,
+      lastError: row.last_error,
+    };
+  }
+
+  /** Pauses or resumes indexing for a user (creating their index state if needed). */
+  async setPaused(userId: string, paused: boolean): Promise<void> {
+    await this.#db
+      .insertInto("search_index_users")
+      .values({ user_id: userId, paused })
+      .onConflict((oc) => oc.column("user_id").doUpdateSet({ paused }))
+      .execute();
+  }
+
+  /** Deletes the user's whole index (items, sync state, index state) in one transaction. */
+  async deleteAll(userId: string): Promise<number> {
+    return this.#db.transaction().execute(async (tx) => {
+      const r = await tx.deleteFrom("search_items").where("user_id", "=", userId).executeTakeFirst();
+      await tx.deleteFrom("search_sync").where("user_id", "=", userId).execute();
+      await tx.deleteFrom("search_index_users").where("user_id", "=", userId).execute();
+      return Number(r.numDeletedRows);
+    });
+  }
+}
+
+/**
+ * Checks that `language` is a text search configuration of this database (SEARCH_LANGUAGE).
+ * @throws Error naming the configurations there are.
+ */
+export async function checkTextSearchConfig(db: Kysely<Database>, language: string): Promise<void> {
+  const { rows } = await sql<{ cfgname: string }>`select cfgname from pg_ts_config order by cfgname`.execute(
+    db,
+  );
+  const names = rows.map((r) => r.cfgname);
+  if (!names.includes(language)) {
+    throw new Error(
+      `SEARCH_LANGUAGE: "${language}" is not a text search configuration of this database; use one of: ${names.join(", ")}`,
+    );
+  }
+}

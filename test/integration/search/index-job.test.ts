@@ -1,0 +1,170 @@
+// `jobs run search-index` as an operator runs it: gateway processes with real offline grants of alice
+// and bob at the real Keycloak, the stand-in's WebDAV with real exchanged tokens, and PostgreSQL. A
+// user who granted offline access gets their notes and files indexed; an unchanged tree then costs
+// one Nextcloud request per user; two processes at once never index one user twice (leases).
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  GrantStore,
+  migrate,
+  openStore,
+  SearchIndex,
+  Sealer,
+  type OfflineGrant,
+  type Store,
+} from "../../../src/store/index.ts";
+import { launchBrowser } from "../../harness/browser.ts";
+import { createTestDatabase } from "../../harness/postgres.ts";
+import { gatewayCli, runGatewayCli } from "../../harness/process.ts";
+import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
+import { realGrants, revokeAtKeycloak, sealingKey, sealingKeysEnv } from "../jobs/grants-support.ts";
+import { startTokenGate } from "../jobs/token-gate.ts";
+
+const kc = inject("keycloak");
+const realmEnv = inject("realmEnv");
+const k1 = sealingKey("k1");
+const sealer = new Sealer([k1]);
+
+let database: { url: string; drop(): Promise<void> };
+let store: Store;
+let nc: NextcloudStandin;
+let index: SearchIndex;
+let alice: OfflineGrant;
+let bob: OfflineGrant;
+let env: Record<string, string>;
+const subjects = new Map<string, string>();
+
+beforeAll(async () => {
+  database = await createTestDatabase(inject("pgAdminUrl"), "searchjob");
+  store = await openStore({ backend: "postgres", url: database.url, poolMax: 3 });
+  await migrate(store);
+  const browser: Browser = await launchBrowser();
+  try {
+    [alice, bob] = (await realGrants(browser, store, new GrantStore(store.db, sealer), 2)) as [
+      OfflineGrant,
+      OfflineGrant,
+    ];
+  } finally {
+    await browser.close();
+  }
+  const users = await store.db.selectFrom("users").select(["id", "subject"]).execute();
+  for (const u of users) subjects.set(u.id, u.subject);
+  nc = await startNextcloudStandin({ issuer: kc.issuer, audience: "nextcloud" });
+  await nc.seed(subjects.get(alice.user_id) ?? "", {
+    "Notes/Work/Release plan.md": "# Release plan\nWe decided to ship on Friday.",
+    "Projects/minutes.txt": "Minutes: the board approved the budget.",
+  });
+  await nc.seed(subjects.get(bob.user_id) ?? "", {
+    "Recipes/soup.md": "A pumpkin soup with ginger.",
+  });
+  index = new SearchIndex(store.db);
+  env = {
+    GATEWAY_PUBLIC_URL: realmEnv.MCP_GATEWAY_URL,
+    OIDC_ISSUER: kc.issuer,
+    OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
+    DATABASE_URL: database.url,
+    SEALING_KEYS: sealingKeysEnv(k1),
+    NEXTCLOUD_URL: nc.url,
+    SEARCH_INDEX_ENABLED: "true",
+    LOG_LEVEL: "warn",
+  };
+}, 300_000);
+
+afterAll(async () => {
+  await store.close();
+  await database.drop();
+  await nc.stop();
+});
+
+const titles = async (userId: string, q: string) =>
+  (await index.search(userId, q, { limit: 10 })).map((h) => `${h.source}:${h.title}`);
+
+/** The counts of the newest `search-index` runs. */
+async function lastRuns(n: number) {
+  return store.db
+    .selectFrom("job_runs")
+    .select(["outcome", "counts", "replica", "error"])
+    .where("job", "=", "search-index")
+    .orderBy("id", "desc")
+    .limit(n)
+    .execute();
+}
+
+describe("the search-index job", () => {
+  it("indexes the notes and files of each user who granted offline access, each into their own index", async () => {
+    const run = await runGatewayCli(["jobs", "run", "search-index"], env);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^search-index: ok \{/m);
+    const [last] = await lastRuns(1);
+    const errors = await store.db.selectFrom("search_index_users").select("last_error").execute();
+    expect(last?.counts, JSON.stringify(errors)).toMatchObject({
+      claimed: 2,
+      passes: 2,
+      failed: 0,
+      indexed: 3,
+    });
+    expect(await titles(alice.user_id, "decided")).toEqual(["notes:Release plan"]);
+    expect(await titles(alice.user_id, "approved budget")).toEqual(["files:minutes.txt"]);
+    expect(await titles(bob.user_id, "pumpkin")).toEqual(["files:soup.md"]);
+    // Nobody finds another's words.
+    expect(await titles(bob.user_id, "decided")).toEqual([]);
+    expect(await titles(alice.user_id, "pumpkin")).toEqual([]);
+    for (const g of [alice, bob]) {
+      expect(await index.status(g.user_id)).toMatchObject({
+        readyAt: expect.any(Date) as unknown,
+        lastError: null,
+      });
+    }
+  });
+
+  it("costs one Nextcloud request per user when nothing changed", async () => {
+    nc.resetRequests();
+    const run = await runGatewayCli(["jobs", "run", "search-index"], env);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(nc.requests().map((r) => r.method)).toEqual(["PROPFIND", "PROPFIND"]);
+    const [last] = await lastRuns(1);
+    expect(last?.counts).toMatchObject({ passes: 2, indexed: 0, requests: 2, foldersSkipped: 2 });
+  });
+
+  it("two processes at once never index one user twice", async () => {
+    // Forget what was seen, so each user's pass reads their whole tree again.
+    await store.db.deleteFrom("search_sync").execute();
+    nc.resetRequests();
+    // Each process refreshes a grant only after it claimed its user: the gate holds the refreshes
+    // until two wait at once, so both processes hold a user before either indexes.
+    const gate = await startTokenGate(2);
+    const children = [
+      gatewayCli(["jobs", "run", "search-index"], { ...env, ...gate.env }),
+      gatewayCli(["jobs", "run", "search-index"], { ...env, ...gate.env }),
+    ];
+    for (const c of children) {
+      void c.exited.then(() => {
+        gate.open();
+      });
+    }
+    const codes = await Promise.all(children.map((c) => c.exited)).finally(() => gate.close());
+    const output = children.map((c) => c.stdout() + c.stderr()).join("\n");
+    expect(codes, output).toEqual([0, 0]);
+    expect(output).not.toContain(realmEnv.MCP_GATEWAY_CLIENT_SECRET);
+    const runs = await lastRuns(2);
+    expect(runs.map((r) => r.outcome)).toEqual(["ok", "ok"]);
+    expect(runs.map((r) => r.counts.passes).sort()).toEqual([1, 1]);
+    // Each user's root folder was listed once: by one process only.
+    const rootLists = nc
+      .requests()
+      .filter((r) => r.method === "PROPFIND" && /\/remote\.php\/dav\/files\/[^/]+\/?$/.test(r.rawPath));
+    expect(rootLists).toHaveLength(4); // per user: the stat of "/" and its listing
+    expect(await titles(alice.user_id, "decided")).toEqual(["notes:Release plan"]);
+  });
+
+  it("disconnecting offline access deletes the user's index, and the job leaves them alone", async () => {
+    await new GrantStore(store.db, sealer).disconnect(bob.user_id, revokeAtKeycloak);
+    expect(await index.status(bob.user_id)).toBeUndefined();
+    expect(await titles(bob.user_id, "pumpkin")).toEqual([]);
+    expect(await index.foldersBelow(bob.user_id, "/")).toEqual([]);
+    const run = await runGatewayCli(["jobs", "run", "search-index"], env);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(await index.status(bob.user_id)).toBeUndefined();
+    expect(await titles(alice.user_id, "decided")).toEqual(["notes:Release plan"]);
+  });
+});
