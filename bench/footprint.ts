@@ -226,15 +226,23 @@ async function startDist(port: number, env: Record<string, string>): Promise<Sta
   return { child, pid: child.pid ?? -1, origin, readyMs, stop };
 }
 
+/** The process settings the image gives the gateway (Dockerfile `ENV`), which the bench applies too. */
+export const IMAGE_ENV_KEYS = ["NODE_OPTIONS"] as const;
+
 /**
- * The NODE_OPTIONS the image sets (the Dockerfile's `ENV NODE_OPTIONS=…`), so that the bench measures
- * what operators run; BENCH_NODE_OPTIONS overrides it (to compare settings), "" for none.
+ * The values of {@link IMAGE_ENV_KEYS} in the Dockerfile's `ENV` lines (`KEY="value"` or `KEY=value`),
+ * so that the bench measures what operators run; `BENCH_<KEY>` overrides one ("" for unset).
  */
-export async function imageNodeOptions(): Promise<string> {
-  const override = process.env.BENCH_NODE_OPTIONS;
-  if (override !== undefined) return override;
+export async function imageEnv(): Promise<Record<string, string>> {
   const dockerfile = await readFile(path.join(REPO, "Dockerfile"), "utf8");
-  return /^\s*NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1] ?? "";
+  const env: Record<string, string> = {};
+  for (const key of IMAGE_ENV_KEYS) {
+    const override = process.env[`BENCH_${key}`];
+    const fromImage = new RegExp(`^\\s*(?:ENV\\s+)?${key}=(?:"([^"]*)"|(\\S*))`, "m").exec(dockerfile);
+    const value = override ?? fromImage?.[1] ?? fromImage?.[2] ?? "";
+    if (value !== "") env[key] = value;
+  }
+  return env;
 }
 
 async function freePort(): Promise<number> {
@@ -344,7 +352,7 @@ async function measure(settings: FootprintSettings, resources: Resources): Promi
   });
   resources.add("the Nextcloud stand-in", () => standin.stop());
 
-  const nodeOptions = await imageNodeOptions();
+  const processEnv = await imageEnv();
   for (const backend of settings.backends) {
     resources.check();
     const budget = BUDGETS[backend];
@@ -355,7 +363,7 @@ async function measure(settings: FootprintSettings, resources: Resources): Promi
       LOG_LEVEL: "silent",
       // The load is one user's; the per-user limit (600/min) would answer 429 to it.
       RATE_LIMIT_MCP_PER_USER: "0",
-      ...(nodeOptions === "" ? {} : { NODE_OPTIONS: nodeOptions }),
+      ...processEnv,
     };
     let what: string;
     if (backend === "pglite") {
@@ -457,7 +465,7 @@ async function measure(settings: FootprintSettings, resources: Resources): Promi
     await gw.stop();
   }
   notes.push(
-    `The gateway runs from dist/ as \`node dist/main.js serve\` with NODE_OPTIONS=${JSON.stringify(nodeOptions)} (the image's, from the Dockerfile, unless BENCH_NODE_OPTIONS is set). The IdP is a local OIDC provider in the bench process (discovery, JWKS, RFC 8693 exchange), not Keycloak.`,
+    `The gateway runs from dist/ as \`node dist/main.js serve\` with the image's process settings from the Dockerfile (${JSON.stringify(processEnv)}; BENCH_NODE_OPTIONS overrides it). The IdP is a local OIDC provider in the bench process (discovery, JWKS, RFC 8693 exchange), not Keycloak.`,
   );
   notes.push(`token exchanges the IdP answered: ${String(idp.exchanges())}`);
   return { metrics, notes, failures: [] };
