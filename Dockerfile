@@ -37,7 +37,7 @@ LABEL org.opencontainers.image.title="nextcloud-mcp-gateway" \
 # compose) rather than be killed. `npm run bench -- --only footprint` measures with this value.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
-    NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=192" \
+    NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=96" \
     PORT=8080 \
     DATA_DIR=/var/lib/nextcloud-mcp-gateway
 WORKDIR /app

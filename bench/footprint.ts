@@ -27,6 +27,8 @@ const STDERR_KEEP = 4000;
 const START_TIMEOUT_MS = 60_000;
 const PROTOCOL_VERSION = "2025-11-25";
 const MiB = 1024;
+/** Starts per backend on an existing database; start-up is their median. */
+const STARTS = 5;
 
 export type Backend = "pglite" | "postgres";
 export const BACKENDS: readonly Backend[] = ["pglite", "postgres"];
@@ -397,23 +399,38 @@ async function measure(settings: FootprintSettings, resources: Resources): Promi
       ),
     );
 
-    progress(`${backend}: start, idle, load…`);
+    // Start-up varies with what else the machine runs: the median of a few starts, the last kept.
+    progress(`${backend}: ${String(STARTS)} starts, idle, load…`);
+    const readyTimes: number[] = [];
+    for (let i = 1; i < STARTS; i++) {
+      resources.check();
+      const earlier = await startDist(port, env);
+      readyTimes.push(earlier.readyMs);
+      await earlier.stop();
+    }
     const gw = await startDist(port, env);
+    readyTimes.push(gw.readyMs);
     resources.add(
       `the gateway (${backend})`,
       () => gw.stop(),
       () => gw.child.kill("SIGKILL"),
     );
+    const sorted = [...readyTimes].sort((a, b) => a - b);
     metrics.push(
       metric(
         `startup.${backend}`,
-        `${backend}: start-up to ready (dist/, existing database)`,
-        Math.round(gw.readyMs),
+        `${backend}: start-up to ready (dist/, existing database; median of ${String(STARTS)})`,
+        Math.round(sorted[Math.floor(sorted.length / 2)] ?? Number.NaN),
         "ms",
-        {
-          op: "<=",
-          value: budget.startup,
-        },
+        { op: "<=", value: budget.startup },
+      ),
+    );
+    metrics.push(
+      metric(
+        `startup.${backend}.min`,
+        `${backend}: fastest start-up to ready`,
+        Math.round(sorted[0] ?? Number.NaN),
+        "ms",
       ),
     );
     const atReady = await rssMiB(gw.pid);

@@ -20,8 +20,9 @@ export const PGLITE_SHARED_BUFFERS = "16MB";
  * hot functions with its optimising one (TurboFan) in the background; those recompilations of
  * PostgreSQL's large functions took the process from about 150 MiB to 450–600 MiB resident, and
  * the memory stayed. Baseline code is plenty for the gateway's few small queries. The flags apply to
- * WebAssembly compiled after this call (PGlite's module, undici's HTTP parser if not compiled yet),
- * not to JavaScript. Called once, before the first PGlite opens.
+ * WebAssembly compiled after this call, not to JavaScript. Called once, before the first PGlite
+ * opens, best before any other WebAssembly compiles: with the IdP's discovery fetched while PGlite
+ * opened (undici's HTTP parser is WebAssembly too), the process kept about 12 MiB more.
  */
 let wasmTieringOff = false;
 function turnOffWasmTierUp(): void {
