@@ -8,6 +8,13 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { cpuSample, othersCores } from "./cpu.ts";
+import {
+  BACKENDS,
+  FOOTPRINT_DEFAULTS,
+  MAX_FOOTPRINT_CALLS,
+  runFootprint,
+  type Backend,
+} from "./footprint.ts";
 import { KEEPALIVE_DEFAULTS, MAX_GRANTS, MAX_KEEPALIVE_CONCURRENCY, runKeepalive } from "./keepalive.ts";
 import { LOAD_CLIENTS, MAX_CONCURRENCY, MAX_SECONDS, type LoadClient } from "./load.ts";
 import { MAX_CALLS, runNotesGet, TOOL_CALL_DEFAULTS } from "./notes-get.ts";
@@ -26,7 +33,7 @@ import { HTTP_LOAD_DEFAULTS, runToolsList } from "./tools-list.ts";
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  --only <ids>               Comma-separated benches to run: tool-list-size, token, server-build, tools-list, notes-get, keepalive (default: all)
+  --only <ids>               Comma-separated benches to run: tool-list-size, token, server-build, tools-list, notes-get, keepalive, footprint (default: all)
   --client <fetch|http>      HTTP load generator: fetch (undici, default) or node:http (cheaper per request)
   --concurrency <n>          HTTP workers (default ${HTTP_LOAD_DEFAULTS.concurrency}, at most ${MAX_CONCURRENCY})
   --warmup <seconds>         HTTP warm-up per loop (default ${HTTP_LOAD_DEFAULTS.warmupMs / 1000})
@@ -40,6 +47,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --keepalive-concurrency <list>
                              keepalive: KEEPALIVE_CONCURRENCY per run, comma-separated, one run each
                              (default ${KEEPALIVE_DEFAULTS.concurrency.join(",")}, each at most ${MAX_KEEPALIVE_CONCURRENCY})
+  --footprint-calls <n>      footprint: tools/list calls under load, plus a fifth as many whoami (default ${FOOTPRINT_DEFAULTS.calls})
+  --backends <list>          footprint: pglite, postgres or both, comma-separated (default ${BACKENDS.join(",")})
   -h, --help
 `;
 
@@ -55,6 +64,8 @@ interface Settings {
   readonly callWarmup: number;
   readonly grants: number;
   readonly keepaliveConcurrency: readonly number[];
+  readonly footprintCalls: number;
+  readonly backends: readonly Backend[];
 }
 
 interface Bench {
@@ -101,6 +112,16 @@ const BENCHES: readonly Bench[] = [
     title: "grants-keepalive over real offline grants (real Keycloak, PostgreSQL)",
     run: (s) => runKeepalive({ grants: s.grants, concurrency: s.keepaliveConcurrency }),
   },
+  {
+    id: "footprint",
+    title: "Resident memory and start-up of the built gateway (dist/), per database backend",
+    run: (s) =>
+      runFootprint({
+        calls: s.footprintCalls,
+        concurrency: FOOTPRINT_DEFAULTS.concurrency,
+        backends: s.backends,
+      }),
+  },
 ];
 
 function usageError(message: string): never {
@@ -145,6 +166,8 @@ async function main(argv: readonly string[]): Promise<number> {
         "call-warmup": { type: "string" },
         grants: { type: "string" },
         "keepalive-concurrency": { type: "string" },
+        "footprint-calls": { type: "string" },
+        backends: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -202,6 +225,24 @@ async function main(argv: readonly string[]): Promise<number> {
             .map((c) =>
               Math.round(numberOption("keepalive-concurrency", c.trim(), 0, 1, MAX_KEEPALIVE_CONCURRENCY)),
             ),
+    footprintCalls: Math.round(
+      numberOption(
+        "footprint-calls",
+        values["footprint-calls"],
+        FOOTPRINT_DEFAULTS.calls,
+        10,
+        MAX_FOOTPRINT_CALLS,
+      ),
+    ),
+    backends:
+      values.backends === undefined
+        ? FOOTPRINT_DEFAULTS.backends
+        : values.backends.split(",").map((b) => {
+            const name = b.trim() as Backend;
+            if (!BACKENDS.includes(name))
+              usageError(`--backends takes ${BACKENDS.join(", ")}, got ${JSON.stringify(b)}`);
+            return name;
+          }),
   };
   const only = values.only
     ?.split(",")
@@ -251,6 +292,8 @@ async function main(argv: readonly string[]): Promise<number> {
     callWarmup: settings.callWarmup,
     grants: settings.grants,
     keepaliveConcurrency: settings.keepaliveConcurrency.join(","),
+    footprintCalls: settings.footprintCalls,
+    backends: settings.backends.join(","),
     benches: selected.map((b) => b.id).join(","),
   });
   const files = await writeReport(report, fileURLToPath(new URL("./results/", import.meta.url)));
