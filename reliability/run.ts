@@ -41,6 +41,12 @@ export const SCENARIOS: readonly Scenario[] = [
     file: "test/integration/reliability/nextcloud-faults.test.ts",
     ci: true,
   },
+  {
+    id: "fuzz-smoke",
+    title: "Bad input: arbitrary tool arguments from the input schemas, malformed HTTP on /mcp",
+    file: "test/integration/reliability/fuzz-smoke.test.ts",
+    ci: true,
+  },
 ];
 
 const WORDING: Wording = { heading: "Gateway reliability", one: "scenario", many: "scenarios" };
