@@ -130,7 +130,13 @@ it("answers arbitrary arguments to every tool without a 5xx, an internal error o
   for (const tool of tools) {
     await fc.assert(
       fc.asyncProperty(
-        fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 })),
+        fc.oneof(
+          { arbitrary: argsFor(tool.inputSchema), weight: 3 },
+          {
+            arbitrary: fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 })),
+            weight: 1,
+          },
+        ),
         async (args) => {
           calls++;
           const r = await post(
