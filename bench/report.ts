@@ -143,10 +143,21 @@ function verdict(m: Metric): string {
   return m.pass ? "pass" : "**MISS**";
 }
 
-export function renderMarkdown(report: Report): string {
+/** How a suite reusing this report names itself (the reliability suite does). */
+export interface Wording {
+  readonly heading: string;
+  /** Singular and plural of what a section is: "bench"/"benches", "scenario"/"scenarios". */
+  readonly one: string;
+  readonly many: string;
+}
+
+const BENCH_WORDING: Wording = { heading: "Gateway benchmarks", one: "bench", many: "benches" };
+
+export function renderMarkdown(report: Report, wording: Wording = BENCH_WORDING): string {
+  const heading = wording.heading;
   const { machine } = report;
   const lines = [
-    "# Gateway benchmarks",
+    `# ${heading}`,
     "",
     `Machine: Node ${machine.node} on ${machine.platform}/${machine.arch}, ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.date}; ${machine.busyCoresBeforeStart} cores busy with other work before start; load average ${machine.loadAverageStart.join("/")} at start, ${machine.loadAverageEnd.join("/")} at end (1/5 min)`,
     "",
@@ -157,13 +168,13 @@ export function renderMarkdown(report: Report): string {
       .join(", ")}`,
     "",
     report.ok
-      ? `Result: the benches ran cleanly; ${report.budgetsMet ? "every budget is met" : "**some budgets are missed**"}.`
-      : "Result: **a bench broke** (see its failures); its numbers are not trustworthy.",
+      ? `Result: the ${wording.many} ran cleanly; ${report.budgetsMet ? "every budget is met" : "**some budgets are missed**"}.`
+      : `Result: **a ${wording.one} broke** (see its failures); its numbers are not trustworthy.`,
     ...report.notes.flatMap((n) => ["", `> ${n}`]),
   ];
   for (const section of report.sections) {
     lines.push("", `## ${section.title}`, "");
-    if (section.metrics.length === 0) lines.push("(no metrics: the bench did not get that far)");
+    if (section.metrics.length === 0) lines.push(`(no metrics: the ${wording.one} did not get that far)`);
     else lines.push("| Metric | Value | Budget | Verdict |", "|---|---:|---:|---|");
     for (const m of section.metrics) {
       const budget =
@@ -187,11 +198,15 @@ export function renderMarkdown(report: Report): string {
 }
 
 /** Writes `latest.json` and `latest.md` into `dir`; returns their paths. */
-export async function writeReport(report: Report, dir: string): Promise<{ json: string; md: string }> {
+export async function writeReport(
+  report: Report,
+  dir: string,
+  wording?: Wording,
+): Promise<{ json: string; md: string }> {
   await mkdir(dir, { recursive: true });
   const json = path.join(dir, "latest.json");
   const md = path.join(dir, "latest.md");
   await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(md, renderMarkdown(report));
+  await writeFile(md, renderMarkdown(report, wording));
   return { json, md };
 }

@@ -231,7 +231,8 @@ export const variables = {
     schema: integer(500, 300_000).default(30_000),
     doc: {
       group: "Nextcloud",
-      description: "Time limit for each call to Nextcloud, in milliseconds.",
+      description:
+        "Time limit for each call to Nextcloud, in milliseconds, retries included: a read answered 429 or 503 is retried (after its `Retry-After`, at most 5 s) only while the wait fits in this limit; writes are never retried.",
       example: "30000",
     },
   },

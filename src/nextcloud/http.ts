@@ -11,7 +11,7 @@ export interface NextcloudClientOptions {
   baseUrl: string;
   /** The user's Nextcloud-audience token; called for every request so it may rotate. */
   token: () => Promise<string> | string;
-  /** Bound on every request, including reading the body. */
+  /** Bound on every request, including reading the body and any retries after 429/503. */
   timeoutMs: number;
   /** Largest response body accepted, in bytes (default 10 MiB). */
   maxResponseBytes?: number;
@@ -78,14 +78,17 @@ export async function send(
     }
   }
   const retries = IDEMPOTENT.has(req.method) ? (options.retries ?? 2) : 0;
+  // One deadline for the call, retries included: a retry is made only when its wait fits in what is
+  // left of timeoutMs, and each attempt gets only what is left.
+  const deadline = Date.now() + options.timeoutMs;
   for (let attempt = 0; ; attempt++) {
-    const res = await once(options, req);
+    const res = await once(options, req, attempt === 0 ? options.timeoutMs : deadline - Date.now());
     const retryable = res.status === 429 || res.status === 503;
     if (retryable && attempt < retries) {
       const asked = parseRetryAfter(res.headers.get("retry-after"));
       const backoff = Math.min(4000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
       const delay = asked ?? backoff;
-      if (delay <= (options.maxRetryDelayMs ?? 5000)) {
+      if (delay <= (options.maxRetryDelayMs ?? 5000) && Date.now() + delay < deadline) {
         await new Promise((r) => setTimeout(r, delay));
         continue;
       }
@@ -110,9 +113,13 @@ export async function send(
   }
 }
 
-async function once(options: NextcloudClientOptions, req: NextcloudRequest): Promise<NextcloudResponse> {
+async function once(
+  options: NextcloudClientOptions,
+  req: NextcloudRequest,
+  budgetMs: number,
+): Promise<NextcloudResponse> {
   const doFetch = options.fetch ?? fetch;
-  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const timeout = AbortSignal.timeout(Math.max(1, budgetMs));
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
   const url = guardRequest(options.baseUrl, req);
   const limit = req.maxResponseBytes ?? options.maxResponseBytes ?? DEFAULT_MAX_BYTES;

@@ -61,7 +61,29 @@ export async function startPostgres(): Promise<TestPostgres> {
   );
 }
 
-async function startLocalCluster(bin: string): Promise<TestPostgres> {
+/** A throwaway cluster of the machine's binaries whose server can be stopped and started again (same port). */
+export interface RestartablePostgres extends TestPostgres {
+  /** Stops the server (fast shutdown: sessions are ended) and waits until it is down. */
+  stopServer(): void;
+  /** Starts the stopped server again on the same port and waits until it accepts connections. */
+  startServer(): void;
+}
+
+/**
+ * A cluster of its own for scenarios that stop PostgreSQL (the reliability suite): needs the
+ * machine's PostgreSQL server binaries (Debian: apt-get install postgresql), never TEST_DATABASE_URL.
+ */
+export async function startRestartablePostgres(): Promise<RestartablePostgres> {
+  const bin = findPgBin();
+  if (bin === undefined) {
+    throw new Error(
+      "This scenario stops and starts a PostgreSQL server of its own: install the server binaries (Debian: apt-get install postgresql) or set PG_BIN to their folder.",
+    );
+  }
+  return startLocalCluster(bin);
+}
+
+async function startLocalCluster(bin: string): Promise<RestartablePostgres> {
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), "ncmcp-pg-"));
   // initdb refuses to run as root: the cluster then belongs to the postgres system user.
@@ -89,18 +111,23 @@ async function startLocalCluster(bin: string): Promise<TestPostgres> {
     "--no-instructions",
   ]);
   const port = await freePort();
-  run("pg_ctl", [
-    "-D",
-    data,
-    "-l",
-    join(dir, "server.log"),
-    "-w",
-    "-t",
-    "60",
-    "-o",
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
-    "start",
-  ]);
+  let running = false;
+  const startServer = () => {
+    running = true;
+    run("pg_ctl", [
+      "-D",
+      data,
+      "-l",
+      join(dir, "server.log"),
+      "-w",
+      "-t",
+      "60",
+      "-o",
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
+      "start",
+    ]);
+  };
+  startServer();
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   await waitFor("local PostgreSQL", async () => {
     const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined });
@@ -114,9 +141,14 @@ async function startLocalCluster(bin: string): Promise<TestPostgres> {
   return {
     adminUrl,
     source: "local binaries",
+    startServer,
+    stopServer() {
+      run("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]);
+      running = false;
+    },
     stop() {
       try {
-        run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
+        if (running) run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -18,13 +18,19 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(
-  options: { port?: number; env?: Record<string, string>; routeProbe?: RouteProbe } = {},
+  options: {
+    port?: number;
+    env?: Record<string, string>;
+    routeProbe?: RouteProbe;
+    /** The PostgreSQL server the gateway's database is created on; the harness's by default. */
+    pgAdminUrl?: string;
+  } = {},
 ): Promise<TestGateway> {
   const kc = inject("keycloak");
   const realmEnv = inject("realmEnv");
   // The realm's gateway URL has one port; test files that listen there take turns.
   const release = options.port === inject("gatewayPort") ? await lockPort(options.port) : undefined;
-  const db = await createTestDatabase(inject("pgAdminUrl"), "gw");
+  const db = await createTestDatabase(options.pgAdminUrl ?? inject("pgAdminUrl"), "gw");
   const gateway = await startGateway(
     loadConfig({
       GATEWAY_PUBLIC_URL: realmEnv.MCP_GATEWAY_URL,
