@@ -63,6 +63,9 @@ describe.each(backends())("store on $name", (backend) => {
         "logout_token_uses",
         "offline_grants",
         "schema_migrations",
+        "search_index_users",
+        "search_items",
+        "search_sync",
         "users",
       ]);
       const second = await migrate(store);
