@@ -197,14 +197,17 @@ export async function deleteAddressBook(
 }
 
 /**
- * Every vCard of a book with its ETag (an addressbook-query whose empty filter matches all).
+ * The cards of a book an addressbook-query matches, each as its id (resource name), ETag and the
+ * address data asked for in `prop`; `filter` is the query's `<card:filter>` element.
  * @see https://www.rfc-editor.org/rfc/rfc6352#section-8.6
  */
-export async function queryCards(
+async function addressbookQuery(
   nc: NextcloudClient,
   book: string,
-  signal?: AbortSignal,
-): Promise<StoredCard[]> {
+  prop: string,
+  filter: string,
+  signal: AbortSignal | undefined,
+): Promise<{ id: string; etag: string | null; data: string }[]> {
   const uid = await uidOf(nc);
   const root = davRoot("addressbooks", uid);
   const responses = await davMultistatus(nc.options, {
@@ -217,23 +220,32 @@ export async function queryCards(
     depth: "1",
     contentType: "application/xml; charset=utf-8",
     body: xml(
-      `<card:addressbook-query xmlns:d="DAV:" xmlns:card="${CARDDAV_NS}"><d:prop><d:getetag/><card:address-data/></d:prop><card:filter/></card:addressbook-query>`,
+      `<card:addressbook-query xmlns:d="DAV:" xmlns:card="${CARDDAV_NS}"><d:prop>${prop}</d:prop>${filter}</card:addressbook-query>`,
     ),
     ...(signal === undefined ? {} : { signal }),
   });
-  const cards: StoredCard[] = [];
-  for (const r of responses) {
+  return responses.flatMap((r) => {
     const names = hrefNames(nc.options.baseUrl, root, r.href);
     const data = propOf(r, CARDDAV_NS, "address-data")?.text;
-    if (names?.length !== 2 || names[0] !== book || data === undefined || data.trim() === "") continue;
-    cards.push({
-      book,
-      id: names[1] ?? "",
-      etag: propOf(r, DAV_NS, "getetag")?.text.trim() || null,
-      vcf: data,
-    });
-  }
-  return cards;
+    if (names?.length !== 2 || names[0] !== book || data === undefined || data.trim() === "") return [];
+    return [{ id: names[1] ?? "", etag: propOf(r, DAV_NS, "getetag")?.text.trim() || null, data }];
+  });
+}
+
+/** Every vCard of a book with its ETag (an addressbook-query whose empty filter matches all). */
+export async function queryCards(
+  nc: NextcloudClient,
+  book: string,
+  signal?: AbortSignal,
+): Promise<StoredCard[]> {
+  const found = await addressbookQuery(
+    nc,
+    book,
+    "<d:getetag/><card:address-data/>",
+    "<card:filter/>",
+    signal,
+  );
+  return found.map((c) => ({ book, id: c.id, etag: c.etag, vcf: c.data }));
 }
 
 /**
@@ -249,34 +261,22 @@ export async function cardIdsByUid(
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   if (uids.length === 0) return found;
-  const uid = await uidOf(nc);
-  const root = davRoot("addressbooks", uid);
   const filters = uids
     .map(
       (u) =>
         `<card:prop-filter name="UID"><card:text-match collation="i;octet" match-type="equals">${escapeXml(u)}</card:text-match></card:prop-filter>`,
     )
     .join("");
-  const responses = await davMultistatus(nc.options, {
-    method: "REPORT",
-    tree: "addressbooks",
-    uid,
-    path: [book],
-    collection: true,
-    what: bookWhat(book),
-    depth: "1",
-    contentType: "application/xml; charset=utf-8",
-    body: xml(
-      `<card:addressbook-query xmlns:d="DAV:" xmlns:card="${CARDDAV_NS}"><d:prop><card:address-data><card:prop name="UID"/></card:address-data></d:prop><card:filter test="anyof">${filters}</card:filter></card:addressbook-query>`,
-    ),
-    ...(signal === undefined ? {} : { signal }),
-  });
-  for (const r of responses) {
-    const names = hrefNames(nc.options.baseUrl, root, r.href);
-    const data = propOf(r, CARDDAV_NS, "address-data")?.text ?? "";
-    const cardUid = /^UID[^:\r\n]*:(.*)$/im.exec(data.replace(/\r?\n[ \t]/g, ""))?.[1]?.trim();
-    if (names?.length === 2 && names[0] === book && cardUid !== undefined && uids.includes(cardUid))
-      found.set(cardUid, names[1] ?? "");
+  const cards = await addressbookQuery(
+    nc,
+    book,
+    '<card:address-data><card:prop name="UID"/></card:address-data>',
+    `<card:filter test="anyof">${filters}</card:filter>`,
+    signal,
+  );
+  for (const card of cards) {
+    const cardUid = /^UID[^:\r\n]*:(.*)$/im.exec(card.data.replace(/\r?\n[ \t]/g, ""))?.[1]?.trim();
+    if (cardUid !== undefined && uids.includes(cardUid)) found.set(cardUid, card.id);
   }
   return found;
 }
