@@ -81,6 +81,8 @@ describe("search (live, Nextcloud's unified search)", () => {
     expect(by("notes").map((h) => h.title)).toEqual(["Release plan"]);
     expect(by("calendar").map((h) => h.title)).toEqual(["Project review"]);
     expect(by("calendar")[0]?.id).toBe("work/project-review.ics");
+    // The event's own start, not a DTSTART of the calendar's time zone definition.
+    expect(by("calendar")[0]?.subline).not.toMatch(/^1970/);
     expect(found.providers.find((p) => p.id === "settings")).toMatchObject({ status: "ok", hits: 0 });
 
     for (const hit of [...by("files"), ...by("notes"), ...by("calendar")]) {

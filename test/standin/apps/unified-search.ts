@@ -130,8 +130,10 @@ function providers(services: StandinServices): Provider[] {
       for (const item of c.items) {
         const lines = props(item.text);
         if (!lines.some((l) => l.name === "BEGIN" && l.value === component)) continue;
+        // The component's own properties: a VTIMEZONE before it has DTSTARTs of its own.
+        const begin = lines.findIndex((l) => l.name === "BEGIN" && l.value === component);
         const get = (n: string) => {
-          const v = lines.find((l) => l.name === n)?.value;
+          const v = lines.slice(begin).find((l) => l.name === n)?.value;
           return v === undefined ? undefined : unescape(v);
         };
         if (!matches(q.term, get("SUMMARY"), get("LOCATION"), get("DESCRIPTION"), get("CATEGORIES")))
