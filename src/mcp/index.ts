@@ -20,7 +20,16 @@ export {
   type ToolSpec,
   type WriteToolSpec,
 } from "./group.ts";
-export { badArguments, explained, mapLimited, pageInput, pageOf, pageOutput, reword } from "./kit.ts";
+export {
+  badArguments,
+  explained,
+  mapLimited,
+  pageInput,
+  pageOf,
+  pageOutput,
+  pageText,
+  reword,
+} from "./kit.ts";
 export {
   nextcloudOf,
   type OfflineAccessContext,

@@ -83,6 +83,19 @@ export function pageOf<T>(
   };
 }
 
+/** A page's text: "<total> <what>(s), more from offset N:" and one line per entry, or `none` when empty. */
+export function pageText<T>(
+  page: { total: number; nextOffset: number | null },
+  entries: readonly T[],
+  what: string,
+  none: string,
+  line: (entry: T) => string,
+): string {
+  if (page.total === 0) return none;
+  const more = page.nextOffset === null ? "" : `, more from offset ${String(page.nextOffset)}`;
+  return `${String(page.total)} ${what}(s)${more}:\n${entries.map(line).join("\n")}`;
+}
+
 /** `fn` over `items` with at most `limit` calls at a time (one app's parallel Nextcloud reads), results in input order. */
 export async function mapLimited<T, R>(
   items: readonly T[],

@@ -6,6 +6,7 @@ import {
   nextcloudOf,
   pageInput,
   pageOf,
+  pageText,
   pageOutput,
   toolMaker,
   type ToolContext,
@@ -98,10 +99,7 @@ export const contactsFind = tool.read({
     const page = pageOf(sorted, args.offset, args.limit);
     return { contacts: page.items, offset: page.offset, total: page.total, nextOffset: page.nextOffset };
   },
-  text: (o) =>
-    o.total === 0
-      ? "No contacts found."
-      : `${String(o.total)} contact(s)${o.nextOffset === null ? "" : `, more from offset ${String(o.nextOffset)}`}:\n${o.contacts.map(summaryLine).join("\n")}`,
+  text: (o) => pageText(o, o.contacts, "contact", "No contacts found.", summaryLine),
 });
 
 /** contacts_get: one contact in full, with its etag; the photo as a resource link. */

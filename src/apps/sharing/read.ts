@@ -1,7 +1,15 @@
 // The sharing tools that change nothing: the shares (of a path, of a folder's items, received, or
 // one by id) and the search for recipients by name.
 import { z } from "zod";
-import { badArguments, nextcloudOf, pageInput, pageOf, pageOutput, toolMaker } from "../../mcp/index.ts";
+import {
+  badArguments,
+  nextcloudOf,
+  pageInput,
+  pageOf,
+  pageOutput,
+  pageText,
+  toolMaker,
+} from "../../mcp/index.ts";
 import { findSharees, getShare, listShares, sharePath, sharingPolicy } from "./client.ts";
 import { shareeSchema, shareLine, shareSchema } from "./model.ts";
 
@@ -51,10 +59,7 @@ export const sharingList = tool.read({
     const page = pageOf(shares, args.offset, args.limit);
     return { shares: page.items, offset: page.offset, total: page.total, nextOffset: page.nextOffset };
   },
-  text: (o) =>
-    o.total === 0
-      ? "No shares."
-      : `${String(o.total)} share(s)${o.nextOffset === null ? "" : `, more from offset ${String(o.nextOffset)}`}:\n${o.shares.map(shareLine).join("\n")}`,
+  text: (o) => pageText(o, o.shares, "share", "No shares.", shareLine),
 });
 
 /** sharing_find_sharees: users, groups and email addresses to share with, by name. */

@@ -7,6 +7,7 @@ import {
   nextcloudOf,
   pageInput,
   pageOf,
+  pageText,
   pageOutput,
   toolMaker,
 } from "../../mcp/index.ts";
@@ -56,10 +57,7 @@ export const talkListConversations = tool.read({
     const page = pageOf(all, args.offset, args.limit);
     return { conversations: page.items, offset: page.offset, total: page.total, nextOffset: page.nextOffset };
   },
-  text: (o) =>
-    o.total === 0
-      ? "No conversations."
-      : `${String(o.total)} conversation(s)${o.nextOffset === null ? "" : `, more from offset ${String(o.nextOffset)}`}:\n${o.conversations.map(conversationLine).join("\n")}`,
+  text: (o) => pageText(o, o.conversations, "conversation", "No conversations.", conversationLine),
 });
 
 /** talk_get_conversation: one conversation and its participants. */

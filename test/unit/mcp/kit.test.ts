@@ -1,7 +1,7 @@
 // The tool kit's bounded parallel map, which the notes, calendar and search tools use to ask Nextcloud
-// several things at once without flooding it.
+// several things at once without flooding it, and the paging helpers of the list tools.
 import { describe, expect, it } from "vitest";
-import { mapLimited } from "../../../src/mcp/index.ts";
+import { mapLimited, pageOf, pageText } from "../../../src/mcp/index.ts";
 
 describe("mapLimited", () => {
   it("keeps the order and never runs more than the limit at once", async () => {
@@ -26,5 +26,26 @@ describe("mapLimited", () => {
       2,
     );
     expect(calls).toBe(2);
+  });
+});
+
+describe("pageOf and pageText", () => {
+  const names = ["ann", "bob", "cy", "dee", "eve"];
+  const line = (n: string) => `- ${n}`;
+
+  it("tells the model where the next page starts, and not on the last page", () => {
+    const first = pageOf(names, 0, 2);
+    expect(first).toEqual({ items: ["ann", "bob"], offset: 0, total: 5, nextOffset: 2 });
+    expect(pageText(first, first.items, "contact", "none", line)).toBe(
+      "5 contact(s), more from offset 2:\n- ann\n- bob",
+    );
+    const last = pageOf(names, 4, 2);
+    expect(last.nextOffset).toBeNull();
+    expect(pageText(last, last.items, "contact", "none", line)).toBe("5 contact(s):\n- eve");
+  });
+
+  it("says there is nothing in the tool's own words when the list is empty", () => {
+    const empty = pageOf([] as string[], 0, 25);
+    expect(pageText(empty, empty.items, "share", "No shares.", line)).toBe("No shares.");
   });
 });
