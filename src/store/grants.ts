@@ -342,6 +342,14 @@ export class GrantStore {
    * keeping the rows with their sealed tokens blanked; returns how many.
    */
   async revokeAllForUser(userId: string, reason: string): Promise<number> {
+    return this.#revokeActive(userId, undefined, reason);
+  }
+
+  /**
+   * Revokes the user's active grants (of session `sid` and those whose session is unknown, or all
+   * without a sid), blanking their tokens, with one audit row that names the subject; returns how many.
+   */
+  async #revokeActive(userId: string, sid: string | undefined, reason: string): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
       const now = new Date();
       const rows = await trx
@@ -349,10 +357,23 @@ export class GrantStore {
         .set({ status: "revoked", revoked_reason: reason, revoked_at: now, updated_at: now, ...BLANKED })
         .where("user_id", "=", userId)
         .where("status", "=", "active")
+        .$if(sid !== undefined, (q) =>
+          q.where((eb) => eb.or([eb("idp_session_id", "=", sid ?? ""), eb("idp_session_id", "is", null)])),
+        )
         .returning("id")
         .execute();
       if (rows.length > 0) {
-        await audit(trx, { userId, action: "revoke", detail: { reason, grants: rows.length } });
+        const user = await trx
+          .selectFrom("users")
+          .select("subject_hash")
+          .where("id", "=", userId)
+          .executeTakeFirst();
+        await audit(trx, {
+          userId,
+          subjectHash: user?.subject_hash,
+          action: "revoke",
+          detail: { reason, grants: rows.length },
+        });
       }
       return rows.length;
     });
@@ -390,23 +411,7 @@ export class GrantStore {
           .executeTakeFirst()) !== undefined;
       if (echo) return { revoked: 0, echo: true };
     }
-    return this.#db.transaction().execute(async (trx) => {
-      const now = new Date();
-      const rows = await trx
-        .updateTable("offline_grants")
-        .set({ status: "revoked", revoked_reason: reason, revoked_at: now, updated_at: now, ...BLANKED })
-        .where("user_id", "=", userId)
-        .where("status", "=", "active")
-        .$if(sid !== undefined, (q) =>
-          q.where((eb) => eb.or([eb("idp_session_id", "=", sid ?? ""), eb("idp_session_id", "is", null)])),
-        )
-        .returning("id")
-        .execute();
-      if (rows.length > 0) {
-        await audit(trx, { userId, action: "revoke", detail: { reason, grants: rows.length } });
-      }
-      return { revoked: rows.length, echo: false };
-    });
+    return { revoked: await this.#revokeActive(userId, sid, reason), echo: false };
   }
 
   /**

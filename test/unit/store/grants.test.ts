@@ -735,9 +735,15 @@ describe("GrantStore revocation and back-channel logout on PGlite", () => {
     expect(await row(other.grant.id)).toEqual(other.grant);
     // Nothing left to revoke: 0, and nothing more audited.
     expect(await grants.revokeAllForUser(grant.user_id, "again")).toBe(0);
+    const [connect] = await trail(grant.user_id);
+    expect(connect?.subject_hash).toEqual(expect.stringMatching(/./));
     expect(await trail(grant.user_id)).toEqual([
       expect.objectContaining({ action: "connect" }),
-      { action: "revoke", subject_hash: null, detail: { reason: "account deleted at the IdP", grants: 1 } },
+      {
+        action: "revoke",
+        subject_hash: connect?.subject_hash,
+        detail: { reason: "account deleted at the IdP", grants: 1 },
+      },
     ]);
     expect((await grants.latestGrant(grant.user_id))?.revoked_reason).toBe("account deleted at the IdP");
   });
@@ -771,7 +777,11 @@ describe("GrantStore revocation and back-channel logout on PGlite", () => {
     expect(await row(others.id)).toEqual(others);
     expect(await trail(user.id)).toEqual([
       expect.objectContaining({ action: "connect" }),
-      { action: "revoke", subject_hash: null, detail: { reason: "back-channel logout", grants: 1 } },
+      {
+        action: "revoke",
+        subject_hash: user.subject_hash,
+        detail: { reason: "back-channel logout", grants: 1 },
+      },
     ]);
     // The same logout again: nothing left, and not an echo of the gateway's own revocation.
     expect(await grants.logoutSession(user.id, "S-1", "back-channel logout")).toEqual({
