@@ -75,7 +75,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Discovery, JWKS and a token endpoint on 127.0.0.1, signing with the bench key. */
-async function startLocalIdp(key: BenchIdp): Promise<LocalIdp> {
+export async function startLocalIdp(key: BenchIdp): Promise<LocalIdp> {
   let exchanges = 0;
   let issuer = "";
   const jwks = createLocalJWKSet({ keys: [key.publicJwk] });

@@ -19,6 +19,13 @@ import { KEEPALIVE_DEFAULTS, MAX_GRANTS, MAX_KEEPALIVE_CONCURRENCY, runKeepalive
 import { LOAD_CLIENTS, MAX_CONCURRENCY, MAX_SECONDS, type LoadClient } from "./load.ts";
 import { MAX_CALLS, runNotesGet, TOOL_CALL_DEFAULTS } from "./notes-get.ts";
 import {
+  INDEX_BACKENDS,
+  INDEX_DEFAULTS,
+  MAX_INDEX_ITEMS,
+  runIndexBench,
+  type IndexBackend,
+} from "./search-index.ts";
+import {
   buildReport,
   machineFacts,
   renderMarkdown,
@@ -33,7 +40,7 @@ import { HTTP_LOAD_DEFAULTS, runToolsList } from "./tools-list.ts";
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  --only <ids>               Comma-separated benches to run: tool-list-size, token, server-build, tools-list, notes-get, keepalive, footprint (default: all)
+  --only <ids>               Comma-separated benches to run: tool-list-size, token, server-build, tools-list, notes-get, keepalive, footprint, index (default: all)
   --client <fetch|http>      HTTP load generator: fetch (undici, default) or node:http (cheaper per request)
   --concurrency <n>          HTTP workers (default ${HTTP_LOAD_DEFAULTS.concurrency}, at most ${MAX_CONCURRENCY})
   --warmup <seconds>         HTTP warm-up per loop (default ${HTTP_LOAD_DEFAULTS.warmupMs / 1000})
@@ -49,6 +56,10 @@ const USAGE = `Usage: npm run bench -- [options]
                              (default ${KEEPALIVE_DEFAULTS.concurrency.join(",")}, each at most ${MAX_KEEPALIVE_CONCURRENCY})
   --footprint-calls <n>      footprint: tools/list calls under load, plus a fifth as many whoami (default ${FOOTPRINT_DEFAULTS.calls})
   --backends <list>          footprint: pglite, postgres or both, comma-separated (default ${BACKENDS.join(",")})
+  --index-crawl <n>          index: notes and files in the stand-in for the two passes (default ${INDEX_DEFAULTS.crawlItems})
+  --index-items <n>          index: items seeded for the search latency (default ${INDEX_DEFAULTS.searchItems})
+  --index-queries <n>        index: measured queries per backend (default ${INDEX_DEFAULTS.queries})
+  --index-backends <list>    index: postgres, pglite or both for the search latency (default ${INDEX_BACKENDS.join(",")})
   -h, --help
 `;
 
@@ -66,6 +77,10 @@ interface Settings {
   readonly keepaliveConcurrency: readonly number[];
   readonly footprintCalls: number;
   readonly backends: readonly Backend[];
+  readonly indexCrawl: number;
+  readonly indexItems: number;
+  readonly indexQueries: number;
+  readonly indexBackends: readonly IndexBackend[];
 }
 
 interface Bench {
@@ -122,6 +137,17 @@ const BENCHES: readonly Bench[] = [
         backends: s.backends,
       }),
   },
+  {
+    id: "index",
+    title: "Content index: indexing passes over the stand-in, search latency and size (PostgreSQL, PGlite)",
+    run: (s) =>
+      runIndexBench({
+        crawlItems: s.indexCrawl,
+        searchItems: s.indexItems,
+        queries: s.indexQueries,
+        backends: s.indexBackends,
+      }),
+  },
 ];
 
 function usageError(message: string): never {
@@ -168,6 +194,10 @@ async function main(argv: readonly string[]): Promise<number> {
         "keepalive-concurrency": { type: "string" },
         "footprint-calls": { type: "string" },
         backends: { type: "string" },
+        "index-crawl": { type: "string" },
+        "index-items": { type: "string" },
+        "index-queries": { type: "string" },
+        "index-backends": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -243,6 +273,24 @@ async function main(argv: readonly string[]): Promise<number> {
               usageError(`--backends takes ${BACKENDS.join(", ")}, got ${JSON.stringify(b)}`);
             return name;
           }),
+    indexCrawl: Math.round(
+      numberOption("index-crawl", values["index-crawl"], INDEX_DEFAULTS.crawlItems, 10, MAX_INDEX_ITEMS),
+    ),
+    indexItems: Math.round(
+      numberOption("index-items", values["index-items"], INDEX_DEFAULTS.searchItems, 100, MAX_INDEX_ITEMS),
+    ),
+    indexQueries: Math.round(
+      numberOption("index-queries", values["index-queries"], INDEX_DEFAULTS.queries, 10, 100_000),
+    ),
+    indexBackends:
+      values["index-backends"] === undefined
+        ? INDEX_DEFAULTS.backends
+        : values["index-backends"].split(",").map((b) => {
+            const name = b.trim() as IndexBackend;
+            if (!INDEX_BACKENDS.includes(name))
+              usageError(`--index-backends takes ${INDEX_BACKENDS.join(", ")}, got ${JSON.stringify(b)}`);
+            return name;
+          }),
   };
   const only = values.only
     ?.split(",")
@@ -294,6 +342,10 @@ async function main(argv: readonly string[]): Promise<number> {
     keepaliveConcurrency: settings.keepaliveConcurrency.join(","),
     footprintCalls: settings.footprintCalls,
     backends: settings.backends.join(","),
+    indexCrawl: settings.indexCrawl,
+    indexItems: settings.indexItems,
+    indexQueries: settings.indexQueries,
+    indexBackends: settings.indexBackends.join(","),
     benches: selected.map((b) => b.id).join(","),
   });
   const files = await writeReport(report, fileURLToPath(new URL("./results/", import.meta.url)));
