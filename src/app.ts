@@ -42,6 +42,9 @@ import { appAvailability, nextcloudClients, type NextcloudAccess } from "./http/
 import { refusedRequests } from "./nextcloud/index.ts";
 import { userSearchIndex } from "./http/search-index.ts";
 import { offlineLookup, webRoutes, type WebDeps } from "./web/routes.ts";
+import { nextcloudWebhook, type WebhookOutcome } from "./http/webhooks.ts";
+import type { Database } from "./store/index.ts";
+import type { Kysely } from "kysely";
 
 /** Everything the HTTP app needs, built by main.ts (or a test). */
 export interface AppDeps {
@@ -58,6 +61,19 @@ export interface AppDeps {
   limits?: RateLimits | undefined;
   /** The browser routes (/connect, /login, /oauth/callback, /account, back-channel logout). */
   web?: WebDeps | undefined;
+  /** POST /webhooks/nextcloud (mounted when WEBHOOK_SECRET is set): store, index trigger, counts. */
+  webhooks?: AppWebhooks | undefined;
+}
+
+/** What the webhook endpoint gets from the composition root. */
+export interface AppWebhooks {
+  db: Kysely<Database>;
+  /** Asks for a prompt index run for these users; absent when this process runs no jobs. */
+  trigger?: ((userIds: readonly string[]) => void) | undefined;
+  /** Outcomes of deliveries, shared with /metrics. */
+  counts: Record<WebhookOutcome, number>;
+  /** Prompted index runs asked for and started in this process, for /metrics. */
+  prompted?: { readonly requests: number; readonly runs: number } | undefined;
 }
 
 /** Largest JSON-RPC body accepted on /mcp. */
@@ -99,7 +115,10 @@ export function buildRegistry(config: Config, groups: readonly ToolGroup[] = app
 }
 
 /** The counters /metrics shows, read when scraped. */
-function collectMetrics(deps: Pick<AppDeps, "verifier" | "nextcloud">, limits: RateLimits): Metric[] {
+function collectMetrics(
+  deps: Pick<AppDeps, "verifier" | "nextcloud" | "webhooks">,
+  limits: RateLimits,
+): Metric[] {
   const verify = deps.verifier.stats;
   const metrics: Metric[] = [
     {
@@ -154,6 +173,34 @@ function collectMetrics(deps: Pick<AppDeps, "verifier" | "nextcloud">, limits: R
       labels: { reason },
     });
   }
+  if (deps.webhooks !== undefined) {
+    for (const [outcome, value] of Object.entries(deps.webhooks.counts)) {
+      metrics.push({
+        name: "gateway_webhook_deliveries_total",
+        help: "Nextcloud webhook deliveries by outcome (scheduled, ignored, duplicate, or why refused).",
+        type: "counter",
+        value,
+        labels: { outcome },
+      });
+    }
+    const prompted = deps.webhooks.prompted;
+    if (prompted !== undefined) {
+      metrics.push(
+        {
+          name: "gateway_index_prompt_requests_total",
+          help: "Webhook deliveries that asked this process for a prompt search-index run.",
+          type: "counter",
+          value: prompted.requests,
+        },
+        {
+          name: "gateway_index_prompted_runs_total",
+          help: "search-index runs started by webhook deliveries in this process (requests coalesce).",
+          type: "counter",
+          value: prompted.runs,
+        },
+      );
+    }
+  }
   return metrics;
 }
 
@@ -162,7 +209,7 @@ function collectMetrics(deps: Pick<AppDeps, "verifier" | "nextcloud">, limits: R
  * public port never shows it.
  */
 export function createMetricsApp(
-  deps: Pick<AppDeps, "config" | "log" | "verifier" | "nextcloud" | "limits">,
+  deps: Pick<AppDeps, "config" | "log" | "verifier" | "nextcloud" | "limits" | "webhooks">,
 ): Hono<AppEnv> {
   const limits = deps.limits ?? rateLimits(deps.config);
   const app = new Hono<AppEnv>();
@@ -280,6 +327,26 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
   app.on(["GET", "DELETE"], "/mcp", mcpMethodNotAllowed);
+
+  const hooks = config.webhooks;
+  if (hooks !== undefined && deps.webhooks !== undefined) {
+    app.post(
+      "/webhooks/nextcloud",
+      nextcloudWebhook({
+        db: deps.webhooks.db,
+        secrets: hooks.secrets,
+        maxBodyBytes: hooks.maxBodyBytes,
+        maxAgeSeconds: hooks.maxAgeSeconds,
+        limiter:
+          hooks.perMinute === undefined
+            ? undefined
+            : new RateLimiter(hooks.perMinute, config.rateLimits?.maxKeys ?? 10_000),
+        clientKey: limits.clientKey,
+        trigger: deps.webhooks.trigger,
+        counts: deps.webhooks.counts,
+      }).handler,
+    );
+  }
 
   if (deps.web) {
     app.use("/account/*", bodyLimit({ maxSize: 16 * 1024 }));

@@ -2,7 +2,8 @@ import type { AddressInfo } from "node:net";
 import { serve as serveHttp, type ServerType } from "@hono/node-server";
 import { buildRegistry, createApp, createMetricsApp, rateLimits } from "../app.ts";
 import { createTokenVerifier } from "../auth/index.ts";
-import { startScheduler } from "../jobs/index.ts";
+import { indexTrigger, PROMPT_RUN_DEBOUNCE_MS, startScheduler, type JobContext } from "../jobs/index.ts";
+import { webhookCounts } from "../http/webhooks.ts";
 import { configuredJobs, REPLICA } from "./jobs.ts";
 import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
@@ -82,14 +83,25 @@ export async function startGateway(
   const clientAuth = new ClientAuthCheck(async () =>
     probeClientCredentials(await idp.load(), config.oidc.clientId),
   );
-  const scheduler = config.jobs.enabled
-    ? startScheduler(configuredJobs(config, { idp: () => idp.load() }), {
-        store,
-        log,
-        now: () => new Date(),
-        replica: REPLICA,
-      })
-    : undefined;
+  const jobContext: JobContext = { store, log, now: () => new Date(), replica: REPLICA };
+  const jobs = configuredJobs(config, { idp: () => idp.load() });
+  const scheduler = config.jobs.enabled ? startScheduler(jobs, jobContext) : undefined;
+  // Webhook deliveries ask for prompt runs of the index job for the users they name.
+  const indexJob = jobs.find((j) => j.job.name === "search-index")?.job;
+  const trigger =
+    config.webhooks !== undefined && config.jobs.enabled && indexJob !== undefined
+      ? indexTrigger(indexJob, jobContext, { debounceMs: PROMPT_RUN_DEBOUNCE_MS })
+      : undefined;
+  const webhooks = config.webhooks && {
+    db: store.db,
+    trigger:
+      trigger &&
+      ((ids: readonly string[]) => {
+        trigger.request(ids);
+      }),
+    counts: webhookCounts(),
+    prompted: trigger?.stats,
+  };
 
   const verifier = createTokenVerifier({
     issuer: config.oidc.issuer,
@@ -137,6 +149,7 @@ export async function startGateway(
         : undefined,
     },
     nextcloud: appNextcloud,
+    webhooks,
     readiness: {
       shuttingDown: () => shuttingDown,
       idp: () => idp.status,
@@ -179,7 +192,7 @@ export async function startGateway(
   const metricsServer =
     config.metrics.listen &&
     (await listen(
-      createMetricsApp({ config, log, verifier, nextcloud: appNextcloud, limits }).fetch,
+      createMetricsApp({ config, log, verifier, nextcloud: appNextcloud, limits, webhooks }).fetch,
       config.metrics.listen,
     ));
   if (metricsServer) log.info({ listen: urlOf(metricsServer) }, "metrics listening (/metrics only)");
@@ -211,7 +224,7 @@ export async function startGateway(
         });
       }
       // Jobs in flight finish (their runs are recorded) before the pool closes.
-      await scheduler?.stop();
+      await Promise.all([scheduler?.stop(), trigger?.stop()]);
       await store.close();
       log.info("shutdown complete");
     },

@@ -73,6 +73,16 @@ export interface Config {
   };
   /** The content index (`search-index` job and the search tool on it). */
   searchIndex: { enabled: boolean; schedule: string; language: string; maxFileBytes: number };
+  /** POST /webhooks/nextcloud, when WEBHOOK_SECRET is set: secrets (current first), bounds. */
+  webhooks:
+    | {
+        secrets: readonly string[];
+        maxBodyBytes: number;
+        maxAgeSeconds: number;
+        /** Per client address, or undefined when off (0, or RATE_LIMITS_ENABLED=false). */
+        perMinute: number | undefined;
+      }
+    | undefined;
   /** Back-channel logout: how long after its `iat` a logout token is accepted, in seconds. */
   logoutTokenMaxAgeSeconds: number;
   /** The IdP's offline session idle timeout, in seconds. */
@@ -154,6 +164,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "SEARCH_INDEX_ENABLED: the content index reads Nextcloud with each user's offline grant; set SEALING_KEYS and NEXTCLOUD_URL too, or set SEARCH_INDEX_ENABLED=false",
     );
   }
+  if (e.WEBHOOK_SECRET !== undefined && e.WEBHOOK_SECRET !== "" && e.SEARCH_INDEX_ENABLED === false) {
+    problems.push(
+      "WEBHOOK_SECRET: the webhook endpoint only schedules re-indexing; set SEARCH_INDEX_ENABLED=true too, or unset WEBHOOK_SECRET",
+    );
+  }
+  if (
+    e.WEBHOOK_SECRET_PREVIOUS !== undefined &&
+    e.WEBHOOK_SECRET_PREVIOUS !== "" &&
+    e.WEBHOOK_SECRET === ""
+  ) {
+    problems.push(
+      "WEBHOOK_SECRET_PREVIOUS: set without WEBHOOK_SECRET; set the new secret in WEBHOOK_SECRET, or unset both",
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const parsed = values as Env;
   return {
@@ -205,6 +229,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       language: parsed.SEARCH_LANGUAGE,
       maxFileBytes: parsed.SEARCH_INDEX_MAX_FILE_BYTES,
     },
+    webhooks:
+      parsed.WEBHOOK_SECRET === ""
+        ? undefined
+        : {
+            secrets: [parsed.WEBHOOK_SECRET, parsed.WEBHOOK_SECRET_PREVIOUS].filter((x) => x !== ""),
+            maxBodyBytes: parsed.WEBHOOK_MAX_BODY_BYTES,
+            maxAgeSeconds: parsed.WEBHOOK_MAX_AGE_SECONDS,
+            perMinute:
+              parsed.RATE_LIMITS_ENABLED && parsed.WEBHOOK_RATE_LIMIT_PER_MINUTE > 0
+                ? parsed.WEBHOOK_RATE_LIMIT_PER_MINUTE
+                : undefined,
+          },
     offlineIdleTimeoutSeconds: parsed.OFFLINE_IDLE_TIMEOUT_SECONDS,
     logoutTokenMaxAgeSeconds: parsed.LOGOUT_TOKEN_MAX_AGE_SECONDS,
     sealingKeys: parsed.SEALING_KEYS === "" ? undefined : parseSealingKeys(parsed.SEALING_KEYS).keys,

@@ -21,6 +21,7 @@ export interface VariableDoc {
     | "Offline access"
     | "Background jobs"
     | "Rate limits"
+    | "Webhooks"
     | "Operations";
 }
 
@@ -459,6 +460,68 @@ export const variables = {
       description:
         "Text files up to this size (bytes) are indexed with their content; larger files and files that are not text are indexed by name only.",
       example: "1048576",
+    },
+  },
+  WEBHOOK_SECRET: {
+    schema: z
+      .string()
+      .trim()
+      .default("")
+      .refine((s) => s === "" || s.length >= 32, {
+        error: "too short; give at least 32 random characters, e.g. from `openssl rand -hex 32`",
+      })
+      .refine((s) => /^[A-Za-z0-9\-._~+/]*$/.test(s), {
+        error: "has characters a bearer token cannot carry; use letters, digits and - . _ ~ + / only",
+      }),
+    doc: {
+      group: "Webhooks",
+      description:
+        "Turns on `POST /webhooks/nextcloud`, where Nextcloud's webhook_listeners app announces changed files and calendar objects so that the content index reads them again within seconds instead of at the next SEARCH_INDEX_SCHEDULE run (needs SEARCH_INDEX_ENABLED). Nextcloud must send `Authorization: Bearer <WEBHOOK_SECRET>` (register the webhook with `authMethod: header`, see docs/operations.md); it is compared in constant time and never logged. Unset: the endpoint answers 404.",
+      example: "<openssl rand -hex 32>",
+      secret: true,
+    },
+  },
+  WEBHOOK_SECRET_PREVIOUS: {
+    schema: z
+      .string()
+      .trim()
+      .default("")
+      .refine((s) => s === "" || s.length >= 32, {
+        error: "too short; give the former WEBHOOK_SECRET (at least 32 characters)",
+      }),
+    doc: {
+      group: "Webhooks",
+      description:
+        "While rotating the webhook secret: the former WEBHOOK_SECRET, still accepted until Nextcloud's webhooks send the new one. Remove it once they do; from then on the former secret is refused (401).",
+      example: "<the former WEBHOOK_SECRET>",
+      secret: true,
+    },
+  },
+  WEBHOOK_MAX_BODY_BYTES: {
+    schema: integer(1024, 16 * 1024 * 1024).default(256 * 1024),
+    doc: {
+      group: "Webhooks",
+      description:
+        "Largest webhook body accepted (bytes); a larger one gets 413 before more than this is read. Calendar object events carry the whole iCalendar object, so give room for large events.",
+      example: "262144",
+    },
+  },
+  WEBHOOK_MAX_AGE_SECONDS: {
+    schema: integer(60, 7 * 24 * 3600).default(3600),
+    doc: {
+      group: "Webhooks",
+      description:
+        "A webhook body whose event `time` is older than this (or more than 5 minutes ahead) is refused (400): a replay of an old delivery schedules nothing. Nextcloud sends deliveries from its background jobs, so allow for how often its cron runs.",
+      example: "3600",
+    },
+  },
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: {
+    schema: integer(0, 1_000_000).default(1200),
+    doc: {
+      group: "Webhooks",
+      description:
+        "Requests per minute one client address may send to `/webhooks/nextcloud` (up to this many at once), counted before the secret is checked; over it: 429 with `Retry-After`. Nextcloud does not retry a refused delivery: the next scheduled index run picks the change up. `0` (or RATE_LIMITS_ENABLED=false) turns this limit off.",
+      example: "1200",
     },
   },
   ALLOW_INSECURE_HTTP: {

@@ -15,6 +15,7 @@ export {
   type IndexPass,
   type SearchIndexSettings,
 } from "./search-index.ts";
+export { indexTrigger, PROMPT_RUN_DEBOUNCE_MS, type IndexTrigger } from "./index-trigger.ts";
 export { grantsByKey, reencryptJob, type KeyUsage } from "./reencrypt.ts";
 export { daysBefore, JobFailure, runJob, type Job, type JobContext, type JobRunResult } from "./run.ts";
 export { startScheduler, type ScheduledJob, type Scheduler } from "./scheduler.ts";

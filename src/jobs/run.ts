@@ -14,6 +14,11 @@ export interface JobContext {
    * taking new work, finishes what is in flight and returns what it counted.
    */
   signal?: AbortSignal | undefined;
+  /**
+   * The user ids a prompted run is limited to (a webhook asked to re-index them, see
+   * index-trigger.ts); jobs without per-user work ignore it. Undefined: every user who is due.
+   */
+  focus?: readonly string[] | undefined;
 }
 
 /**

@@ -75,7 +75,7 @@ export function searchIndexJob(settings: SearchIndexSettings): Job {
       const grants = new GrantStore(db, settings.sealer);
       const index = new SearchIndex(db, settings.language);
       const counts: Record<string, number> = { enrolled: await enrolIndexUsers(db, started) };
-      counts.due = await countDueIndexUsers(db, started);
+      counts.due = await countDueIndexUsers(db, started, ctx.focus);
       counts.claimed = 0;
       counts.passes = 0;
       counts.failed = 0;
@@ -120,6 +120,7 @@ export function searchIndexJob(settings: SearchIndexSettings): Job {
           now: ctx.now(),
           leaseMs,
           limit: 1,
+          ...(ctx.focus === undefined ? {} : { userIds: ctx.focus }),
         });
         if (claim === undefined) break;
         add("claimed");

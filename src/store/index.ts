@@ -40,6 +40,7 @@ export {
   releaseIndexLease,
   type IndexClaim,
 } from "./search-leases.ts";
+export { acceptDelivery, type DeliveryOutcome, type WebhookChange } from "./webhook-deliveries.ts";
 export { claimDueGrants, countDueGrants, releaseGrantLeases, type GrantClaim } from "./leases.ts";
 export { endSessions, upsertUser, type UserProfile } from "./users.ts";
 export { deleteExpiredLogoutTokens, forgetLogoutToken, recordLogoutToken } from "./logout-tokens.ts";

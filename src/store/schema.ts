@@ -17,6 +17,7 @@ export interface Database {
   search_items: SearchItemsTable;
   search_sync: SearchSyncTable;
   search_index_users: SearchIndexUsersTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface SearchItemsTable {
@@ -52,6 +53,13 @@ export interface SearchIndexUsersTable {
   next_run_at: TimestampDefault;
   lease_owner: string | null;
   lease_until: Timestamp | null;
+}
+
+/** A webhook delivery accepted once (sql/0006): the SHA-256 of its body, no content. */
+export interface WebhookDeliveriesTable {
+  digest: Uint8Array;
+  event_time: Timestamp;
+  received_at: TimestampDefault;
 }
 
 export interface UsersTable {

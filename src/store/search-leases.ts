@@ -41,9 +41,19 @@ export async function enrolIndexUsers(db: Kysely<Database>, now: Date): Promise<
  */
 export async function claimDueIndexUsers(
   db: Kysely<Database>,
-  claim: { owner: string; dueBefore: Date; now: Date; leaseMs: number; limit: number },
+  claim: {
+    owner: string;
+    dueBefore: Date;
+    now: Date;
+    leaseMs: number;
+    limit: number;
+    /** Only these users (a prompted run); all due users when undefined. */
+    userIds?: readonly string[];
+  },
 ): Promise<IndexClaim[]> {
   const until = new Date(claim.now.getTime() + claim.leaseMs);
+  const only = claim.userIds;
+  if (only?.length === 0) return [];
   const rows = await db
     .updateTable("search_index_users")
     .set({ lease_owner: claim.owner, lease_until: until })
@@ -51,6 +61,7 @@ export async function claimDueIndexUsers(
       eb
         .selectFrom("search_index_users as s")
         .select("s.user_id")
+        .$if(only !== undefined, (q) => q.where("s.user_id", "in", [...(only ?? [])]))
         .where("s.paused", "=", false)
         .where("s.next_run_at", "<=", claim.dueBefore)
         .where((w) => w.or([w("s.lease_until", "is", null), w("s.lease_until", "<", claim.now)]))
@@ -135,13 +146,19 @@ export async function finishIndexPass(
 }
 
 /** How many users are due and not paused (leased or not), for job_runs. */
-export async function countDueIndexUsers(db: Kysely<Database>, dueBefore: Date): Promise<number> {
+export async function countDueIndexUsers(
+  db: Kysely<Database>,
+  dueBefore: Date,
+  userIds?: readonly string[],
+): Promise<number> {
+  if (userIds?.length === 0) return 0;
   const row = await db
     .selectFrom("search_index_users as s")
     .innerJoin("offline_grants as g", (j) =>
       j.onRef("g.user_id", "=", "s.user_id").on("g.status", "=", "active"),
     )
     .select((eb) => eb.fn.countAll<string>().as("n"))
+    .$if(userIds !== undefined, (q) => q.where("s.user_id", "in", [...(userIds ?? [])]))
     .where("s.paused", "=", false)
     .where("s.next_run_at", "<=", dueBefore)
     .executeTakeFirstOrThrow();

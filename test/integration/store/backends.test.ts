@@ -67,6 +67,7 @@ describe.each(backends())("store on $name", (backend) => {
         "search_items",
         "search_sync",
         "users",
+        "webhook_deliveries",
       ]);
       const second = await migrate(store);
       expect(second.applied).toEqual([]);

@@ -4,7 +4,7 @@ import { inject } from "vitest";
 import { startGateway, type RunningGateway } from "../../../src/cli/serve.ts";
 import { loadConfig } from "../../../src/config/index.ts";
 import type { RouteProbe } from "../../../src/nextcloud/index.ts";
-import { createLogger } from "../../../src/log.ts";
+import { createLogger, type Logger } from "../../../src/log.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
 import { lockPort } from "../../harness/port-lock.ts";
 import { freePort } from "../../harness/wait.ts";
@@ -24,6 +24,8 @@ export async function startTestGateway(
     routeProbe?: RouteProbe;
     /** The PostgreSQL server the gateway's database is created on; the harness's by default. */
     pgAdminUrl?: string;
+    /** The gateway's logger (a test that reads the log); silent by default. */
+    log?: Logger;
   } = {},
 ): Promise<TestGateway> {
   const kc = inject("keycloak");
@@ -41,7 +43,7 @@ export async function startTestGateway(
       ...options.env,
     }),
     // TEST_GATEWAY_LOG_LEVEL=debug shows the gateway's log on stdout while debugging a test.
-    createLogger(process.env.TEST_GATEWAY_LOG_LEVEL ?? "silent"),
+    options.log ?? createLogger(process.env.TEST_GATEWAY_LOG_LEVEL ?? "silent"),
     { migrate: true, ...(options.routeProbe === undefined ? {} : { routeProbe: options.routeProbe }) },
   ).catch(async (err: unknown) => {
     await release?.();

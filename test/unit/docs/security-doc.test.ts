@@ -8,7 +8,9 @@ import { createTokenVerifier } from "../../../src/auth/index.ts";
 import { loadConfig } from "../../../src/config/index.ts";
 import { createLogger } from "../../../src/log.ts";
 import { ToolRegistry } from "../../../src/mcp/index.ts";
-import type { Store } from "../../../src/store/index.ts";
+import type { Kysely } from "kysely";
+import { webhookCounts } from "../../../src/http/webhooks.ts";
+import type { Database, Store } from "../../../src/store/index.ts";
 
 const root = new URL("../../../", import.meta.url);
 const doc = readFileSync(new URL("docs/security.md", root), "utf8");
@@ -28,6 +30,9 @@ function routes(): string[] {
     OIDC_CLIENT_SECRET: "x",
     DATABASE_URL: "postgres://u:p@localhost/db",
     SEALING_KEYS: `k1:${Buffer.alloc(32, 1).toString("base64")}`,
+    NEXTCLOUD_URL: "https://cloud.example.com",
+    SEARCH_INDEX_ENABLED: "true",
+    WEBHOOK_SECRET: "w".repeat(32),
   });
   const unused = () => Promise.reject(new Error("not used while listing routes"));
   const deps: AppDeps = {
@@ -52,6 +57,8 @@ function routes(): string[] {
       offline: undefined,
       keepalive: { idleShare: 0.5, idleTimeoutSeconds: 2_592_000 },
     },
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- never queried while listing routes
+    webhooks: { db: {} as Kysely<Database>, counts: webhookCounts() },
   };
   const all = [...createApp(deps).routes, ...createMetricsApp(deps).routes];
   // Middleware is registered as ALL; an endpoint is a route with a method.
