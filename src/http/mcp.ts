@@ -1,4 +1,10 @@
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import {
+  createMcpHandler,
+  isLegacyRequest,
+  WebStandardStreamableHTTPServerTransport,
+  type AuthInfo,
+  type McpServer,
+} from "@modelcontextprotocol/server";
 import type { Handler } from "hono";
 import { missingScopes, wwwAuthenticate } from "../auth/index.ts";
 import { describeError } from "../errors.ts";
@@ -18,6 +24,7 @@ import type { OfflineAccessState } from "../store/account.ts";
 import { ClientCapabilityMemory, initializeCapabilities } from "./client-capabilities.ts";
 import type { AppAvailability } from "./nextcloud-access.ts";
 import type { AppEnv } from "./env.ts";
+import type { Logger } from "../log.ts";
 
 /** Settings of {@link mcpEndpoint}. */
 export interface McpEndpointSettings {
@@ -149,13 +156,9 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
       },
       { capabilities, apps },
     );
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
+    const serve = (await isLegacyRequest(c.req.raw, body)) ? serveLegacy : serveModern;
     try {
-      await server.connect(transport);
-      return await transport.handleRequest(c.req.raw, { parsedBody: body, authInfo: info });
+      return await serve(server, c.req.raw, body, info, log);
     } catch (err) {
       log.error({ err: describeError(err) }, "MCP request failed");
       return c.json(
@@ -170,6 +173,47 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
       void server.close();
     }
   };
+}
+
+/**
+ * The 2025 revisions (and older): the `initialize` handshake, then requests without `_meta`
+ * envelopes, each POST answered by a stateless transport with one JSON body.
+ */
+async function serveLegacy(
+  server: McpServer,
+  request: Request,
+  body: unknown,
+  authInfo: AuthInfo,
+): Promise<Response> {
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+  });
+  await server.connect(transport);
+  return transport.handleRequest(request, { parsedBody: body, authInfo });
+}
+
+/**
+ * The 2026-07-28 revision: every request carries its version and the client's capabilities in
+ * `_meta`; the SDK's handler checks the envelope and the `Mcp-Method`/`Mcp-Name` headers, answers
+ * `server/discover`, and adds `ttlMs`/`cacheScope` to list results. Its factory hands over the
+ * server already built for this request (tools filtered by the token).
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/transports
+ */
+async function serveModern(
+  server: McpServer,
+  request: Request,
+  body: unknown,
+  authInfo: AuthInfo,
+  log: Logger,
+): Promise<Response> {
+  const handler = createMcpHandler(() => server, {
+    legacy: "reject",
+    onerror: (err) => {
+      log.info({ err: describeError(err) }, "MCP request refused or failed");
+    },
+  });
+  return handler.fetch(request, { parsedBody: body, authInfo });
 }
 
 /** GET and DELETE /mcp: no server-initiated stream and no sessions in stateless mode. */
