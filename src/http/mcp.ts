@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
   createMcpHandler,
   isLegacyRequest,
@@ -193,27 +194,47 @@ async function serveLegacy(
   return transport.handleRequest(request, { parsedBody: body, authInfo });
 }
 
+/** The per-request server and log the shared 2026-07-28 handler serves with. */
+interface ModernExchange {
+  server: McpServer;
+  log: Logger;
+}
+
+const exchange = new AsyncLocalStorage<ModernExchange>();
+
+/**
+ * The SDK's handler for 2026-07-28, built once: its factory and error report read the request's
+ * own server and log from the async context `serveModern` runs it in.
+ */
+const modernHandler = createMcpHandler(
+  () => {
+    const current = exchange.getStore();
+    if (current === undefined) throw new Error("the 2026-07-28 handler ran outside serveModern");
+    return current.server;
+  },
+  {
+    legacy: "reject",
+    onerror: (err) => {
+      exchange.getStore()?.log.info({ err: describeError(err) }, "MCP request refused or failed");
+    },
+  },
+);
+
 /**
  * The 2026-07-28 revision: every request carries its version and the client's capabilities in
  * `_meta`; the SDK's handler checks the envelope and the `Mcp-Method`/`Mcp-Name` headers, answers
- * `server/discover`, and adds `ttlMs`/`cacheScope` to list results. Its factory hands over the
- * server already built for this request (tools filtered by the token).
+ * `server/discover`, and adds `ttlMs`/`cacheScope` to list results. It serves the server already
+ * built for this request (tools filtered by the token).
  * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/transports
  */
-async function serveModern(
+function serveModern(
   server: McpServer,
   request: Request,
   body: unknown,
   authInfo: AuthInfo,
   log: Logger,
 ): Promise<Response> {
-  const handler = createMcpHandler(() => server, {
-    legacy: "reject",
-    onerror: (err) => {
-      log.info({ err: describeError(err) }, "MCP request refused or failed");
-    },
-  });
-  return handler.fetch(request, { parsedBody: body, authInfo });
+  return exchange.run({ server, log }, () => modernHandler.fetch(request, { parsedBody: body, authInfo }));
 }
 
 /** GET and DELETE /mcp: no server-initiated stream and no sessions in stateless mode. */

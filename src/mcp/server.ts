@@ -73,7 +73,8 @@ export function createMcpServer(
     { ...serverIdentity },
     {
       instructions: INSTRUCTIONS,
-      capabilities: { tools: {} },
+      // No list-changed notifications: the endpoint is stateless and opens no subscription streams.
+      capabilities: { tools: { listChanged: false } },
       jsonSchemaValidator: SHARED_VALIDATOR,
       // Only the 2026-07-28 answers carry these; the listing is the caller's own (private).
       cacheHints: {

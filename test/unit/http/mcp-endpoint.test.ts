@@ -408,6 +408,20 @@ describe("POST /mcp on 2026-07-28 (stateless, no initialize)", () => {
     expect(body.error.message).toMatch(/^Invalid params: tools\/call needs params.name/);
   });
 
+  it("opens no subscriptions/listen stream: the gateway has no notifications to send", async () => {
+    const res = await postModern(
+      "subscriptions/listen",
+      { notifications: { toolsListChanged: true } },
+      { id: 4 },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await res.json()) as { id: number; error: { code: number; message: string } };
+    expect(body.id).toBe(4);
+    expect(body.error.code).toBe(-32601);
+    expect(body.error.message).toMatch(/sends no notifications/);
+  });
+
   it("refuses a JSON-RPC batch", async () => {
     const a = modern("tools/list", {}, { id: 1 });
     const b = modern("tools/list", {}, { id: 2 });
