@@ -54,6 +54,10 @@ const server = serve(
       OIDC_CLIENT_SECRET: "bench",
       DATABASE_URL: "postgres://bench:bench@127.0.0.1:9/bench",
       LOG_LEVEL: "silent",
+      // The registry below is made of bare tools (no groups): only the toolset "all" lists them.
+      MCP_DEFAULT_APPS: "all",
+      // One bench user sends every request; the per-user limit would measure itself.
+      RATE_LIMITS_ENABLED: "false",
     });
     verifier = createTokenVerifier({
       issuer: config.oidc.issuer,

@@ -273,6 +273,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         "authorization",
         "content-type",
         "mcp-protocol-version",
+        // 2026-07-28 sends the method (and tool name) in headers on every request.
+        "mcp-method",
+        "mcp-name",
         "mcp-session-id",
         "last-event-id",
       ],

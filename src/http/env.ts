@@ -1,4 +1,4 @@
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { AuthInfo } from "@modelcontextprotocol/server";
 import type { VerifiedToken } from "../auth/index.ts";
 import type { Logger } from "../log.ts";
 

@@ -1,4 +1,11 @@
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  createMcpHandler,
+  isLegacyRequest,
+  WebStandardStreamableHTTPServerTransport,
+  type AuthInfo,
+  type McpServer,
+} from "@modelcontextprotocol/server";
 import type { Handler } from "hono";
 import { missingScopes, wwwAuthenticate } from "../auth/index.ts";
 import { describeError } from "../errors.ts";
@@ -18,6 +25,7 @@ import type { OfflineAccessState } from "../store/account.ts";
 import { ClientCapabilityMemory, initializeCapabilities } from "./client-capabilities.ts";
 import type { AppAvailability } from "./nextcloud-access.ts";
 import type { AppEnv } from "./env.ts";
+import type { Logger } from "../log.ts";
 
 /** Settings of {@link mcpEndpoint}. */
 export interface McpEndpointSettings {
@@ -149,13 +157,9 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
       },
       { capabilities, apps },
     );
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
+    const serve = (await isLegacyRequest(c.req.raw, body)) ? serveLegacy : serveModern;
     try {
-      await server.connect(transport);
-      return await transport.handleRequest(c.req.raw, { parsedBody: body, authInfo: info });
+      return await serve(server, c.req.raw, body, info, log);
     } catch (err) {
       log.error({ err: describeError(err) }, "MCP request failed");
       return c.json(
@@ -170,6 +174,67 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
       void server.close();
     }
   };
+}
+
+/**
+ * The 2025 revisions (and older): the `initialize` handshake, then requests without `_meta`
+ * envelopes, each POST answered by a stateless transport with one JSON body.
+ */
+async function serveLegacy(
+  server: McpServer,
+  request: Request,
+  body: unknown,
+  authInfo: AuthInfo,
+): Promise<Response> {
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+  });
+  await server.connect(transport);
+  return transport.handleRequest(request, { parsedBody: body, authInfo });
+}
+
+/** The per-request server and log the shared 2026-07-28 handler serves with. */
+interface ModernExchange {
+  server: McpServer;
+  log: Logger;
+}
+
+const exchange = new AsyncLocalStorage<ModernExchange>();
+
+/**
+ * The SDK's handler for 2026-07-28, built once: its factory and error report read the request's
+ * own server and log from the async context `serveModern` runs it in.
+ */
+const modernHandler = createMcpHandler(
+  () => {
+    const current = exchange.getStore();
+    if (current === undefined) throw new Error("the 2026-07-28 handler ran outside serveModern");
+    return current.server;
+  },
+  {
+    legacy: "reject",
+    onerror: (err) => {
+      exchange.getStore()?.log.info({ err: describeError(err) }, "MCP request refused or failed");
+    },
+  },
+);
+
+/**
+ * The 2026-07-28 revision: every request carries its version and the client's capabilities in
+ * `_meta`; the SDK's handler checks the envelope and the `Mcp-Method`/`Mcp-Name` headers, answers
+ * `server/discover`, and adds `ttlMs`/`cacheScope` to list results. It serves the server already
+ * built for this request (tools filtered by the token).
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/transports
+ */
+function serveModern(
+  server: McpServer,
+  request: Request,
+  body: unknown,
+  authInfo: AuthInfo,
+  log: Logger,
+): Promise<Response> {
+  return exchange.run({ server, log }, () => modernHandler.fetch(request, { parsedBody: body, authInfo }));
 }
 
 /** GET and DELETE /mcp: no server-initiated stream and no sessions in stateless mode. */

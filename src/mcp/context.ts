@@ -1,4 +1,4 @@
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { AuthInfo } from "@modelcontextprotocol/server";
 import { GatewayError } from "../errors.ts";
 import type { NextcloudClient } from "../nextcloud/index.ts";
 import type { OfflineAccessState } from "../store/account.ts";

@@ -1,7 +1,8 @@
 /**
- * Checks of a JSON-RPC body that the MCP SDK 1.x answers badly, run by the HTTP layer before the
- * transport: a batch on a revision that removed batches, and a `tools/call` without a tool name
- * (the SDK answers -32603 with a raw validation dump).
+ * Checks of a JSON-RPC body run by the HTTP layer before the SDK, on every revision: a batch on a
+ * revision that removed batches (the SDK's 2025 transport still accepts them), a `tools/call`
+ * without a tool name (answered with a message that says what to send, not a schema dump), and a
+ * 2026-07-28 `subscriptions/listen` (no notifications to send, so no stream to keep open).
  */
 
 /** A JSON-RPC error to answer instead of handing the body to the MCP server. */
@@ -35,6 +36,17 @@ export function refuseMessage(body: unknown, protocolVersion: string | undefined
       };
     }
     return undefined;
+  }
+  if (isRecord(body) && body.method === "subscriptions/listen") {
+    // 2026-07-28's notification stream: the gateway has nothing to send on it (tools declare
+    // listChanged false), so it holds no long-lived stream open for it.
+    return {
+      status: 200,
+      id: typeof body.id === "string" || typeof body.id === "number" ? body.id : null,
+      code: -32601,
+      message:
+        "Method not found: this gateway sends no notifications, so it opens no subscriptions/listen stream; call tools/list again when you need the list.",
+    };
   }
   if (isRecord(body) && body.method === "tools/call") {
     const params = body.params;

@@ -1,4 +1,4 @@
-import type { ContentBlock, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { ContentBlock, Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ToolContext } from "./context.ts";
 import type { ToolGroup } from "./group.ts";

@@ -1,14 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import {
-  CallToolRequestSchema,
-  ErrorCode,
-  ListToolsRequestSchema,
-  McpError,
+  CLIENT_CAPABILITIES_META_KEY,
+  inputRequired,
+  McpServer,
+  PROTOCOL_VERSION_META_KEY,
+  ProtocolError,
+  ProtocolErrorCode,
   UrlElicitationRequiredError,
   type CallToolResult,
-} from "@modelcontextprotocol/sdk/types.js";
+  type InputRequiredResult,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
 import type { z } from "zod";
 import { describeError, GatewayError } from "../errors.ts";
 import { VERSION } from "../version.ts";
@@ -27,7 +30,17 @@ const INSTRUCTIONS = [
 // validator holds only compiled schemas, no request data, so one serves every per-request server.
 const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
 
-/** How the gateway introduces itself in `initialize` (and in the `server_info` tool). */
+/**
+ * How long a client may reuse a tools/list answer (2026-07-28 `ttlMs`): the listing depends on the
+ * token's scopes and on the user's Nextcloud apps, which the gateway itself caches for 5 minutes.
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/utilities/caching
+ */
+const TOOLS_LIST_TTL_MS = 5 * 60_000;
+
+/** The key of the /connect URL elicitation in a 2026-07-28 `input_required` result. */
+const CONNECT_INPUT = "connect";
+
+/** How the gateway introduces itself in `initialize` and `server/discover` (and in `server_info`). */
 export const serverIdentity = { name: "nextcloud-mcp-gateway", version: VERSION } as const;
 
 /** Options of `createMcpServer`. */
@@ -58,15 +71,29 @@ export function createMcpServer(
   // 30 tools) and answer an unknown tool with an isError result instead of a protocol error.
   const server = new McpServer(
     { ...serverIdentity },
-    { instructions: INSTRUCTIONS, capabilities: { tools: {} }, jsonSchemaValidator: SHARED_VALIDATOR },
+    {
+      instructions: INSTRUCTIONS,
+      // No list-changed notifications: the endpoint is stateless and opens no subscription streams.
+      capabilities: { tools: { listChanged: false } },
+      jsonSchemaValidator: SHARED_VALIDATOR,
+      // Only the 2026-07-28 answers carry these; the listing is the caller's own (private).
+      cacheHints: {
+        "tools/list": { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: "private" },
+        "server/discover": { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: "private" },
+      },
+    },
   );
   const listing = tools.flatMap((t) => registry.listing(t.name) ?? []);
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+  server.server.setRequestHandler("tools/list", () => ({ tools: listing }));
   const callable = new Map(tools.map((t) => [t.name, t]));
-  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  server.server.setRequestHandler("tools/call", async (request, extra) => {
     const tool = callable.get(request.params.name);
-    // MCP 2025-11-25 (server/tools, error handling): an unknown tool is a protocol error.
-    if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, unknownTool(request.params.name));
+    // MCP 2025-11-25 (server/tools, error handling): an unknown tool is a protocol error. The
+    // message goes on the wire as written (SDK 1.x prefixed "MCP error -32602: " to it, and the
+    // client prefixed it once more).
+    if (tool === undefined) {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, unknownTool(request.params.name));
+    }
     const args = await tool.input.safeParseAsync(request.params.arguments ?? {});
     if (!args.success) {
       // Bad input is the model's to correct: an isError result naming the field, as the SDK words it.
@@ -74,10 +101,12 @@ export function createMcpServer(
         `Input validation error: Invalid arguments for tool ${tool.name}: ${issues(args.error)}`,
       );
     }
-    return callTool(tool, args.data, {
-      ...ctx,
-      signal: AbortSignal.any([ctx.signal, extra.signal]),
-    });
+    return callTool(
+      tool,
+      args.data,
+      { ...ctx, signal: AbortSignal.any([ctx.signal, extra.mcpReq.signal]) },
+      extra,
+    );
   });
   return server;
 }
@@ -103,10 +132,11 @@ async function callTool(
   tool: AnyToolDefinition,
   args: Record<string, unknown>,
   ctx: ToolContext,
-): Promise<CallToolResult> {
+  request: ServerContext,
+): Promise<CallToolResult | InputRequiredResult> {
   try {
     if (tool.requiresOfflineAccess === true) {
-      const missing = await missingOfflineAccess(ctx.offline);
+      const missing = await missingOfflineAccess(ctx.offline, request);
       if (missing !== undefined) return missing;
     }
     const result = tool.output.safeParse(await tool.handler(args, ctx));
@@ -133,13 +163,16 @@ async function callTool(
 
 /**
  * Undefined when the user's offline access is active; else the answer to give instead of running
- * the tool: a URL-mode elicitation error (-32042) pointing at /connect for clients that support it,
- * a tool error naming the URL for the others.
+ * the tool, pointing at /connect: on 2026-07-28 an `input_required` result with a URL-mode
+ * elicitation (the client opens the URL, then retries the call); on the 2025 revisions a URL-mode
+ * elicitation error (-32042); a tool error naming the URL for clients that declared neither.
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/patterns/mrtr
  * @see https://modelcontextprotocol.io/specification/2025-11-25/client/elicitation#url-elicitation-required-error
  */
 async function missingOfflineAccess(
   offline: OfflineAccessContext | undefined,
-): Promise<CallToolResult | undefined> {
+  request: ServerContext,
+): Promise<CallToolResult | InputRequiredResult | undefined> {
   if (offline === undefined || !offline.enabled) {
     return failure(
       "This tool works in the background for you, which needs offline access, and this gateway does not store offline access (its operator has not set SEALING_KEYS).",
@@ -147,10 +180,28 @@ async function missingOfflineAccess(
   }
   const { state } = await offline.state();
   if (state === "active") return undefined;
+  const open = `Open ${offline.connectUrl} in your browser`;
   const message =
     state === "revoked"
-      ? `This tool needs offline access, and yours was revoked. Open ${offline.connectUrl} in your browser to reconnect, then try again.`
-      : `This tool works in the background for you and needs offline access. Open ${offline.connectUrl} in your browser to grant it once, then try again.`;
+      ? `This tool needs offline access, and yours was revoked. ${open} to reconnect, then try again.`
+      : `This tool works in the background for you and needs offline access. ${open} to grant it once, then try again.`;
+  // The envelope type names no keys; the SDK lifted exactly the reserved ones into it.
+  const envelope = request.mcpReq.envelope as Record<string, unknown> | undefined;
+  if (envelope?.[PROTOCOL_VERSION_META_KEY] !== undefined) {
+    // A retry that answers the elicitation and still finds no grant gets the text, not a loop.
+    const answer = request.mcpReq.inputResponses?.[CONNECT_INPUT] as { action?: unknown } | undefined;
+    if (answer !== undefined) {
+      return failure(
+        answer.action === "accept"
+          ? `Offline access is still not granted. ${open}, finish the sign-in there, then call this tool again.`
+          : message,
+      );
+    }
+    if (!declaresUrlElicitation(envelope[CLIENT_CAPABILITIES_META_KEY])) return failure(message);
+    return inputRequired({
+      inputRequests: { [CONNECT_INPUT]: inputRequired.elicitUrl({ message, url: offline.connectUrl }) },
+    });
+  }
   if (offline.urlElicitation) {
     throw new UrlElicitationRequiredError(
       [{ mode: "url", message, url: offline.connectUrl, elicitationId: randomUUID() }],
@@ -158,6 +209,11 @@ async function missingOfflineAccess(
     );
   }
   return failure(message);
+}
+
+function declaresUrlElicitation(capabilities: unknown): boolean {
+  const elicitation = (capabilities as { elicitation?: unknown } | null | undefined)?.elicitation;
+  return typeof elicitation === "object" && elicitation !== null && "url" in elicitation;
 }
 
 function failure(text: string): CallToolResult {

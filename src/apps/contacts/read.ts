@@ -1,5 +1,5 @@
 // The contacts tools that change nothing: the address books, finding contacts, one contact in full.
-import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
+import type { ContentBlock } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import {
   explained,

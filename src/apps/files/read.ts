@@ -1,5 +1,5 @@
 // files_read: a text file's content inline, within a size limit; a binary file as a resource link.
-import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
+import type { ContentBlock } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { NextcloudError } from "../../nextcloud/index.ts";
 import { nextcloudOf } from "../../mcp/index.ts";

@@ -1,4 +1,4 @@
-import { SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
+import { SERVED_REVISIONS } from "../revisions.ts";
 import { z } from "zod";
 import { defineTool } from "../registry.ts";
 import { serverIdentity } from "../server.ts";
@@ -33,7 +33,7 @@ export const serverInfo = defineTool({
       gateway: { ...serverIdentity },
       subject: ctx.subject,
       scopes: [...ctx.scopes],
-      protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
+      protocolVersions: [...SERVED_REVISIONS],
     });
   },
   text: (o) =>

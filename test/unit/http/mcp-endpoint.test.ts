@@ -320,6 +320,117 @@ describe("POST /mcp refuses", () => {
   });
 });
 
+/** A 2026-07-28 request: version and capabilities in `_meta`, the method (and name) in headers. */
+function modern(
+  method: string,
+  params: Record<string, unknown> = {},
+  o: { capabilities?: object; headers?: Record<string, string>; id?: number } = {},
+): { body: object; headers: Record<string, string> } {
+  const name: Record<string, string> = typeof params.name === "string" ? { "mcp-name": params.name } : {};
+  return {
+    body: {
+      jsonrpc: "2.0",
+      id: o.id ?? 1,
+      method,
+      params: {
+        ...params,
+        _meta: {
+          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+          "io.modelcontextprotocol/clientInfo": { name: "t", version: "1" },
+          "io.modelcontextprotocol/clientCapabilities": o.capabilities ?? {},
+        },
+      },
+    },
+    headers: { "mcp-protocol-version": "2026-07-28", "mcp-method": method, ...name, ...o.headers },
+  };
+}
+
+async function postModern(...args: Parameters<typeof modern>) {
+  const { body, headers } = modern(...args);
+  return post(body, { ...(await bearer()), ...headers });
+}
+
+describe("POST /mcp on 2026-07-28 (stateless, no initialize)", () => {
+  it("answers server/discover with the revisions and the tools capability", async () => {
+    const res = await postModern("server/discover");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("mcp-session-id")).toBeNull();
+    const body = (await res.json()) as { result: Record<string, unknown> };
+    expect(body.result).toMatchObject({
+      supportedVersions: ["2026-07-28"],
+      capabilities: { tools: {} },
+      _meta: { "io.modelcontextprotocol/serverInfo": { name: "nextcloud-mcp-gateway" } },
+    });
+    expect(body.result.instructions).toMatch(/Nextcloud/);
+  });
+
+  it("lists tools with cache hints private to the caller, and calls one", async () => {
+    const list = (await (await postModern("tools/list")).json()) as {
+      result: { tools: { name: string }[]; ttlMs: number; cacheScope: string };
+    };
+    expect(list.result.tools.map((t) => t.name)).toContain("server_info");
+    expect(list.result).toMatchObject({ ttlMs: 300_000, cacheScope: "private" });
+    const call = (await (await postModern("tools/call", { name: "server_info", arguments: {} })).json()) as {
+      result: { structuredContent: { subject: string; protocolVersions: string[] } };
+    };
+    expect(call.result.structuredContent.subject).toBe("0b6f3c1e-user");
+    expect(call.result.structuredContent.protocolVersions[0]).toBe("2026-07-28");
+  });
+
+  it("refuses a request without the Mcp-Method header, or one whose Mcp-Name disagrees with the body", async () => {
+    const { body, headers } = modern("tools/list");
+    const { "mcp-method": _method, ...withoutMethod } = headers;
+    const missing = await post(body, { ...(await bearer()), ...withoutMethod });
+    expect(missing.status).toBe(400);
+    expect(JSON.stringify(await missing.json())).toMatch(/Mcp-Method/);
+    const wrongName = await postModern(
+      "tools/call",
+      { name: "server_info", arguments: {} },
+      { headers: { "mcp-name": "notes_list" } },
+    );
+    expect(wrongName.status).toBe(400);
+    expect(JSON.stringify(await wrongName.json())).toMatch(/Mcp-Name/);
+  });
+
+  it("answers an unknown tool with -32602 and the message as written", async () => {
+    const res = await postModern("tools/call", { name: "no_such_tool", arguments: {} }, { id: 9 });
+    const body = (await res.json()) as { id: number; error: { code: number; message: string } };
+    expect(body.id).toBe(9);
+    expect(body.error.code).toBe(-32602);
+    expect(body.error.message).toMatch(/^Unknown tool: "no_such_tool"\. tools\/list names the tools/);
+  });
+
+  it("answers tools/call without a name with -32602 and a readable message", async () => {
+    const res = await postModern("tools/call", { arguments: {} }, { id: 6 });
+    const body = (await res.json()) as { id: number; error: { code: number; message: string } };
+    expect(body.id).toBe(6);
+    expect(body.error.code).toBe(-32602);
+    expect(body.error.message).toMatch(/^Invalid params: tools\/call needs params.name/);
+  });
+
+  it("opens no subscriptions/listen stream: the gateway has no notifications to send", async () => {
+    const res = await postModern(
+      "subscriptions/listen",
+      { notifications: { toolsListChanged: true } },
+      { id: 4 },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await res.json()) as { id: number; error: { code: number; message: string } };
+    expect(body.id).toBe(4);
+    expect(body.error.code).toBe(-32601);
+    expect(body.error.message).toMatch(/sends no notifications/);
+  });
+
+  it("refuses a JSON-RPC batch", async () => {
+    const a = modern("tools/list", {}, { id: 1 });
+    const b = modern("tools/list", {}, { id: 2 });
+    const res = await post([a.body, b.body], { ...(await bearer()), ...a.headers });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: -32600 } });
+  });
+});
+
 describe("POST /mcp with a good token", () => {
   it("initializes on 2025-11-25 and 2025-06-18", async () => {
     for (const v of ["2025-11-25", "2025-06-18"]) {
@@ -375,7 +486,8 @@ describe("POST /mcp with a good token", () => {
     expect(body.result).toBeUndefined();
     expect(body.id).toBe(5);
     expect(body.error?.code).toBe(-32602);
-    expect(body.error?.message).toMatch(/Unknown tool: "no_such_tool"\. tools\/list names the tools/);
+    // The message as written, once: SDK 1.x put "MCP error -32602: " in front (and clients again).
+    expect(body.error?.message).toMatch(/^Unknown tool: "no_such_tool"\. tools\/list names the tools/);
   });
 
   it.each([
@@ -437,6 +549,8 @@ describe("POST /mcp with a good token", () => {
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:6274");
+    // A browser client on 2026-07-28 sends the method and the tool name as headers.
+    expect(res.headers.get("access-control-allow-headers")).toMatch(/mcp-method.*mcp-name/);
     const unauth = await post(INIT, { origin: "http://localhost:6274" });
     expect(unauth.headers.get("access-control-expose-headers")).toMatch(/www-authenticate/);
   });

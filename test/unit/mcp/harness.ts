@@ -1,7 +1,6 @@
 // Test helpers: a ToolContext with a recording logger, and an SDK client wired to a fresh server.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { InMemoryTransport, type McpServer } from "@modelcontextprotocol/server";
 import type { ToolContext, ToolLogger } from "../../../src/mcp/index.ts";
 
 /** One recorded log call. */
@@ -37,7 +36,10 @@ export function testContext(
   };
 }
 
-/** An SDK client connected in memory to `server`; it has run the initialize handshake. */
+/**
+ * An SDK 1.x client connected in memory to `server` (SDK 2.x): it has run the 2025-11-25
+ * initialize handshake.
+ */
 export async function connect(server: McpServer): Promise<Client> {
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: "unit-test", version: "0.0.0" });

@@ -1,6 +1,7 @@
 // Tools that need offline access: without it the call names /connect (as a URL-mode elicitation
 // for clients that declared it), and offline_access_status reports every state.
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { createMcpHandler } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import {
@@ -109,6 +110,83 @@ describe("a tool that needs offline access", () => {
   it("says the gateway offers no offline access when SEALING_KEYS is unset", async () => {
     const r = await call("index_refresh", offline({ state: "none" }, { enabled: false }));
     expect(JSON.stringify(r.content)).toMatch(/SEALING_KEYS/);
+  });
+});
+
+/** One 2026-07-28 tools/call of index_refresh, answered by the SDK's modern handler. */
+async function callModern(ctxOffline: OfflineAccessContext, capabilities: object, inputResponses?: object) {
+  const handler = createMcpHandler(
+    () => createMcpServer(registry, testContext(["mcp:tools"], { offline: ctxOffline })),
+    { legacy: "reject" },
+  );
+  const response = await handler.fetch(
+    new Request("http://localhost/mcp", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/call",
+        "mcp-name": "index_refresh",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: {
+          name: "index_refresh",
+          arguments: {},
+          ...(inputResponses && { inputResponses }),
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": { name: "t", version: "1" },
+            "io.modelcontextprotocol/clientCapabilities": capabilities,
+          },
+        },
+      }),
+    }),
+  );
+  return ((await response.json()) as { result: Record<string, unknown> }).result;
+}
+
+describe("a tool that needs offline access, on 2026-07-28", () => {
+  it("asks a client that declares URL elicitation to open /connect, as an input_required result", async () => {
+    const before = ran;
+    const result = await callModern(offline({ state: "none" }), { elicitation: { url: {} } });
+    expect(result).toMatchObject({
+      resultType: "input_required",
+      inputRequests: {
+        connect: { method: "elicitation/create", params: { mode: "url", url: CONNECT } },
+      },
+    });
+    expect(ran).toBe(before);
+  });
+
+  it("runs the tool on the retry once the grant is there", async () => {
+    const before = ran;
+    const result = await callModern(
+      offline({ state: "active", grant: grant({}) }),
+      { elicitation: { url: {} } },
+      { connect: { action: "accept" } },
+    );
+    expect(result).toMatchObject({ structuredContent: { ok: true } });
+    expect(ran).toBe(before + 1);
+  });
+
+  it("answers a retry that still finds no grant with text naming the URL, not another round", async () => {
+    const result = await callModern(
+      offline({ state: "none" }),
+      { elicitation: { url: {} } },
+      { connect: { action: "accept" } },
+    );
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toMatch(/still not granted.*\/connect/);
+  });
+
+  it("answers a client without URL elicitation with text naming the URL", async () => {
+    const result = await callModern(offline({ state: "none" }), {});
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain(CONNECT);
   });
 });
 

@@ -1,6 +1,6 @@
 // How the HTTP layer will serve /mcp (ADR 0002): a fresh server and a stateless web-standard
 // transport per request. These tests pin what SDK 1.32.2 does there, including the revisions it refuses.
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server";
 import { describe, expect, it } from "vitest";
 import { allTools } from "../../../src/app.ts";
 import { createMcpServer, ToolRegistry } from "../../../src/mcp/index.ts";
@@ -29,7 +29,7 @@ async function post(body: unknown, protocolVersion?: string): Promise<Response> 
   return transport.handleRequest(request, { authInfo: ctx.auth });
 }
 
-describe("stateless Streamable HTTP with SDK 1.32.2", () => {
+describe("stateless Streamable HTTP with SDK 2.x, the 2025 revisions", () => {
   it.each(["2025-06-18", "2025-11-25"])("negotiates %s in initialize", async (version) => {
     const response = await post({
       jsonrpc: "2.0",
@@ -55,7 +55,7 @@ describe("stateless Streamable HTTP with SDK 1.32.2", () => {
     });
   });
 
-  it("refuses the 2026-07-28 revision with 400 (serving it needs the v2 packages)", async () => {
+  it("refuses the 2026-07-28 revision with 400 (src/http/mcp.ts routes it to the SDK's modern handler)", async () => {
     const response = await post({ jsonrpc: "2.0", id: 3, method: "tools/list" }, "2026-07-28");
     expect(response.status).toBe(400);
     expect(await response.text()).toMatch(/Unsupported protocol version: 2026-07-28/);

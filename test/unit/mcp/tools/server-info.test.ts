@@ -1,4 +1,4 @@
-import { SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
+import { SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/server";
 import { describe, expect, it } from "vitest";
 import { allTools } from "../../../../src/app.ts";
 import { createMcpServer, ToolRegistry } from "../../../../src/mcp/index.ts";
@@ -24,10 +24,12 @@ describe("server_info", () => {
       gateway: { name: "nextcloud-mcp-gateway", version: VERSION },
       subject: "3f1c5a0e-alice",
       scopes: ["mcp:tools", "mcp:write"],
-      protocolVersions: SUPPORTED_PROTOCOL_VERSIONS,
+      protocolVersions: ["2026-07-28", ...SUPPORTED_PROTOCOL_VERSIONS],
     });
     expect(output.protocolVersions).toContain("2025-06-18");
-    expect(output.protocolVersions).toContain("2025-11-25");
+    expect(output.protocolVersions).toEqual(
+      expect.arrayContaining(["2026-07-28", "2025-11-25", "2025-06-18"]),
+    );
     expect(JSON.stringify(result)).not.toContain(TOKEN);
   });
 
@@ -41,7 +43,7 @@ describe("server_info", () => {
         `nextcloud-mcp-gateway ${VERSION}`,
         "Signed in as: 3f1c5a0e-alice",
         "Scopes: mcp:tools",
-        `MCP protocol revisions: ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}`,
+        `MCP protocol revisions: 2026-07-28, ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}`,
       ].join("\n"),
     );
   });
