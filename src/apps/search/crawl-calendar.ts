@@ -107,7 +107,8 @@ export async function crawlCalendars(
   count(counts, "requests");
   let calendars: string[];
   try {
-    calendars = (await client.listCalendars()).map((c) => c.name);
+    // Nextcloud's birthday calendar mirrors the contacts, which are indexed themselves.
+    calendars = (await client.listCalendars()).map((c) => c.name).filter((n) => n !== "contact_birthdays");
   } catch (err) {
     // No calendar home: calendars are off for the user, so nothing of theirs stays indexed.
     if (!(err instanceof NextcloudError && err.kind === "not_found")) throw err;

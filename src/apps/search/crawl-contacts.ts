@@ -81,7 +81,10 @@ export async function crawlContacts(
   count(counts, "requests");
   let books: string[];
   try {
-    books = (await listAddressBooks(nc, signal)).map((b) => b.id);
+    // The system address book (every account of the instance, where exposed) is not the user's.
+    books = (await listAddressBooks(nc, signal))
+      .map((b) => b.id)
+      .filter((id) => !id.startsWith("z-server-generated--"));
   } catch (err) {
     // No address book home: contacts are off for the user, so nothing of theirs stays indexed.
     if (!(err instanceof NextcloudError && err.kind === "not_found")) throw err;
