@@ -65,6 +65,12 @@ export async function crawlDeck(
     await sink.forgetSync(LIST_KIND, LIST_SCOPE);
     return counts;
   }
+  // Deck's routes are #[CORS]: Nextcloud 30 and older (or a proxy dropping OCS-APIRequest) refuse
+  // bearer tokens there. Then Deck is left as the last pass saw it, and the rest of the pass goes on.
+  if (!(await nc.routeUsable("cors-app-route"))) {
+    count(counts, "appsRefused");
+    return counts;
+  }
   const deck = new DeckClient(
     nc,
     signal ?? new AbortController().signal,
@@ -72,10 +78,15 @@ export async function crawlDeck(
   );
   const listEtag = await sink.syncToken(LIST_KIND, LIST_SCOPE);
   count(counts, "requests");
-  const listed = await deck.listBoards({
-    details: false,
-    ...(listEtag === undefined ? {} : { etag: listEtag }),
-  });
+  let listed: Awaited<ReturnType<DeckClient["listBoards"]>>;
+  try {
+    listed = await deck.listBoards({ details: false, ...(listEtag === undefined ? {} : { etag: listEtag }) });
+  } catch (err) {
+    if (!(err instanceof NextcloudError && err.kind === "bearer_refused")) throw err;
+    count(counts, "appsRefused");
+    return counts;
+  }
+
   if (listed.notModified) return counts;
   const boards = listed.value.filter((b) => (b.deletedAt ?? 0) === 0);
   await dropUnlisted(sink, KIND, SOURCES, new Set(boards.map((b) => String(b.id))), counts);

@@ -11,7 +11,7 @@ import { crawlDeck } from "./crawl-deck.ts";
 /**
  * The user's Notes folder as an absolute path ("/Notes"), or undefined when the Notes app is off for
  * them: `notesPath` of the Notes settings (GET /apps/notes/api/v1/settings), else, where that route
- * refuses bearer tokens, the `notes.notes_path` capability, else "Notes".
+ * refuses bearer tokens or the app has no settings yet, the `notes.notes_path` capability, else "Notes".
  */
 export async function notesFolderOf(nc: NextcloudClient): Promise<string | undefined> {
   const caps = await nc.capabilities();
@@ -21,8 +21,8 @@ export async function notesFolderOf(nc: NextcloudClient): Promise<string | undef
     try {
       path = (await new NotesClient(nc.options).settings()).notesPath;
     } catch (err) {
-      if (!(err instanceof NextcloudError && (err.kind === "bearer_refused" || err.kind === "not_found")))
-        throw err;
+      // Refused (strict mode), or a Notes app too old for settings (400): the capability says it.
+      if (!(err instanceof NextcloudError) || err.kind === "unauthorized") throw err;
     }
   }
   if (typeof path !== "string" || path.trim() === "") {

@@ -406,6 +406,21 @@ describe("the content index of calendars, tasks, contacts and Deck", () => {
     ).toEqual([["files", "/Notes/plan.md"]]);
   });
 
+  it("when app routes refuse bearer tokens, the pass still completes: Notes folder from the capability, Deck kept", async () => {
+    nc.setAppRoutesRefuseBearer(true);
+    try {
+      const counts = await runIndex();
+      expect(counts).toMatchObject({ passes: 2, removed: 0 });
+      expect(counts.appsRefused).toBeGreaterThanOrEqual(1);
+      expect(
+        (await index.search(aliceGrant.user_id, "okapi", { limit: 5 })).map((h) => [h.source, h.title]),
+      ).toEqual([["notes", "Idee"]]);
+      expect(await titles(aliceGrant.user_id, "pangolin")).toHaveLength(1);
+    } finally {
+      nc.setAppRoutesRefuseBearer(false);
+    }
+  });
+
   it("an app the user no longer has takes its items out of the index", async () => {
     nc.setAppEnabled(aliceUid, "deck", false);
     nc.setGroupware({ contacts: false });
