@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { crawlFiles } from "../apps/search/crawl.ts";
+import { crawlGroupware, notesFolderOf } from "../apps/search/crawl-groupware.ts";
 import type { Config } from "../config/index.ts";
 import { IdpClient, idpSettingsOf, type Idp } from "../idp/index.ts";
 import {
@@ -69,13 +70,18 @@ export function configuredJobs(config: Config, deps: JobDeps): ScheduledJob[] {
         },
         language,
         // The one place where the job meets the app that reads Nextcloud (jobs do not import apps).
-        pass: async (client, sink, signal) => ({
-          ...(await crawlFiles(client.files, sink, {
-            notesFolder: "/Notes",
-            maxFileBytes,
-            ...(signal === undefined ? {} : { signal }),
-          })),
-        }),
+        pass: async (client, sink, signal) => {
+          const counts: Record<string, number> = {
+            ...(await crawlFiles(client.files, sink, {
+              notesFolder: await notesFolderOf(client),
+              maxFileBytes,
+              ...(signal === undefined ? {} : { signal }),
+            })),
+          };
+          const more = await crawlGroupware(client, sink.collections, signal);
+          for (const [k, v] of Object.entries(more)) counts[k] = (counts[k] ?? 0) + v;
+          return counts;
+        },
       }),
       schedule: config.searchIndex.schedule,
     });

@@ -419,7 +419,7 @@ export const variables = {
     doc: {
       group: "Background jobs",
       description:
-        "Keep a full-text index of the files and notes of every user who granted offline access, so that the `search` tool answers from it instead of searching Nextcloud live. Needs SEALING_KEYS (offline access) and NEXTCLOUD_URL. Each user can pause or delete their index on the account page; disconnecting offline access deletes it.",
+        "Keep a full-text index of the files, notes, events, tasks, contacts and Deck cards of every user who has granted offline access; the `search` tool answers from it instead of querying Nextcloud live. Needs SEALING_KEYS and NEXTCLOUD_URL. Each user can pause or delete their index on the account page; disconnecting deletes it.",
       example: "true",
     },
   },

@@ -27,7 +27,7 @@ export function userSearchIndex(
         const id = await userId();
         if (id === undefined) return;
         await index.remove(id, hit.source, [hit.key]);
-        await index.forgetSyncPath(id, "files", hit.container);
+        await index.requeue(id, hit);
       },
       async status() {
         const id = await userId();

@@ -17,8 +17,8 @@ export interface SearchIndexContext {
     o: { limit: number; offset: number; sources?: readonly IndexSource[] },
   ): Promise<IndexHit[]>;
   /**
-   * Removes a hit found gone or unreadable on read, and makes the next pass read its folder (and
-   * the folders above it) again.
+   * Removes a hit found gone or unreadable on read, and makes the next pass read where it was again
+   * (its folder and those above it; its calendar, address book or Deck board).
    */
   drop(hit: Pick<IndexHit, "source" | "key" | "container">): Promise<void>;
   /** The index as offline_access_status shows it; undefined when the user has none. */

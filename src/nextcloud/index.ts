@@ -36,6 +36,7 @@ export {
   type DavResponse,
   type XmlElement,
 } from "./dav.ts";
+export { syncCollection, type SyncChanges, type SyncResult } from "./dav-sync.ts";
 export {
   bearerRefused,
   errorFromResponse,
@@ -85,6 +86,8 @@ export interface NextcloudClient {
   capabilities(): Promise<Capabilities>;
   /** The signed-in user from OCS cloud/user (the real uid, possibly hashed by user_oidc); cached. */
   user(): Promise<NextcloudUser>;
+  /** The user's uid for DAV paths: the one the client was made with, else user()'s (no request then). */
+  userId(): Promise<string>;
   /** The user's files over WebDAV (the files app, and the notes app without its API). */
   readonly files: WebDavClient;
   /**
@@ -130,6 +133,7 @@ export function createNextcloudClient(
     ocs: (method, route, o) => ocsRequest(options, method, route, o),
     capabilities,
     user: getUser,
+    userId,
     files: new WebDavClient(options, userId),
     async routeUsable(routeClass) {
       if (!routes.known(options.baseUrl, routeClass)) {

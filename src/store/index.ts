@@ -28,6 +28,8 @@ export {
   SearchIndex,
   type IndexedItem,
   type IndexHit,
+  type CollectionIndexSink,
+  type CollectionSource,
   type IndexSource,
   type IndexStatus,
   type UserIndexSink,

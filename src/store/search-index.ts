@@ -5,7 +5,10 @@ import { sql, type Kysely } from "kysely";
 import type { Database } from "./schema.ts";
 
 /** Where an item comes from; the search tool's `open` hint depends on it. */
-export type IndexSource = "files" | "notes" | "calendar" | "tasks" | "contacts";
+export type IndexSource = "files" | "notes" | "calendar" | "tasks" | "contacts" | "deck";
+
+/** The sources kept per collection (a calendar, an address book, a Deck board) rather than per folder. */
+export type CollectionSource = "calendar" | "tasks" | "contacts" | "deck";
 
 /** One item as the indexer read it. */
 export interface IndexedItem {
@@ -63,6 +66,25 @@ export interface UserIndexSink {
   setSyncToken(scope: string, token: string): Promise<void>;
   forgetSync(scope: string): Promise<void>;
   foldersBelow(folder: string): Promise<string[]>;
+  /** The same user's calendars, tasks, contacts and Deck cards. */
+  collections: CollectionIndexSink;
+}
+
+/**
+ * The index of one user's collections (calendars, address books, Deck boards) as a pass writes it:
+ * items by container, and a sync token per collection under its own `kind` in search_sync.
+ */
+export interface CollectionIndexSink {
+  itemsIn(source: CollectionSource, container: string): Promise<Map<string, string | null>>;
+  containers(source: CollectionSource): Promise<string[]>;
+  upsert(items: readonly IndexedItem[]): Promise<void>;
+  remove(source: CollectionSource, keys: readonly string[]): Promise<number>;
+  removeContainer(source: CollectionSource, container: string): Promise<number>;
+  syncToken(kind: string, scope: string): Promise<string | undefined>;
+  setSyncToken(kind: string, scope: string, token: string): Promise<void>;
+  forgetSync(kind: string, scope: string): Promise<void>;
+  /** The scopes with a sync token of one kind (the collections the last pass saw). */
+  syncScopes(kind: string): Promise<string[]>;
 }
 
 /** Upserts at most this many items per statement. */
@@ -78,7 +100,10 @@ export class SearchIndex {
     this.#language = language;
   }
 
-  /** The files-and-notes index of one user, bound to them (folder sync tokens under source "files"). */
+  /**
+   * The index of one user, bound to them: files and notes (folder sync tokens under source "files"),
+   * and `collections` for calendars, tasks, contacts and Deck cards.
+   */
   sinkFor(userId: string): UserIndexSink {
     return {
       itemsIn: (source, container) => this.itemsIn(userId, source, container),
@@ -89,6 +114,17 @@ export class SearchIndex {
       setSyncToken: (scope, token) => this.setSyncToken(userId, "files", scope, token),
       forgetSync: (scope) => this.forgetSync(userId, "files", scope),
       foldersBelow: (folder) => this.foldersBelow(userId, folder),
+      collections: {
+        itemsIn: (source, container) => this.itemsIn(userId, source, container),
+        containers: (source) => this.containers(userId, source),
+        upsert: (items) => this.upsert(userId, items),
+        remove: (source, keys) => this.remove(userId, source, keys),
+        removeContainer: (source, container) => this.removeContainer(userId, source, container),
+        syncToken: (kind, scope) => this.syncToken(userId, kind, scope),
+        setSyncToken: (kind, scope, token) => this.setSyncToken(userId, kind, scope, token),
+        forgetSync: (kind, scope) => this.forgetSync(userId, kind, scope),
+        syncScopes: (kind) => this.syncScopes(userId, kind),
+      },
     };
   }
 
@@ -251,6 +287,17 @@ export class SearchIndex {
       .execute();
   }
 
+  /** The scopes of one kind that have a sync token. */
+  async syncScopes(userId: string, source: string): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom("search_sync")
+      .select("scope_key")
+      .where("user_id", "=", userId)
+      .where("source", "=", source)
+      .execute();
+    return rows.map((r) => r.scope_key);
+  }
+
   /** Forgets the tokens of a collection and below, so the next pass reads it again. */
   async forgetSync(userId: string, source: string, scope: string): Promise<void> {
     await this.#db
@@ -280,6 +327,27 @@ export class SearchIndex {
       .where("source", "=", source)
       .where("scope_key", "in", scopes)
       .execute();
+  }
+
+  /**
+   * Makes the next pass read again where an item dropped on read was: its folder and the folders
+   * above it (files, notes), its calendar or address book from no sync token (a full resync of that
+   * collection), its Deck board and the board list.
+   */
+  async requeue(userId: string, item: { source: IndexSource; container: string }): Promise<void> {
+    switch (item.source) {
+      case "files":
+      case "notes":
+        return this.forgetSyncPath(userId, "files", item.container);
+      case "calendar":
+      case "tasks":
+        return this.forgetSync(userId, "calendar", item.container);
+      case "contacts":
+        return this.forgetSync(userId, "contacts", item.container);
+      case "deck":
+        await this.forgetSync(userId, "deck", item.container);
+        return this.forgetSync(userId, "deck-boards", "boards");
+    }
   }
 
   /** Whether the user's index is complete and not paused. */

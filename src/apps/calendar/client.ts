@@ -7,6 +7,7 @@ import {
   davMultistatus,
   davRequest,
   davRoot,
+  encodeSegments,
   hrefNames,
   NextcloudError,
   propOf,
@@ -98,7 +99,7 @@ export class CalDavClient {
 
   /** The client of the user a Nextcloud client acts for. */
   static async of(nextcloud: NextcloudClient, signal?: AbortSignal): Promise<CalDavClient> {
-    return new CalDavClient(nextcloud.options, (await nextcloud.user()).id, signal);
+    return new CalDavClient(nextcloud.options, await nextcloud.userId(), signal);
   }
 
   #base() {
@@ -261,6 +262,42 @@ export class CalDavClient {
       if (names?.length !== 2 || names[0] !== calendar || names[1] === undefined) continue;
       if (data === undefined || etag === undefined) continue;
       out.push({ name: names[1], etag, data });
+    }
+    return out;
+  }
+
+  /**
+   * Named objects of one calendar with their ETags and data (calendar-multiget); names that are gone
+   * are left out.
+   * @see https://www.rfc-editor.org/rfc/rfc4791#section-7.9
+   */
+  async multiget(calendar: string, names: readonly string[]): Promise<StoredObject[]> {
+    if (names.length === 0) return [];
+    const root = davRoot("calendars", this.#uid);
+    const base = new URL(this.#options.baseUrl).pathname.replace(/\/+$/, "");
+    const hrefs = names.map(
+      (n) => `<d:href>${xmlText(`${base}${root}${encodeSegments([calendar, n])}`)}</d:href>`,
+    );
+    const responses = await davMultistatus(this.#options, {
+      ...this.#base(),
+      method: "REPORT",
+      path: [calendar],
+      collection: true,
+      what: `calendar "${calendar}"`,
+      depth: "1",
+      contentType: XML,
+      body:
+        `<?xml version="1.0" encoding="utf-8"?><c:calendar-multiget xmlns:d="DAV:" xmlns:c="${CALDAV_NS}"><d:prop><d:getetag/><c:calendar-data/></d:prop>` +
+        `${hrefs.join("")}</c:calendar-multiget>`,
+    });
+    const out: StoredObject[] = [];
+    for (const r of responses) {
+      const got = hrefNames(this.#options.baseUrl, root, r.href);
+      const data = propOf(r, CALDAV_NS, "calendar-data")?.text;
+      const etag = propOf(r, DAV_NS, "getetag")?.text.trim();
+      if (got?.length !== 2 || got[0] !== calendar || got[1] === undefined) continue;
+      if (data === undefined || data.trim() === "" || etag === undefined) continue;
+      out.push({ name: got[1], etag, data });
     }
     return out;
   }

@@ -49,7 +49,7 @@ const escapeXml = (s: string) =>
   );
 
 async function uidOf(nc: NextcloudClient): Promise<string> {
-  return (await nc.user()).id;
+  return nc.userId();
 }
 
 const bookWhat = (book: string) => `address book "${book}"`;
@@ -279,6 +279,45 @@ export async function cardIdsByUid(
     if (cardUid !== undefined && uids.includes(cardUid)) found.set(cardUid, card.id);
   }
   return found;
+}
+
+/**
+ * Named vCards of one book with their ETags (addressbook-multiget); names that are gone are left out.
+ * @see https://www.rfc-editor.org/rfc/rfc6352#section-8.7
+ */
+export async function multigetCards(
+  nc: NextcloudClient,
+  book: string,
+  ids: readonly string[],
+  signal?: AbortSignal,
+): Promise<StoredCard[]> {
+  if (ids.length === 0) return [];
+  const uid = await uidOf(nc);
+  const root = davRoot("addressbooks", uid);
+  const base = new URL(nc.options.baseUrl).pathname.replace(/\/+$/, "");
+  const hrefs = ids.map(
+    (id) => `<d:href>${escapeXml(`${base}${root}${encodeSegments([book, id])}`)}</d:href>`,
+  );
+  const responses = await davMultistatus(nc.options, {
+    method: "REPORT",
+    tree: "addressbooks",
+    uid,
+    path: [book],
+    collection: true,
+    what: bookWhat(book),
+    depth: "1",
+    contentType: "application/xml; charset=utf-8",
+    body: xml(
+      `<card:addressbook-multiget xmlns:d="DAV:" xmlns:card="${CARDDAV_NS}"><d:prop><d:getetag/><card:address-data/></d:prop>${hrefs.join("")}</card:addressbook-multiget>`,
+    ),
+    ...(signal === undefined ? {} : { signal }),
+  });
+  return responses.flatMap((r) => {
+    const names = hrefNames(nc.options.baseUrl, root, r.href);
+    const data = propOf(r, CARDDAV_NS, "address-data")?.text;
+    if (names?.length !== 2 || names[0] !== book || data === undefined || data.trim() === "") return [];
+    return [{ book, id: names[1] ?? "", etag: propOf(r, DAV_NS, "getetag")?.text.trim() || null, vcf: data }];
+  });
 }
 
 /** One vCard and its ETag. */

@@ -4,9 +4,15 @@
 // next pass; a hit that cannot be checked (Nextcloud slow or failing) is left out of this answer.
 import { NextcloudError, type NextcloudClient } from "../../nextcloud/index.ts";
 import type { SearchIndexContext } from "../../mcp/index.ts";
+import {
+  GROUPWARE_SOURCES,
+  groupwareHit,
+  verifyGroupware,
+  type GroupwareSource,
+} from "./indexed-groupware.ts";
 
 /** What the index answers for: the sources it holds. */
-export const INDEXED_SOURCES = ["files", "notes"] as const;
+export const INDEXED_SOURCES = ["files", "notes", ...GROUPWARE_SOURCES] as const;
 export type IndexedSource = (typeof INDEXED_SOURCES)[number];
 
 /** One verified hit of the index, in the tool's hit shape. */
@@ -25,11 +31,15 @@ const PARALLEL = 6;
 
 type Verdict = "ok" | "gone" | "unchecked";
 
+const isGroupware = (source: string): source is GroupwareSource =>
+  (GROUPWARE_SOURCES as readonly string[]).includes(source);
+
 /** Whether the item behind a hit still exists and is readable with the user's token. */
 async function verify(
   nc: NextcloudClient,
   hit: { source: string; key: string; title: string; container: string },
-) {
+): Promise<Verdict> {
+  if (isGroupware(hit.source)) return verifyGroupware(nc, { source: hit.source, key: hit.key });
   const check = async (path: string): Promise<Verdict> => {
     try {
       await nc.files.stat(path);
@@ -80,6 +90,16 @@ export async function searchIndexed(
     }
     if (verdicts[i] !== "ok") {
       unchecked++;
+      continue;
+    }
+    if (isGroupware(hit.source)) {
+      hits.push({
+        provider: hit.source,
+        title: hit.title,
+        subline: hit.container,
+        ...groupwareHit(base, await nc.userId(), { ...hit, source: hit.source }),
+        snippet: hit.snippet,
+      });
       continue;
     }
     const notes = hit.source === "notes";

@@ -13,6 +13,16 @@ import { listProviders, searchProvider, type SearchEntry, type SearchProvider } 
 
 /** How long one provider may take before its results are left out (the others still answer). */
 export const PROVIDER_BUDGET_MS = 5_000;
+/** How the index answers name its sources. */
+const INDEX_NAMES: Record<IndexedSource, string> = {
+  files: "Files",
+  notes: "Notes",
+  calendar: "Events",
+  tasks: "Tasks",
+  contacts: "Contacts",
+  deck: "Deck cards",
+};
+
 /** Providers searched at once. */
 const PARALLEL = 6;
 
@@ -181,7 +191,7 @@ export const search = tools.read({
     source: z
       .enum(["index", "live"])
       .describe(
-        "index: the gateway's content index of the user's files and notes (every hit checked just now); live: Nextcloud's unified search.",
+        "index: the gateway's content index of the user's files, notes, events, tasks, contacts and Deck cards (every hit checked just now); live: Nextcloud's unified search.",
       ),
     hits: z.array(hitSchema),
     providers: z
@@ -201,8 +211,8 @@ export const search = tools.read({
     const q = digest([args.query, wanted ?? null, filters, args.limit]);
     const state = args.cursor === undefined ? undefined : readCursor(args.cursor, q);
 
-    // The content index answers when the user's index is complete and the search fits it: files
-    // and notes only, no filters the index does not keep.
+    // The content index answers when the user's index is complete and the search fits it: only
+    // the apps it keeps, no filters the index does not keep.
     const indexSources = (wanted ?? INDEXED_SOURCES).filter((a): a is IndexedSource =>
       (INDEXED_SOURCES as readonly string[]).includes(a),
     );
@@ -231,7 +241,7 @@ export const search = tools.read({
         hits: page.hits,
         providers: indexSources.map((id) => ({
           id,
-          name: id === "files" ? "Files (content index)" : "Notes (content index)",
+          name: `${INDEX_NAMES[id]} (content index)`,
           status: "ok" as const,
           hits: page.hits.filter((h) => h.provider === id).length,
           more: page.nextOffset !== undefined,

@@ -1,7 +1,7 @@
 // `jobs run search-index` as an operator runs it: gateway processes with real offline grants of alice
 // and bob at the real Keycloak, the stand-in's WebDAV with real exchanged tokens, and PostgreSQL. A
 // user who granted offline access gets their notes and files indexed; an unchanged tree then costs
-// one Nextcloud request per user; two processes at once never index one user twice (leases).
+// one files request per user (and one per app home); two processes at once never index one user twice (leases).
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
@@ -117,13 +117,28 @@ describe("the search-index job", () => {
     }
   });
 
-  it("costs one Nextcloud request per user when nothing changed", async () => {
+  it("costs one files request per user when nothing changed, besides one per app the user has", async () => {
     nc.resetRequests();
     const run = await runGatewayCli(["jobs", "run", "search-index"], env);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(nc.requests().map((r) => r.method)).toEqual(["PROPFIND", "PROPFIND"]);
+    const seen = nc
+      .requests()
+      .map((r) => `${r.method} ${r.rawPath.replace(/[0-9a-f-]{36}/g, "<uid>")}`)
+      .sort();
+    const perUser = [
+      // the files: the root folder's ETag, unchanged
+      "PROPFIND /remote.php/dav/files/<uid>",
+      // which apps the user has, and the Notes folder from the Notes settings
+      "GET /ocs/v2.php/cloud/capabilities?format=json",
+      "GET /index.php/apps/notes/api/v1/settings",
+      // the calendar and address book homes (no calendar, no book), the Deck board list (304)
+      "PROPFIND /remote.php/dav/calendars/<uid>/",
+      "PROPFIND /remote.php/dav/addressbooks/users/<uid>/",
+      "GET /index.php/apps/deck/api/v1.1/boards",
+    ];
+    expect(seen).toEqual([...perUser, ...perUser].sort());
     const [last] = await lastRuns(1);
-    expect(last?.counts).toMatchObject({ passes: 2, indexed: 0, requests: 2, foldersSkipped: 2 });
+    expect(last?.counts).toMatchObject({ passes: 2, indexed: 0, removed: 0, foldersSkipped: 2 });
   });
 
   it("two processes at once never index one user twice", async () => {
