@@ -24,6 +24,8 @@ export {
 } from "./sealing.ts";
 export {
   checkTextSearchConfig,
+  nameQuery,
+  NAME_SIMILARITY,
   prefixQuery,
   SearchIndex,
   type IndexedItem,
