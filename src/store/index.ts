@@ -28,6 +28,7 @@ export {
   NAME_SIMILARITY,
   prefixQuery,
   SearchIndex,
+  type EmbeddingProvider,
   type IndexedItem,
   type IndexHit,
   type IndexSource,

@@ -110,6 +110,21 @@ export interface UserIndexSink {
   foldersBelow(folder: string): Promise<string[]>;
 }
 
+/**
+ * The seam for semantic ranking, not built (docs/adr/0019-document-text-extraction-and-name-similarity.md):
+ * an operator-configured embedding model, e.g. an OpenAI-compatible `/v1/embeddings` endpoint. With
+ * one, `upsert` would store `embed([title + body])` in a pgvector column (where the extension exists)
+ * and `search` would re-rank its candidates (see there); without one, nothing changes.
+ */
+export interface EmbeddingProvider {
+  /** The model's name, kept with each vector: a new model means embedding again. */
+  readonly model: string;
+  /** The length of every vector (pgvector's `vector(n)`). */
+  readonly dimensions: number;
+  /** One vector per text, in order. */
+  embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]>;
+}
+
 /** Upserts at most this many items per statement. */
 const BATCH = 200;
 
@@ -265,6 +280,8 @@ export class SearchIndex {
         .where("user_id", "=", userId)
         .where((eb) => eb.or([byWords, byName]));
       if (o.sources !== undefined && o.sources.length > 0) q = q.where("source", "in", [...o.sources]);
+      // Semantic ranking (EmbeddingProvider, not built) would combine here: these candidates plus
+      // the user's items nearest to embed(text) (`embedding <=> $1`), ordered by a blend of both ranks.
       return q
         .orderBy("tier")
         .orderBy("rank", "desc")
