@@ -76,33 +76,55 @@ export function decodeXmlText(s: string): string {
   });
 }
 
-/** Tags and the character data between them; comments and processing instructions are skipped. */
-const TOKEN =
-  /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[([\s\S]*?)\]\]>|<(\/?)([A-Za-z_][\w.:-]*)[^>]*?(\/?)>|([^<]+)/g;
+/** The name of a tag from what is between its angle brackets ("/w:t", "w:t xml:space=…", "w:br/"). */
+const tagName = (inner: string) => /^\/?([^\s/>]+)/.exec(inner)?.[1] ?? "";
 
-/** Appends the text of one XML part to `out`, stopping at `maxChars` in all. */
+/**
+ * Appends the text of one XML part to `out`, stopping at `maxChars` in all. One forward scan with
+ * indexOf, so any input costs time linear in its length (a pattern that may run to the end of the
+ * part from every `<` would make "<a<a<a…" quadratic); an unterminated tag, comment or section ends
+ * the part.
+ */
 function partText(xml: string, layout: Layout, out: { text: string[]; chars: number }, maxChars: number) {
   let depth = 0;
-  TOKEN.lastIndex = 0;
   const push = (s: string) => {
     if (out.chars >= maxChars || s === "") return;
     const cut = s.slice(0, maxChars - out.chars);
     out.text.push(cut);
     out.chars += cut.length;
   };
-  for (let m = TOKEN.exec(xml); m !== null && out.chars < maxChars; m = TOKEN.exec(xml)) {
-    const [, cdata, close, tag, selfClosing, chars] = m;
-    if (tag !== undefined) {
-      if (layout.space.has(tag)) push(tag.endsWith("br") || tag === "text:line-break" ? "\n" : " ");
-      if (selfClosing === "/") continue;
-      if (close === "/") {
-        if (layout.text(tag)) depth = Math.max(0, depth - 1);
-        if (layout.lineEnd.has(tag)) push("\n");
-      } else if (layout.text(tag)) {
-        depth++;
-      }
-    } else if (depth > 0) {
-      push(cdata ?? decodeXmlText(chars ?? ""));
+  let i = 0;
+  while (i < xml.length && out.chars < maxChars) {
+    const lt = xml.indexOf("<", i);
+    if (depth > 0) push(decodeXmlText(xml.slice(i, lt < 0 ? xml.length : lt)));
+    if (lt < 0) return;
+    if (xml.startsWith("<![CDATA[", lt)) {
+      const end = xml.indexOf("]]>", lt + 9);
+      if (end < 0) return;
+      if (depth > 0) push(xml.slice(lt + 9, end));
+      i = end + 3;
+      continue;
+    }
+    if (xml.startsWith("<!--", lt)) {
+      const end = xml.indexOf("-->", lt + 4);
+      if (end < 0) return;
+      i = end + 3;
+      continue;
+    }
+    const gt = xml.indexOf(">", lt + 1);
+    if (gt < 0) return;
+    i = gt + 1;
+    const inner = xml.slice(lt + 1, gt);
+    // Processing instructions and declarations (<?xml …?>, <!DOCTYPE …>) hold no text.
+    if (inner.startsWith("?") || inner.startsWith("!")) continue;
+    const tag = tagName(inner);
+    if (layout.space.has(tag)) push(tag.endsWith("br") || tag === "text:line-break" ? "\n" : " ");
+    if (inner.endsWith("/")) continue;
+    if (inner.startsWith("/")) {
+      if (layout.text(tag)) depth = Math.max(0, depth - 1);
+      if (layout.lineEnd.has(tag)) push("\n");
+    } else if (layout.text(tag)) {
+      depth++;
     }
   }
 }

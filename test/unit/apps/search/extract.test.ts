@@ -107,6 +107,27 @@ describe("bounds", () => {
     expect(await text("pptx", zip(parts.slice(0, 2)))).toBe("");
   });
 
+  it("reads hostile XML in one pass: unterminated tags, comments and sections end the part", async () => {
+    const doc = (body: string) =>
+      zip([
+        {
+          name: "word/document.xml",
+          // What follows the paragraph ends the part: nothing closes it.
+          data: `<w:document><w:body><w:p><w:r><w:t>kept</w:t></w:r></w:p>${body}`,
+        },
+      ]);
+    // Each would take hours if every "<" started a scan to the end of the part.
+    for (const body of ["<a".repeat(200_000), "<!--".repeat(200_000), "<![CDATA[".repeat(100_000)]) {
+      expect(await text("docx", doc(body))).toBe("kept");
+    }
+    expect(
+      await text(
+        "docx",
+        doc("<w:p><w:r><w:t><![CDATA[raw <b>]]> &amp; more</w:t></w:r></w:p><!-- <w:t>no</w:t> -->"),
+      ),
+    ).toBe("kept\nraw <b> & more");
+  });
+
   it("says a file past its time ran out of time", async () => {
     expect(await failure("docx", docx(["late"]), { ...LIMITS, timeoutMs: -1 })).toBe("timeout");
     expect(await failure("pdf", pdf(["late"]), { ...LIMITS, timeoutMs: -1 })).toBe("timeout");
