@@ -458,7 +458,7 @@ export const variables = {
     doc: {
       group: "Background jobs",
       description:
-        "Text files up to this size (bytes) are indexed with their content; larger files and files that are not text are indexed by name only.",
+        "Text files, PDFs and Office documents (.docx, .xlsx, .pptx, .odt, .ods, .odp) up to this size (bytes) are indexed with their content; larger files, other files, and documents whose text cannot be read (corrupt, encrypted, inflating past 32 times this size, or taking more than 10 s) are indexed by name only. Extracted text is cut at this many characters.",
       example: "1048576",
     },
   },

@@ -24,8 +24,11 @@ export {
 } from "./sealing.ts";
 export {
   checkTextSearchConfig,
+  nameQuery,
+  NAME_SIMILARITY,
   prefixQuery,
   SearchIndex,
+  type EmbeddingProvider,
   type IndexedItem,
   type IndexHit,
   type CollectionIndexSink,

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { PGlite, types } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { Kysely } from "kysely";
 import { lockDataDir } from "./data-dir-lock.ts";
 import type { Store } from "./db.ts";
@@ -48,6 +49,8 @@ export async function openPgliteStore(dataDir: string): Promise<Store> {
       startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
       // bigint as string, as postgres.js returns it (PGlite would give number or BigInt by size).
       parsers: { [types.INT8]: (value: string) => value },
+      // Trigram similarity for names in the content index (sql/0005_name_similarity.sql).
+      extensions: { pg_trgm },
     });
   } catch (err) {
     await lock.release();

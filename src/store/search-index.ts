@@ -45,15 +45,60 @@ export interface IndexStatus {
   lastError: string | null;
 }
 
-/** Words of a query as a prefix query (`deci:* & gate:*`), for when the words as typed find nothing. */
+/** A query's terms: words, "quoted phrases", each maybe -excluded. */
+const terms = (text: string) => text.normalize("NFKC").match(/-?"[^"]*"?|[^\s"]+/gu) ?? [];
+
+/** The letters and digits of a term, its other characters as spaces. */
+const bare = (term: string) => term.replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+
+/**
+ * Words of a query as a prefix query (`deci:* & gate:*`), for when the words as typed find nothing;
+ * -excluded words stay excluded (`!cake:*`).
+ */
 export function prefixQuery(text: string): string | undefined {
-  const words = text
-    .normalize("NFKC")
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w.length > 0)
-    .slice(0, 16);
-  return words.length === 0 ? undefined : words.map((w) => `${w}:*`).join(" & ");
+  const parts: string[] = [];
+  let positive = false;
+  for (const term of terms(text.toLowerCase())) {
+    const words = bare(term)
+      .split(" ")
+      .filter((w) => w !== "")
+      .slice(0, 16 - parts.length);
+    if (words.length === 0) continue;
+    if (term.startsWith("-")) {
+      parts.push(`!(${words.map((w) => `${w}:*`).join(" <-> ")})`);
+    } else {
+      parts.push(...words.map((w) => `${w}:*`));
+      positive = true;
+    }
+  }
+  return positive ? parts.join(" & ") : undefined;
+}
+
+/**
+ * How alike a name must be to the words of a query to be found by name (pg_trgm word similarity,
+ * 0..1): 0.5 finds "quartrly" in "Quarterly report.md" (0.58) and not unrelated names.
+ */
+export const NAME_SIMILARITY = 0.5;
+
+/**
+ * The words of a query that a name may resemble (`like`), with web-search syntax taken out (quotes,
+ * `or`), and its -excluded words (`exclude`, in web-search syntax), which no hit may contain, by
+ * name or otherwise; undefined when fewer than three letters remain (too few trigrams to mean
+ * anything).
+ */
+export function nameQuery(text: string): { like: string; exclude: string | undefined } | undefined {
+  const all = terms(text);
+  const like = all
+    .filter((t) => !t.startsWith("-") && t.toLowerCase() !== "or")
+    .map(bare)
+    .filter((w) => w !== "")
+    .slice(0, 16)
+    .join(" ");
+  const exclude = all
+    .filter((t) => t.startsWith("-") && bare(t) !== "")
+    .map((t) => (t.startsWith('-"') ? `"${bare(t)}"` : bare(t)));
+  if (like.replace(/\s/g, "").length < 3) return undefined;
+  return { like, exclude: exclude.length === 0 ? undefined : exclude.join(" or ") };
 }
 
 /** The index of one user's files and notes as one indexing pass writes it (the crawl's IndexSink). */
@@ -85,6 +130,21 @@ export interface CollectionIndexSink {
   forgetSync(kind: string, scope: string): Promise<void>;
   /** The scopes with a sync token of one kind (the collections the last pass saw). */
   syncScopes(kind: string): Promise<string[]>;
+}
+
+/**
+ * The seam for semantic ranking, not built (docs/adr/0019-document-text-extraction-and-name-similarity.md):
+ * an operator-configured embedding model, e.g. an OpenAI-compatible `/v1/embeddings` endpoint. With
+ * one, `upsert` would store `embed([title + body])` in a pgvector column (where the extension exists)
+ * and `search` would re-rank its candidates (see there); without one, nothing changes.
+ */
+export interface EmbeddingProvider {
+  /** The model's name, kept with each vector: a new model means embedding again. */
+  readonly model: string;
+  /** The length of every vector (pgvector's `vector(n)`). */
+  readonly dimensions: number;
+  /** One vector per text, in order. */
+  embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]>;
 }
 
 /** Upserts at most this many items per statement. */
@@ -216,15 +276,26 @@ export class SearchIndex {
 
   /**
    * The user's items matching `text` (web-search syntax: words, "quoted phrases", -excluded, or),
-   * best first; words as typed first, then as prefixes when that finds nothing.
+   * best first; words as typed first, then as prefixes when that finds nothing. Items whose name is
+   * like the words (a misspelt or partial name, by trigram word similarity) come after every item
+   * that matches by its words.
    */
   async search(
     userId: string,
     text: string,
     o: { limit: number; offset?: number; sources?: readonly IndexSource[] },
   ): Promise<IndexHit[]> {
-    const run = async (query: ReturnType<typeof sql<unknown>>) => {
-      let q = this.#db
+    const name = nameQuery(text);
+    const lang = this.#language;
+    const run = async (db: Kysely<Database>, query: ReturnType<typeof sql<unknown>>) => {
+      const byWords = sql<boolean>`document @@ ${query}`;
+      const byName =
+        name === undefined
+          ? sql<boolean>`false`
+          : name.exclude === undefined
+            ? sql<boolean>`${name.like} <% title`
+            : sql<boolean>`${name.like} <% title and not document @@ websearch_to_tsquery(${lang}::regconfig, ${name.exclude})`;
+      let q = db
         .selectFrom("search_items")
         .select([
           "source",
@@ -233,15 +304,22 @@ export class SearchIndex {
           "container",
           "etag",
           "modified_at",
-          sql<number>`ts_rank_cd(document, ${query})`.as("rank"),
+          // 0: matched by words; 1: only by a name like the words.
+          sql<number>`case when ${byWords} then 0 else 1 end`.as("tier"),
+          sql<number>`case when ${byWords} then ts_rank_cd(document, ${query}) else word_similarity(${name?.like ?? ""}, title) end`.as(
+            "rank",
+          ),
           sql<string>`ts_headline(language, title || E'\n' || body, ${query}, 'StartSel=«, StopSel=», MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "')`.as(
             "snippet",
           ),
         ])
         .where("user_id", "=", userId)
-        .where(sql<boolean>`document @@ ${query}`);
+        .where((eb) => eb.or([byWords, byName]));
       if (o.sources !== undefined && o.sources.length > 0) q = q.where("source", "in", [...o.sources]);
+      // Semantic ranking (EmbeddingProvider, not built) would combine here: these candidates plus
+      // the user's items nearest to embed(text) (`embedding <=> $1`), ordered by a blend of both ranks.
       return q
+        .orderBy("tier")
         .orderBy("rank", "desc")
         .orderBy("modified_at", (ob) => ob.desc().nullsLast())
         .orderBy("item_key")
@@ -249,12 +327,19 @@ export class SearchIndex {
         .offset(o.offset ?? 0)
         .execute();
     };
-    const lang = this.#language;
-    let rows = await run(sql`websearch_to_tsquery(${lang}::regconfig, ${text})`);
-    const prefix = prefixQuery(text);
-    if (rows.length === 0 && (o.offset ?? 0) === 0 && prefix !== undefined) {
-      rows = await run(sql`to_tsquery(${lang}::regconfig, ${prefix})`);
-    }
+    const rows = await this.#db.transaction().execute(async (tx) => {
+      // For `<%` in this transaction only (the default, 0.6, misses one-letter misspellings).
+      await sql`select set_config('pg_trgm.word_similarity_threshold', ${String(NAME_SIMILARITY)}, true)`.execute(
+        tx,
+      );
+      const asTyped = await run(tx, sql`websearch_to_tsquery(${lang}::regconfig, ${text})`);
+      const prefix = prefixQuery(text);
+      const noWordMatch = asTyped.length === 0 || asTyped[0]?.tier === 1;
+      if (noWordMatch && (o.offset ?? 0) === 0 && prefix !== undefined) {
+        return run(tx, sql`to_tsquery(${lang}::regconfig, ${prefix})`);
+      }
+      return asTyped;
+    });
     return rows.map((r) => ({
       source: r.source as IndexSource,
       key: r.item_key,

@@ -197,7 +197,8 @@ export class DavFront {
         out[k] = v;
     }
     let payload = upstream.body;
-    if ((upstream.headers["content-type"] ?? "").includes("xml")) {
+    // DAV answers only: a file's own bytes (a .docx is "…openxmlformats…") are never rewritten.
+    if (!/^(GET|HEAD)$/.test(method) && (upstream.headers["content-type"] ?? "").includes("xml")) {
       payload = Buffer.from(
         payload
           .toString("utf8")

@@ -1,10 +1,12 @@
 // One indexing pass over a user's files and notes, over WebDAV: a folder whose ETag did not change
 // since the last pass is skipped with everything below it (Nextcloud changes a folder's ETag when
 // anything inside changes), so a pass over an unchanged tree costs one PROPFIND. Text files
-// (Markdown, plain text, CSV, JSON…) up to a size bound are read and indexed; files in the user's
+// (Markdown, plain text, CSV, JSON…) and documents (PDF, Office: extract.ts) up to a size bound
+// are read and indexed (a document whose text cannot be had by name only); files in the user's
 // Notes folder are indexed as notes under their file id, which is the Notes app's note id.
 // Deleted files and folders leave the index in the same pass.
 import type { FileInfo, WebDavClient } from "../../nextcloud/index.ts";
+import { documentKind, extractLimits, extractText } from "./extract.ts";
 
 /** One item for the index (the store's IndexedItem, declared here: apps do not import the store). */
 export interface CrawledItem {
@@ -47,6 +49,8 @@ export interface CrawlCounts {
   indexed: number;
   removed: number;
   requests: number;
+  /** Documents indexed by name only: corrupt, encrypted, a zip bomb, or past their time. */
+  extractErrors: number;
 }
 
 const TEXT_EXTENSIONS = /\.(md|markdown|txt|text|csv|tsv|json|ya?ml|xml|html?|org|rst|adoc|log|ini|toml)$/i;
@@ -69,7 +73,16 @@ export async function crawlFiles(
   sink: IndexSink,
   options: CrawlOptions,
 ): Promise<CrawlCounts> {
-  const counts: CrawlCounts = { folders: 0, foldersSkipped: 0, read: 0, indexed: 0, removed: 0, requests: 0 };
+  const counts: CrawlCounts = {
+    folders: 0,
+    foldersSkipped: 0,
+    read: 0,
+    indexed: 0,
+    removed: 0,
+    requests: 0,
+    extractErrors: 0,
+  };
+  const limits = extractLimits(options.maxFileBytes);
   const decoder = new TextDecoder("utf-8", { fatal: false });
   const notes = options.notesFolder;
 
@@ -95,10 +108,17 @@ export async function crawlFiles(
       if (inNotes && !noteFile) continue;
       if (child.etag !== null && known.get(key) === child.etag) continue;
       let body = "";
-      if (isText(child) && child.size <= options.maxFileBytes) {
+      const document = isText(child) ? undefined : documentKind(child.name);
+      if ((document !== undefined || isText(child)) && child.size <= options.maxFileBytes) {
         counts.requests++;
         counts.read++;
-        body = decoder.decode((await files.read(child.path, { maxBytes: options.maxFileBytes })).content);
+        const { content } = await files.read(child.path, { maxBytes: options.maxFileBytes });
+        if (document === undefined) body = decoder.decode(content);
+        else {
+          const text = await extractText(document, content, limits);
+          if (text.ok) body = text.text;
+          else counts.extractErrors++;
+        }
       }
       batch.push({
         source,

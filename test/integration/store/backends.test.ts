@@ -4,17 +4,21 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { sql } from "kysely";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import postgres from "postgres";
+import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import {
   migrate,
   MIGRATIONS_DIR,
+  openStore,
   pendingMigrations,
   readMigrations,
   type GrantStatus,
   type Store,
 } from "../../../src/store/index.ts";
+import { createTestDatabase } from "../../harness/postgres.ts";
 import { backends } from "./backends.ts";
 
 const tempDirs: string[] = [];
@@ -34,6 +38,55 @@ async function tables(store: Store): Promise<string[]> {
     tablename: string;
   }>`select tablename from pg_tables where schemaname = 'public' order by 1`.execute(store.db);
   return rows.map((r) => r.tablename);
+}
+
+/**
+ * A new database and a URL for a role without CREATE on it: a throwaway role when the test admin may
+ * create roles (a superuser, whose own privileges nothing can take away); otherwise the admin itself
+ * (CI's CREATEDB role), whose owner's CREATE on the new database `revoke` takes away.
+ */
+async function databaseWithoutCreate() {
+  const adminUrl = inject("pgAdminUrl");
+  const db = await createTestDatabase(adminUrl, "nocreate");
+  const name = new URL(db.url).pathname.slice(1);
+  const admin = postgres(db.url, { max: 1, onnotice: () => undefined });
+  const [me] = await admin<{ rolsuper: boolean; rolcreaterole: boolean }[]>`
+    select rolsuper, rolcreaterole from pg_roles where rolname = current_user`;
+  let url = db.url;
+  let role: string | undefined;
+  if (me?.rolsuper === true || me?.rolcreaterole === true) {
+    role = `${name}_app`;
+    const password = randomBytes(12).toString("hex");
+    await admin.unsafe(`CREATE ROLE "${role}" LOGIN PASSWORD '${password}'`);
+    await admin.unsafe(`GRANT CONNECT ON DATABASE "${name}" TO "${role}"`);
+    await admin.unsafe(`GRANT CREATE, USAGE ON SCHEMA public TO "${role}"`);
+    const u = new URL(db.url);
+    u.username = role;
+    u.password = password;
+    url = u.href;
+  }
+  return {
+    url,
+    revoke: async () => {
+      if (role === undefined) await admin.unsafe(`REVOKE CREATE ON DATABASE "${name}" FROM CURRENT_USER`);
+    },
+    asOwner: async (statement: string) => {
+      if (role === undefined) await admin.unsafe(`GRANT CREATE ON DATABASE "${name}" TO CURRENT_USER`);
+      await admin.unsafe(statement);
+    },
+    drop: async () => {
+      await admin.end();
+      await db.drop();
+      if (role !== undefined) {
+        const a = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+        try {
+          await a.unsafe(`DROP ROLE IF EXISTS "${role}"`);
+        } finally {
+          await a.end();
+        }
+      }
+    },
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -69,6 +122,10 @@ describe.each(backends())("store on $name", (backend) => {
         "users",
         "webhook_deliveries",
       ]);
+      const { rows: extensions } = await sql<{
+        extname: string;
+      }>`select extname from pg_extension order by 1`.execute(store.db);
+      expect(extensions.map((r) => r.extname)).toEqual(["pg_trgm", "plpgsql"]);
       const second = await migrate(store);
       expect(second.applied).toEqual([]);
       expect(second.version).toBe(first.version);
@@ -118,6 +175,32 @@ describe.each(backends())("store on $name", (backend) => {
         /migration 9000 \(from_the_future\) that this gateway does not know/,
       );
     });
+
+    it.runIf(backend.name === "PostgreSQL")(
+      "stops at pg_trgm with what to do when the role may not create extensions, and goes on once it exists",
+      async () => {
+        const { url, revoke, asOwner, drop } = await databaseWithoutCreate();
+        try {
+          await revoke();
+          const limited = await openStore({ backend: "postgres", url, poolMax: 1 });
+          try {
+            await expect(migrate(limited)).rejects.toThrow(
+              /0005_name_similarity\.sql failed and was rolled back: the database role .* may not create the extension pg_trgm .*run CREATE EXTENSION pg_trgm; in database/,
+            );
+            expect((await pendingMigrations(limited)).map((m) => m.file)).toContain(
+              "0005_name_similarity.sql",
+            );
+            // What the message tells the operator to do, done by the database's owner:
+            await asOwner("CREATE EXTENSION pg_trgm");
+            expect((await migrate(limited)).applied).toContain("0005_name_similarity.sql");
+          } finally {
+            await limited.close();
+          }
+        } finally {
+          await drop();
+        }
+      },
+    );
 
     it("refuses misnamed migration files", async () => {
       const dir = copyOfMigrations();

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   migrate,
+  nameQuery,
   openStore,
   prefixQuery,
   SearchIndex,
@@ -101,6 +102,8 @@ describe("searching the index", () => {
     }
     expect(prefixQuery("Ünïcode, words!")).toBe("ünïcode:* & words:*");
     expect(prefixQuery("&|!")).toBeUndefined();
+    expect(prefixQuery('typ -quartr -"old plan"')).toBe("typ:* & !(quartr:*) & !(old:* <-> plan:*)");
+    expect(prefixQuery("-cake")).toBeUndefined();
   });
 
   it("replaces an item on a second upsert and removes items and whole folders", async () => {
@@ -117,6 +120,47 @@ describe("searching the index", () => {
       (await index.search(alice, "apples", { limit: 10, sources: ["files"] })).map((h) => h.key),
     ).toEqual(["/Older/c.txt"]);
     expect(await index.remove(alice, "files", ["/Older/c.txt", "/nope"])).toBe(1);
+  });
+});
+
+describe("finding names by similarity", () => {
+  beforeAll(async () => {
+    await index.upsert(alice, [
+      item({
+        source: "files",
+        key: "/Reports/Quarterly report.md",
+        title: "Quarterly report.md",
+        body: "Revenue grew.",
+      }),
+      item({ key: "20", title: "Typos", body: "I always write quartrly, never quarterly." }),
+    ]);
+  });
+
+  it("finds a misspelt or partial name, below every item that matches by its words", async () => {
+    expect((await index.search(alice, "quartrly", { limit: 10 })).map((h) => h.key)).toEqual([
+      "20",
+      "/Reports/Quarterly report.md",
+    ]);
+    expect((await index.search(alice, "Qarterly reprt", { limit: 10 })).map((h) => h.key)).toEqual([
+      "/Reports/Quarterly report.md",
+    ]);
+    expect((await index.search(bob, "quartrly", { limit: 10 })).map((h) => h.key)).toEqual([]);
+  });
+
+  it("finds no name by an excluded word, nor by a name that is not alike", async () => {
+    expect((await index.search(alice, "typos -quartrly", { limit: 10 })).map((h) => h.key)).toEqual([]);
+    expect(await index.search(alice, "budgetary", { limit: 10 })).toEqual([]);
+  });
+
+  it("takes the words of a query that a name may resemble", () => {
+    expect(nameQuery('"Quartrly report" -draft OR budget -"old plan"')).toEqual({
+      like: "Quartrly report budget",
+      exclude: 'draft or "old plan"',
+    });
+    expect(nameQuery("typos")).toEqual({ like: "typos", exclude: undefined });
+    expect(nameQuery("ab")).toBeUndefined();
+    expect(nameQuery("-excluded")).toBeUndefined();
+    expect(nameQuery("a.b")).toBeUndefined();
   });
 });
 
