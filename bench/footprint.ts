@@ -61,7 +61,7 @@ export async function rssMiB(pid: number): Promise<number> {
   return Number(kb) / MiB;
 }
 
-interface LocalIdp {
+export interface LocalIdp {
   readonly issuer: string;
   readonly exchanges: () => number;
   stop(): Promise<void>;
@@ -159,7 +159,7 @@ export async function startLocalIdp(key: BenchIdp): Promise<LocalIdp> {
   };
 }
 
-interface Started {
+export interface Started {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly origin: string;
@@ -169,7 +169,7 @@ interface Started {
 }
 
 /** `node dist/main.js serve` with only the given configuration; waits for /readyz 200 (polled every 10 ms). */
-async function startDist(port: number, env: Record<string, string>): Promise<Started> {
+export async function startDist(port: number, env: Record<string, string>): Promise<Started> {
   const started = performance.now();
   const child = spawn(process.execPath, [DIST_ENTRY, "serve"], {
     cwd: REPO,
@@ -247,7 +247,7 @@ export async function imageEnv(): Promise<Record<string, string>> {
   return env;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
@@ -319,14 +319,8 @@ async function load(
   return { peak: Math.max(peak, end), end, failures, seconds };
 }
 
-async function measure(settings: FootprintSettings, resources: Resources): Promise<SectionResult> {
-  if (process.platform !== "linux") {
-    return { metrics: [], notes: ["footprint needs Linux (/proc/<pid>/status)"], failures: [] };
-  }
-  const { startNextcloudStandin } = await import("../test/standin/index.ts");
-  const metrics: Metric[] = [];
-  const notes: string[] = [];
-
+/** Compiles dist/ as `npm run build` does. */
+export async function buildDist(): Promise<void> {
   progress("building dist/ (tsc -p tsconfig.build.json)…");
   await new Promise<void>((resolve, reject) => {
     const tsc = spawn(
@@ -342,6 +336,17 @@ async function measure(settings: FootprintSettings, resources: Resources): Promi
       else reject(new Error(`npm run build failed (tsc exit ${String(code)})`));
     });
   });
+}
+
+async function measure(settings: FootprintSettings, resources: Resources): Promise<SectionResult> {
+  if (process.platform !== "linux") {
+    return { metrics: [], notes: ["footprint needs Linux (/proc/<pid>/status)"], failures: [] };
+  }
+  const { startNextcloudStandin } = await import("../test/standin/index.ts");
+  const metrics: Metric[] = [];
+  const notes: string[] = [];
+
+  await buildDist();
 
   const key = await createBenchIdp();
   const idp = await startLocalIdp(key);

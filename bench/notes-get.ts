@@ -18,10 +18,11 @@ import { fileURLToPath } from "node:url";
 import { decodeJwt } from "jose";
 import * as oidc from "openid-client";
 import type { TestKeycloak } from "../test/harness/keycloak.ts";
-import type { NextcloudStandin } from "../test/standin/index.ts";
 import { contentionNote, cpuSample, othersCores } from "./cpu.ts";
+import { runLoad, type LoadResult } from "./load.ts";
 import { metric, type Metric, type SectionResult } from "./report.ts";
 import { withResources, type Resources } from "./resources.ts";
+import { startStandinChild, type StandinChild } from "./standin-child.ts";
 import { summarize, type Summary } from "./stats.ts";
 
 export interface ToolCallSettings {
@@ -29,12 +30,27 @@ export interface ToolCallSettings {
   readonly calls: number;
   /** Unmeasured calls per path before the measured ones. */
   readonly warmup: number;
+  /** Closed-loop clients of the throughput loop (0: no throughput loop). */
+  readonly concurrency: number;
+  /** The throughput loop's warm-up and measured window per path, ms. */
+  readonly warmupMs: number;
+  readonly durationMs: number;
 }
 
-export const TOOL_CALL_DEFAULTS: ToolCallSettings = { calls: 300, warmup: 200 };
+export const TOOL_CALL_DEFAULTS: ToolCallSettings = {
+  calls: 300,
+  warmup: 200,
+  concurrency: 16,
+  warmupMs: 2000,
+  durationMs: 8000,
+};
 export const MAX_CALLS = 5000;
 /** The budget of the design: gateway overhead per tool call, p50, against a direct call. */
 const OVERHEAD_BUDGET_MS = 1;
+/** Issue 11 §3: time added over a direct call, p99 at 1 client. */
+const OVERHEAD_P99_BUDGET_MS = 3;
+/** Issue 11 §3: notes read through the gateway at 16 clients, the stand-in in its own process. */
+const RATE_BUDGET = 1500;
 /** Bound on the measured loop (warm-up included); well inside the realm's 300 s token lifetime. */
 const LOOP_LIMIT_MS = 120_000;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -231,7 +247,6 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
   const { chromiumPath, launchBrowser } = await import("../test/harness/browser.ts");
   const { startKeycloak, testRealmEnv } = await import("../test/harness/keycloak.ts");
   const { freePort } = await import("../test/harness/wait.ts");
-  const { startNextcloudStandin } = await import("../test/standin/index.ts");
   const { DEMO_USERS, signIn } = await import("../test/integration/support/oauth.ts");
 
   chromiumPath(); // fails early, naming the package to install, before Keycloak takes a minute to start
@@ -249,12 +264,19 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
   const kcSeconds = (performance.now() - kcStarted) / 1000;
 
   resources.check();
-  const standin: NextcloudStandin = await startNextcloudStandin({
+  // In its own process: the bench's load generator must not share an event loop with it.
+  const standin: StandinChild = await startStandinChild({
     issuer: kc.issuer,
     audience: "nextcloud",
     port: standinPort,
   });
-  resources.add("the Nextcloud stand-in", () => standin.stop());
+  resources.add(
+    "the Nextcloud stand-in",
+    () => standin.stop(),
+    () => {
+      standin.kill();
+    },
+  );
 
   const dataDir = await mkdtemp(path.join(tmpdir(), "ncmcp-bench-"));
   resources.add("the data directory", () => rm(dataDir, { recursive: true, force: true }));
@@ -266,6 +288,8 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
     NEXTCLOUD_URL: standin.url,
     DATA_DIR: dataDir,
     LOG_LEVEL: "silent",
+    // One user drives the throughput loop; the per-user limit (600/min) would answer 429 to it.
+    RATE_LIMIT_MCP_PER_USER: "0",
   });
   resources.add(
     "the gateway",
@@ -399,10 +423,10 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
         };
 
   // The first call: tools/list may already have had the token exchanged (to learn the capabilities).
-  const seenBeforeFirst = new Set(standin.seenTokens).size;
+  const seenBeforeFirst = (await standin.tokenUses()).size;
   const first = await timed(gatewayRequest);
   if (first.problem !== undefined) throw new Error(`the first ${tool} through the gateway: ${first.problem}`);
-  const exchangedInFirst = new Set(standin.seenTokens).size > seenBeforeFirst;
+  const exchangedInFirst = (await standin.tokenUses()).size > seenBeforeFirst;
   const firstDirect = await timed(directRequest);
   if (firstDirect.problem !== undefined) throw new Error(`the first direct request: ${firstDirect.problem}`);
 
@@ -413,6 +437,9 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
   const directMs: number[] = [];
   const failures: string[] = [];
   const loopDeadline = performance.now() + LOOP_LIMIT_MS;
+  /** Requests with the gateway's tokens the stand-in had seen when the measured calls began. */
+  const gatewayUses = (uses: Map<string, number>) =>
+    [...uses].filter(([t]) => t !== directToken).reduce((sum, [, n]) => sum + n, 0);
   let seenAtWindow = 0;
   let cpuStart = cpuSample();
   let childCpuStart: number | undefined;
@@ -421,7 +448,7 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
   for (let i = 0; i < total && stopped === undefined; i++) {
     resources.check();
     if (i === settings.warmup) {
-      seenAtWindow = standin.seenTokens.length;
+      seenAtWindow = gatewayUses(await standin.tokenUses());
       childCpuStart = procCpuMs(gateway.child.pid);
       cpuStart = cpuSample();
     }
@@ -451,8 +478,56 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
   const others = othersCores(cpuStart, cpuEnd, childCpuMs ?? 0);
 
   // Which tokens reached the stand-in over the gateway path: every one but the baseline's.
-  const gatewayTokens = new Set(standin.seenTokens.filter((t) => t !== directToken));
-  const upstreamInWindow = standin.seenTokens.slice(seenAtWindow).filter((t) => t !== directToken).length;
+  const usesAfterCalls = await standin.tokenUses();
+  const gatewayTokens = new Set([...usesAfterCalls.keys()].filter((t) => t !== directToken));
+  const upstreamInWindow = gatewayUses(usesAfterCalls) - seenAtWindow;
+
+  // Throughput: `concurrency` closed-loop clients, gateway then direct, the stand-in in its own process.
+  let gatewayLoad: LoadResult | undefined;
+  let directLoad: LoadResult | undefined;
+  let gatewayLoadCpuMs: number | undefined;
+  let standinLoadCpuMs: number | undefined;
+  if (settings.concurrency > 0 && failures.length === 0) {
+    progress(
+      `${tool}: ${String(settings.concurrency)} clients, ${String(settings.durationMs / 1000)} s per path (gateway, then direct)…`,
+    );
+    const loop = (name: string, r: Request, onWindowStart?: () => void, onWindowEnd?: () => void) =>
+      runLoad({
+        client: "fetch",
+        name,
+        url: r.url,
+        method: r.method,
+        headers: r.headers,
+        ...(r.body === undefined ? {} : { body: r.body }),
+        concurrency: settings.concurrency,
+        warmupMs: settings.warmupMs,
+        durationMs: settings.durationMs,
+        check: r.check,
+        ...(onWindowStart === undefined ? {} : { onWindowStart }),
+        ...(onWindowEnd === undefined ? {} : { onWindowEnd }),
+      });
+    let gwCpu0: number | undefined;
+    let siCpu0: number | undefined;
+    gatewayLoad = await loop(
+      `${tool} through the gateway`,
+      gatewayRequest,
+      () => {
+        gwCpu0 = procCpuMs(gateway.child.pid);
+        siCpu0 = procCpuMs(standin.pid);
+      },
+      () => {
+        const gw1 = procCpuMs(gateway.child.pid);
+        const si1 = procCpuMs(standin.pid);
+        gatewayLoadCpuMs = gw1 === undefined || gwCpu0 === undefined ? undefined : gw1 - gwCpu0;
+        standinLoadCpuMs = si1 === undefined || siCpu0 === undefined ? undefined : si1 - siCpu0;
+      },
+    );
+    for (const problem of gatewayLoad.problems)
+      failures.push(`${tool} through the gateway at load: ${problem}`);
+    resources.check();
+    directLoad = await loop(`${tool} direct`, directRequest);
+    for (const problem of directLoad.problems) failures.push(`${tool} direct at load: ${problem}`);
+  }
   const exited = gateway.child.exitCode !== null || gateway.child.signalCode !== null;
   if (exited) failures.push(`the gateway exited during the run; stderr:\n${gateway.stderrTail()}`);
 
@@ -478,6 +553,7 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
       `${label} gateway overhead p99 (gateway − direct)`,
       g.latency.p99 - d.latency.p99,
       "ms",
+      { op: "<=", value: OVERHEAD_P99_BUDGET_MS },
     ),
     metric(`${prefix}.first_call`, `${label} first call through the gateway`, first.ms, "ms"),
     metric(`${prefix}.exchanges`, "Token exchanges by the gateway (whole run)", gatewayTokens.size, "", {
@@ -501,17 +577,63 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
           ),
         ]),
     metric(`${prefix}.calls`, "Measured calls per path", calls, ""),
+    ...(gatewayLoad === undefined || directLoad === undefined
+      ? []
+      : [
+          metric(
+            `${prefix}.gateway.rate`,
+            `${label} through the gateway at ${String(settings.concurrency)} clients`,
+            gatewayLoad.rps,
+            "req/s",
+            tool === "notes_get" ? { op: ">=", value: RATE_BUDGET } : undefined,
+          ),
+          metric(
+            `${prefix}.gateway.rate.p99`,
+            `${label} through the gateway at ${String(settings.concurrency)} clients, latency p99`,
+            gatewayLoad.latencyMs.p99,
+            "ms",
+          ),
+          metric(
+            `${prefix}.direct.rate`,
+            `${label} direct at ${String(settings.concurrency)} clients`,
+            directLoad.rps,
+            "req/s",
+          ),
+          ...(gatewayLoadCpuMs === undefined || standinLoadCpuMs === undefined
+            ? []
+            : [
+                metric(
+                  `${prefix}.gateway.rate.cpu`,
+                  "Gateway CPU at load (share of one core)",
+                  (gatewayLoadCpuMs / gatewayLoad.windowSeconds / 1000) * 100,
+                  "%",
+                ),
+                metric(
+                  `${prefix}.standin.rate.cpu`,
+                  "Stand-in CPU at load (share of one core)",
+                  (standinLoadCpuMs / gatewayLoad.windowSeconds / 1000) * 100,
+                  "%",
+                ),
+                metric(
+                  `${prefix}.client.rate.cpu`,
+                  "Load generator CPU at load (share of one core)",
+                  gatewayLoad.clientCpuPercent,
+                  "%",
+                ),
+              ]),
+        ]),
     metric(`${prefix}.others_cores`, "Other processes' CPU meanwhile", others, "cores"),
   ];
   const notes = [
     tool === "notes_get"
       ? `Tool: notes_get (note ${String(noteId)}, ${String(Buffer.byteLength(NOTE_TEXT))} bytes of Markdown seeded as ${NOTE_FILE}); baseline: GET /index.php/apps/notes/api/v1/notes/${String(noteId)} on the stand-in.`
       : `Tool: **whoami**, because notes_get is not in alice's tools/list yet (${toolNames.join(", ")}); baseline: GET /ocs/v2.php/cloud/user?format=json on the stand-in. Rerun once notes_get is registered.`,
-    `Setup: Keycloak ${kc.source} (started in ${kcSeconds.toFixed(0)} s) with the project's realm; alice signed in through Keycloak's login page in headless Chromium (client mcp-client, scope "${SCOPE}"); the gateway as a child process (\`node src/main.ts serve\`, embedded database, LOG_LEVEL=silent) on 127.0.0.1; the Nextcloud stand-in in this process.`,
+    `Setup: Keycloak ${kc.source} (started in ${kcSeconds.toFixed(0)} s) with the project's realm; alice signed in through Keycloak's login page in headless Chromium (client mcp-client, scope "${SCOPE}"); the gateway as a child process (\`node src/main.ts serve\`, embedded database, LOG_LEVEL=silent) on 127.0.0.1; the Nextcloud stand-in in a process of its own (bench/standin-child.ts).`,
     `Latency: ${String(settings.warmup)} warm-up then ${String(calls)} measured calls per path, one request at a time over fetch keep-alive, the two paths alternating (AB BA …); each call timed from sending to the last byte of the response. The overhead is the difference of the two percentiles, not a percentile of differences.`,
     `The baseline uses a Nextcloud token obtained once by the same token exchange (client mcp-gateway, audience nextcloud, scope nextcloud-audience). The gateway path adds: MCP request handling, token verification (cached), the exchanged-token cache lookup, its own HTTP request to the stand-in and a second loopback hop.`,
     `Token exchange: ${String(gatewayTokens.size)} distinct Nextcloud token(s) reached the stand-in from the gateway over the whole run (${exchangedInFirst ? "the first exchange happened in the first tools/call" : "the exchange happened before the first tools/call, e.g. at tools/list"}); 1 means the exchanged token was cached per MCP token. The first call took ${first.ms.toFixed(1)} ms, the first direct request ${firstDirect.ms.toFixed(1)} ms.`,
-    "The stand-in shares this process's event loop with the client; since one request is in flight at a time, it serves both paths the same way. Keycloak idles during the measurement (nothing is exchanged), but its JVM counts among the other processes.",
+    `Throughput: ${String(settings.concurrency)} closed-loop clients (fetch keep-alive) for ${String(settings.warmupMs / 1000)} s warm-up and ${String(settings.durationMs / 1000)} s measured, through the gateway and then direct; the gateway, the stand-in and this load generator are three processes on the machine's cores.`,
+    "Keycloak idles during the measurement (nothing is exchanged), but its JVM counts among the other processes.",
     ...[contentionNote("the measured calls", others)].filter((n) => n !== undefined),
   ];
   return { metrics, notes, failures };

@@ -34,13 +34,15 @@ import {
   type SectionResult,
 } from "./report.ts";
 import { runServerBuild, SERVER_BUILD_DEFAULTS } from "./server-build.ts";
+import { MAX_SOAK_REQUESTS, MIN_SOAK_REQUESTS, runSoak, SOAK_DEFAULTS } from "./soak.ts";
 import { runTokenCheck, TOKEN_CHECK_DEFAULTS } from "./token-check.ts";
 import { runToolListSize } from "./tool-list-size.ts";
 import { HTTP_LOAD_DEFAULTS, runToolsList } from "./tools-list.ts";
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  --only <ids>               Comma-separated benches to run: tool-list-size, token, server-build, tools-list, notes-get, keepalive, footprint, index (default: all)
+  --only <ids>               Comma-separated benches to run: tool-list-size, token, server-build, tools-list, notes-get, keepalive, footprint, index, soak
+                             (default: all but soak, which runs only when named)
   --client <fetch|http>      HTTP load generator: fetch (undici, default) or node:http (cheaper per request)
   --concurrency <n>          HTTP workers (default ${HTTP_LOAD_DEFAULTS.concurrency}, at most ${MAX_CONCURRENCY})
   --warmup <seconds>         HTTP warm-up per loop (default ${HTTP_LOAD_DEFAULTS.warmupMs / 1000})
@@ -50,11 +52,14 @@ const USAGE = `Usage: npm run bench -- [options]
   --rounds <n>               Token-check rounds (default ${TOKEN_CHECK_DEFAULTS.rounds})
   --calls <n>                notes-get: measured calls per path (default ${TOOL_CALL_DEFAULTS.calls}, at most ${MAX_CALLS})
   --call-warmup <n>          notes-get: warm-up calls per path (default ${TOOL_CALL_DEFAULTS.warmup})
+  --notes-concurrency <n>    notes-get: clients of the throughput loop, 0 for none (default ${TOOL_CALL_DEFAULTS.concurrency});
+                             its warm-up and window are --warmup and --duration
   --grants <n>               keepalive: real offline grants to refresh (default ${KEEPALIVE_DEFAULTS.grants}, at most ${MAX_GRANTS})
   --keepalive-concurrency <list>
                              keepalive: KEEPALIVE_CONCURRENCY per run, comma-separated, one run each
                              (default ${KEEPALIVE_DEFAULTS.concurrency.join(",")}, each at most ${MAX_KEEPALIVE_CONCURRENCY})
   --footprint-calls <n>      footprint: tools/list calls under load, plus a fifth as many whoami (default ${FOOTPRINT_DEFAULTS.calls})
+  --soak-requests <n>        soak: mixed requests in all, warm-up included (default ${SOAK_DEFAULTS.requests}, at least ${MIN_SOAK_REQUESTS})
   --backends <list>          footprint: pglite, postgres or both, comma-separated (default ${BACKENDS.join(",")})
   --index-crawl <n>          index: notes and files in the stand-in for the two passes (default ${INDEX_DEFAULTS.crawlItems})
   --index-items <n>          index: items seeded for the search latency (default ${INDEX_DEFAULTS.searchItems})
@@ -73,9 +78,11 @@ interface Settings {
   readonly rounds: number;
   readonly calls: number;
   readonly callWarmup: number;
+  readonly notesConcurrency: number;
   readonly grants: number;
   readonly keepaliveConcurrency: readonly number[];
   readonly footprintCalls: number;
+  readonly soakRequests: number;
   readonly backends: readonly Backend[];
   readonly indexCrawl: number;
   readonly indexItems: number;
@@ -120,7 +127,14 @@ const BENCHES: readonly Bench[] = [
   {
     id: "notes-get",
     title: "notes_get through the gateway vs. direct to Nextcloud (real Keycloak, stand-in)",
-    run: (s) => runNotesGet({ calls: s.calls, warmup: s.callWarmup }),
+    run: (s) =>
+      runNotesGet({
+        calls: s.calls,
+        warmup: s.callWarmup,
+        concurrency: s.notesConcurrency,
+        warmupMs: s.warmupSeconds * 1000,
+        durationMs: s.durationSeconds * 1000,
+      }),
   },
   {
     id: "keepalive",
@@ -147,6 +161,12 @@ const BENCHES: readonly Bench[] = [
         queries: s.indexQueries,
         backends: s.indexBackends,
       }),
+  },
+  {
+    id: "soak",
+    title:
+      "Soak: RSS of the built gateway over mixed requests (embedded database, stand-in in its own process)",
+    run: (s) => runSoak({ requests: s.soakRequests, concurrency: SOAK_DEFAULTS.concurrency }),
   },
 ];
 
@@ -190,9 +210,11 @@ async function main(argv: readonly string[]): Promise<number> {
         rounds: { type: "string" },
         calls: { type: "string" },
         "call-warmup": { type: "string" },
+        "notes-concurrency": { type: "string" },
         grants: { type: "string" },
         "keepalive-concurrency": { type: "string" },
         "footprint-calls": { type: "string" },
+        "soak-requests": { type: "string" },
         backends: { type: "string" },
         "index-crawl": { type: "string" },
         "index-items": { type: "string" },
@@ -246,6 +268,15 @@ async function main(argv: readonly string[]): Promise<number> {
     callWarmup: Math.round(
       numberOption("call-warmup", values["call-warmup"], TOOL_CALL_DEFAULTS.warmup, 0, 1000),
     ),
+    notesConcurrency: Math.round(
+      numberOption(
+        "notes-concurrency",
+        values["notes-concurrency"],
+        TOOL_CALL_DEFAULTS.concurrency,
+        0,
+        MAX_CONCURRENCY,
+      ),
+    ),
     grants: Math.round(numberOption("grants", values.grants, KEEPALIVE_DEFAULTS.grants, 1, MAX_GRANTS)),
     keepaliveConcurrency:
       values["keepalive-concurrency"] === undefined
@@ -262,6 +293,15 @@ async function main(argv: readonly string[]): Promise<number> {
         FOOTPRINT_DEFAULTS.calls,
         10,
         MAX_FOOTPRINT_CALLS,
+      ),
+    ),
+    soakRequests: Math.round(
+      numberOption(
+        "soak-requests",
+        values["soak-requests"],
+        SOAK_DEFAULTS.requests,
+        MIN_SOAK_REQUESTS,
+        MAX_SOAK_REQUESTS,
       ),
     ),
     backends:
@@ -298,7 +338,8 @@ async function main(argv: readonly string[]): Promise<number> {
     .filter(Boolean);
   const unknown = only?.filter((id) => !BENCHES.some((b) => b.id === id)) ?? [];
   if (unknown.length > 0) usageError(`unknown bench ${unknown.join(", ")}`);
-  const selected = BENCHES.filter((b) => only === undefined || only.includes(b.id));
+  // The soak runs for tens of minutes at its default count: only when named.
+  const selected = BENCHES.filter((b) => (only === undefined ? b.id !== "soak" : only.includes(b.id)));
 
   // How busy the machine is without us: one second of nothing, measured.
   const idleStart = cpuSample();
@@ -338,9 +379,11 @@ async function main(argv: readonly string[]): Promise<number> {
     cachedIterations: settings.cachedIterations,
     calls: settings.calls,
     callWarmup: settings.callWarmup,
+    notesConcurrency: settings.notesConcurrency,
     grants: settings.grants,
     keepaliveConcurrency: settings.keepaliveConcurrency.join(","),
     footprintCalls: settings.footprintCalls,
+    soakRequests: settings.soakRequests,
     backends: settings.backends.join(","),
     indexCrawl: settings.indexCrawl,
     indexItems: settings.indexItems,

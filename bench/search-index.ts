@@ -14,20 +14,17 @@
 //   stand-in's time, not the index's), then queries of 1–3 words, common, middling and rare, one at
 //   a time; the size of search_items (table, TOAST and indexes) per item.
 // Text comes from bench/text.ts with fixed seeds: the same documents and queries on every run.
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import type { TestPostgres } from "../test/harness/postgres.ts";
 import { cpuSample, othersCores, contentionNote } from "./cpu.ts";
 import { createBenchIdp } from "./idp.ts";
 import { startLocalIdp } from "./footprint.ts";
 import { metric, type Metric, type SectionResult } from "./report.ts";
 import { withResources, type Resources } from "./resources.ts";
-import type { StandinStats } from "./standin-child.ts";
+import { startStandinChild } from "./standin-child.ts";
 import { summarize } from "./stats.ts";
 import { TextGenerator } from "./text.ts";
 
@@ -63,105 +60,9 @@ const SOURCES = ["files", "notes"] as const;
 /** Items per SearchIndex.upsert call while seeding (it writes 200 per statement). */
 const SEED_CHUNK = 1000;
 const MAX_FILE_BYTES = 1024 * 1024;
-const STDERR_KEEP = 4000;
 
 function progress(message: string): void {
   process.stderr.write(`bench:   ${message}\n`);
-}
-
-interface StandinProcess {
-  readonly url: string;
-  readonly pid: number;
-  stats(): Promise<StandinStats>;
-  stop(): Promise<void>;
-  readonly kill: () => void;
-}
-
-/** bench/standin-child.ts as a child process, up and listening. */
-async function startStandinProcess(issuer: string, dataDir: string): Promise<StandinProcess> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL("./standin-child.ts", import.meta.url))], {
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, BENCH_STANDIN_ISSUER: issuer, BENCH_STANDIN_DATA_DIR: dataDir },
-  });
-  let stderr = "";
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_KEEP);
-  });
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      resolve();
-    }),
-  );
-  let waiting: { type: string; resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }[] =
-    [];
-  const fail = (why: string) => {
-    const err = new Error(`the stand-in child ${why}${stderr === "" ? "" : `; stderr:\n${stderr}`}`);
-    for (const w of waiting) w.reject(err);
-    waiting = [];
-  };
-  child.once("exit", (code, signal) => {
-    fail(`exited (code ${code ?? "none"}, signal ${signal ?? "none"})`);
-  });
-  child.once("error", (err) => {
-    fail(`could not start: ${err.message}`);
-  });
-  createInterface({ input: child.stdout }).on("line", (line) => {
-    let m: Record<string, unknown>;
-    try {
-      m = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    const i = waiting.findIndex((w) => w.type === m.type);
-    if (i !== -1) waiting.splice(i, 1)[0]?.resolve(m);
-  });
-  const next = (type: string, timeoutMs: number) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`the stand-in child sent no "${type}" in time`));
-      }, timeoutMs);
-      waiting.push({
-        type,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-    });
-  const listening = next("listening", 30_000);
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.stdin.end();
-    const grace = setTimeout(() => child.kill("SIGKILL"), 3000);
-    await exited;
-    clearTimeout(grace);
-  };
-  const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  };
-  try {
-    const { url } = await listening;
-    if (typeof url !== "string") throw new Error("the stand-in child sent no URL");
-    return {
-      url,
-      pid: child.pid ?? -1,
-      async stats() {
-        const answer = next("stats", 10_000);
-        child.stdin.write("stats\n");
-        return (await answer) as unknown as StandinStats;
-      },
-      stop,
-      kill,
-    };
-  } catch (err) {
-    kill();
-    throw err;
-  }
 }
 
 /** The crawled tree: relative path → content; a fifth notes in categories, the rest files in projects. */
@@ -223,8 +124,20 @@ async function measure(settings: IndexBenchSettings, resources: Resources): Prom
   const bytes = entries.reduce((sum, [, body]) => sum + Buffer.byteLength(body), 0);
   tree.clear();
 
-  const standin = await startStandinProcess(idp.issuer, dataDir);
-  resources.add("the stand-in", () => standin.stop(), standin.kill);
+  const standin = await startStandinChild({
+    issuer: idp.issuer,
+    audience: "nextcloud",
+    dataDir,
+    calendar: false,
+    contacts: false,
+  });
+  resources.add(
+    "the stand-in",
+    () => standin.stop(),
+    () => {
+      standin.kill();
+    },
+  );
   const now = Math.floor(Date.now() / 1000);
   const token = await key.sign({
     iss: idp.issuer,

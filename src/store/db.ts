@@ -1,5 +1,4 @@
 import type { Kysely } from "kysely";
-import { openPostgresStore } from "./postgres.ts";
 import type { Database } from "./schema.ts";
 
 /** Which database engine a store runs on. */
@@ -56,6 +55,8 @@ export async function openStore(
     const { openPgliteStore } = await import("./pglite.ts");
     return openPgliteStore(target.dataDir);
   }
+  // Likewise postgres.js and its kysely dialect: the embedded default never loads them.
+  const { openPostgresStore } = await import("./postgres.ts");
   return openPostgresStore(target.url, {
     poolMax: options.poolMax ?? target.poolMax,
     connectTimeoutS: options.connectTimeoutS ?? target.connectTimeoutS,

@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
 import { PGlite, types } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { Kysely } from "kysely";
@@ -7,6 +6,7 @@ import { lockDataDir } from "./data-dir-lock.ts";
 import type { Store } from "./db.ts";
 import { createMutex, pgliteDialect } from "./pglite-dialect.ts";
 import { PGLITE_LOCK_FILE, PGLITE_SUBDIR } from "./pglite-paths.ts";
+import { takePreloadedPglite, turnOffWasmTierUp } from "./pglite-preload.ts";
 import type { Database } from "./schema.ts";
 import { within } from "./within.ts";
 
@@ -15,23 +15,6 @@ import { within } from "./within.ts";
  * gateway's tables are a few MB; 16 MB keeps every hot page cached (docs/operations.md "Resources").
  */
 export const PGLITE_SHARED_BUFFERS = "16MB";
-
-/**
- * V8 compiles PGlite's 9 MB WebAssembly module with its baseline compiler (Liftoff), then recompiles
- * hot functions with its optimising one (TurboFan) in the background; those recompilations of
- * PostgreSQL's large functions took the process from about 150 MiB to 450–600 MiB resident, and
- * the memory stayed. Baseline code is plenty for the gateway's few small queries. The flags apply to
- * WebAssembly compiled after this call, not to JavaScript. Called once, before the first PGlite
- * opens, best before any other WebAssembly compiles: with the IdP's discovery fetched while PGlite
- * opened (undici's HTTP parser is WebAssembly too), the process kept about 12 MiB more.
- */
-let wasmTieringOff = false;
-function turnOffWasmTierUp(): void {
-  if (wasmTieringOff) return;
-  wasmTieringOff = true;
-  setFlagsFromString("--no-wasm-tier-up");
-  setFlagsFromString("--no-wasm-dynamic-tiering");
-}
 
 /**
  * Opens the embedded PostgreSQL (PGlite) in `<dataDir>/pglite`, creating it on first use, after
@@ -45,7 +28,10 @@ export async function openPgliteStore(dataDir: string): Promise<Store> {
   let pg: PGlite;
   try {
     turnOffWasmTierUp();
+    // Started by the process entry before the gateway's modules loaded (pglite-preload.ts), if it was.
+    const preloaded = await takePreloadedPglite();
     pg = await PGlite.create(location, {
+      ...preloaded,
       startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
       // bigint as string, as postgres.js returns it (PGlite would give number or BigInt by size).
       parsers: { [types.INT8]: (value: string) => value },

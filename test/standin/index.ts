@@ -65,6 +65,23 @@ export interface StandinOptions {
   calendar?: boolean;
   /** CardDAV (address books) served; on by default. */
   contacts?: boolean;
+  /**
+   * How many of the latest entries `seenTokens` and `requests()` keep (10,000 by default): between
+   * this and twice this many, so that a long-running stand-in (the sandbox, a soak) stays bounded.
+   */
+  retain?: number;
+}
+
+/** What the stand-in keeps in memory of the requests it served; each stays bounded. */
+export interface StandinRetained {
+  /** Entries in `seenTokens`. */
+  seenTokens: number;
+  /** Distinct bearer tokens counted by `tokenUses()`. */
+  distinctTokens: number;
+  /** Entries in `requests()`. */
+  requests: number;
+  /** Users provisioned. */
+  users: number;
 }
 
 /** One request as the stand-in received it, before any decoding. */
@@ -79,10 +96,17 @@ export interface RecordedRequest {
 export interface NextcloudStandin {
   url: string;
   stop(): Promise<void>;
-  /** Every bearer token received, so tests can prove which tokens reached Nextcloud. */
+  /**
+   * The bearer tokens received, latest last, so tests can prove which tokens reached Nextcloud (the
+   * latest `retain` to 2 × `retain` of them; each distinct token is stored once).
+   */
   readonly seenTokens: string[];
-  /** Every request received since the start or the last resetRequests(), in order. */
+  /** Requests per distinct bearer token since the start (the `retain` most recently used tokens). */
+  tokenUses(): ReadonlyMap<string, number>;
+  /** The requests received since the start or the last resetRequests(), in order (the latest `retain` to 2 × `retain`). */
   requests(): readonly RecordedRequest[];
+  /** How much the stand-in keeps of the requests it served. */
+  retained(): StandinRetained;
   resetRequests(): void;
   /** The Notes app's folder of one user (each user sets their own in Nextcloud); the default otherwise. */
   setNotesPath(uid: string, path: string): void;
@@ -163,7 +187,27 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   const dav = new DavFront(dataDir);
   await dav.start();
   const groupware = new GroupwareFront({ calendar: options.calendar, contacts: options.contacts });
+  const retain = options.retain ?? 10_000;
+  if (!Number.isInteger(retain) || retain < 1)
+    throw new Error(`retain must be a positive integer, got ${String(retain)}`);
+  /** Appends, dropping the oldest entries once the list holds 2 × retain (amortised O(1)). */
+  const keep = <T>(list: T[], item: T) => {
+    list.push(item);
+    if (list.length >= 2 * retain) list.splice(0, list.length - retain);
+  };
   const seenTokens: string[] = [];
+  /** Distinct tokens: the one stored copy of each (seenTokens refers to it) and its uses. */
+  const tokens = new Map<string, { token: string; uses: number }>();
+  const noteToken = (bearer: string) => {
+    let seen = tokens.get(bearer);
+    if (seen === undefined) seen = { token: bearer, uses: 0 };
+    else tokens.delete(bearer); // re-inserted below: the Map's order is least recently used first
+    tokens.set(bearer, seen);
+    if (tokens.size > retain) tokens.delete(tokens.keys().next().value as string);
+    seen.uses += 1;
+    // The header's string is a new copy on every request; the list refers to the stored one.
+    keep(seenTokens, seen.token);
+  };
   let recorded: RecordedRequest[] = [];
   const users = new Map<string, StandinUser>();
   const favorites = new Map<string, Set<number>>();
@@ -205,7 +249,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const destination = req.headers.destination;
-    recorded.push({
+    keep(recorded, {
       method: req.method ?? "",
       rawPath: req.url ?? "",
       destination: Array.isArray(destination) ? destination.join(", ") : destination,
@@ -253,7 +297,7 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
     const bearer = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
     let user: StandinUser | undefined;
     if (bearer !== undefined) {
-      seenTokens.push(bearer);
+      noteToken(bearer);
       user = await validator.validate(bearer);
       if (user && !users.has(user.uid)) {
         users.set(user.uid, user);
@@ -376,7 +420,14 @@ export async function startNextcloudStandin(options: StandinOptions): Promise<Ne
   return {
     url: `http://127.0.0.1:${String(port)}`,
     seenTokens,
+    tokenUses: () => new Map([...tokens].map(([token, seen]) => [token, seen.uses])),
     requests: () => recorded,
+    retained: () => ({
+      seenTokens: seenTokens.length,
+      distinctTokens: tokens.size,
+      requests: recorded.length,
+      users: users.size,
+    }),
     resetRequests() {
       recorded = [];
     },
