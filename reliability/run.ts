@@ -47,6 +47,19 @@ export const SCENARIOS: readonly Scenario[] = [
     file: "test/integration/reliability/fuzz-smoke.test.ts",
     ci: true,
   },
+  {
+    id: "postgres-restart",
+    title: "PostgreSQL stopped and started under a running gateway (readiness, MCP calls, jobs, data)",
+    file: "test/integration/reliability/postgres-restart.test.ts",
+    ci: true,
+  },
+  {
+    id: "keepalive-kill",
+    title:
+      "Keepalive replica killed with SIGKILL: the refresh window, and one of two replicas over 1,000 grants",
+    file: "test/integration/reliability/keepalive-kill.test.ts",
+    ci: true,
+  },
 ];
 
 const WORDING: Wording = { heading: "Gateway reliability", one: "scenario", many: "scenarios" };

@@ -14,6 +14,7 @@ import {
 } from "../jobs/index.ts";
 import type { Logger } from "../log.ts";
 import { openStore, Sealer, type Store } from "../store/index.ts";
+import { holdAfterRefreshHook } from "./fault-injection.ts";
 
 /** This replica's name in job_runs: the host name and the process id. */
 export const REPLICA = `${hostname()}:${process.pid}`;
@@ -42,9 +43,12 @@ export function configuredJobs(config: Config, deps: JobDeps): ScheduledJob[] {
   ];
   if (config.sealingKeys === undefined) return jobs;
   const sealer = new Sealer(config.sealingKeys);
+  // Test-only; refuses to start outside NODE_ENV=test (fault-injection.ts).
+  const afterIdpAnswer = holdAfterRefreshHook();
   jobs.push(
     {
       job: keepaliveJob({
+        ...(afterIdpAnswer === undefined ? {} : { afterIdpAnswer }),
         sealer,
         idp: deps.idp,
         offlineIdleTimeoutSeconds: config.offlineIdleTimeoutSeconds,

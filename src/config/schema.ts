@@ -311,7 +311,8 @@ export const variables = {
     schema: integer(1, 200).default(10),
     doc: {
       group: "Database",
-      description: "Largest number of connections one replica opens.",
+      description:
+        "Connections one replica keeps for queries and transactions. Migrations at start and singleton jobs (housekeeping, grants-reencrypt) open one more each while they run.",
       example: "10",
     },
   },

@@ -29,6 +29,11 @@ export interface KeepaliveSettings {
   batchSize?: number;
   /** Stop after this many failed refreshes in a row (an IdP that is down); default max(10, 2 × concurrency). */
   maxFailuresInARow?: number;
+  /**
+   * Called after the IdP answered a grant's refresh, before the rotated token is committed: the
+   * reliability suite's fault-injection hook (GATEWAY_FAULT_HOLD_AFTER_REFRESH); unset otherwise.
+   */
+  afterIdpAnswer?: (grantId: string) => Promise<void>;
   /** Called after each grant with how it ended and how long GrantStore.refresh took (bench, tests). */
   onGrant?: (event: { grantId: string; outcome: KeepaliveOutcome; ms: number }) => void;
 }
@@ -131,7 +136,12 @@ export function keepaliveJob(settings: KeepaliveSettings): Job {
         const started = performance.now();
         let outcome: KeepaliveOutcome;
         try {
-          await grants.refresh(grantId, (refreshToken) => refreshAtIdp(loaded, refreshToken));
+          const { afterIdpAnswer } = settings;
+          await grants.refresh(grantId, async (refreshToken) => {
+            const answer = await refreshAtIdp(loaded, refreshToken);
+            await afterIdpAnswer?.(grantId);
+            return answer;
+          });
           outcome = "refreshed";
         } catch (err) {
           if (err instanceof GatewayError && err.code === "invalid_grant") {

@@ -55,10 +55,10 @@ describe("realm import", () => {
     expect(d.scopes_supported).toEqual(expect.arrayContaining(["mcp:tools", "mcp:write", "offline_access"]));
   });
 
-  it("rotates refresh tokens with no reuse", async () => {
+  it("rotates refresh tokens, allowing one reuse (a refresh whose answer was lost, ADR 0018)", async () => {
     const realm = await admin<{ revokeRefreshToken: boolean; refreshTokenMaxReuse: number }>("");
     expect(realm.revokeRefreshToken).toBe(true);
-    expect(realm.refreshTokenMaxReuse).toBe(0);
+    expect(realm.refreshTokenMaxReuse).toBe(1);
   });
 
   it("has the gateway client: confidential, PKCE S256, standard token exchange, exact callback", async () => {
