@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { JOB_NAMES } from "../../../src/cli/jobs.ts";
 import { variables } from "../../../src/config/index.ts";
+import { FAULT_HOLD_AFTER_REFRESH } from "../../../src/cli/fault-injection.ts";
 
 const root = new URL("../../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
@@ -132,7 +133,8 @@ const deploymentVariables = new Set([
     "deploy/generate-secrets.sh",
   ].flatMap((f) => names(read(f), /\$\{?([A-Z][A-Z0-9_]*)/g)),
 ]);
-/** What the test harness and scripts read (CONTRIBUTING documents them). */
+/** What the test harness, the reliability scenarios and scripts read (CONTRIBUTING and docs/reliability.md
+ * document them), and the test-only fault hook (src/cli/fault-injection.ts refuses it outside tests). */
 const harnessVariables = new Set(
   [
     "test/harness/keycloak.ts",
@@ -142,6 +144,7 @@ const harnessVariables = new Set(
     "test/harness/global-setup.ts",
     "test/standin/radicale.ts",
     "test/integration/support/gateway.ts",
+    "test/integration/reliability/keepalive-kill.test.ts",
     "scripts/sandbox.ts",
     "scripts/check-deploy.sh",
     "scripts/setup.sh",
@@ -150,7 +153,8 @@ const harnessVariables = new Set(
     .flatMap((f) =>
       names(read(f), /(?:process\.env\.|process\.env\[")([A-Z][A-Z0-9_]*)|\$\{?([A-Z][A-Z0-9_]*)/g),
     )
-    .filter(Boolean),
+    .filter(Boolean)
+    .concat(FAULT_HOLD_AFTER_REFRESH),
 );
 /**
  * Variables of other programs the docs rightly name: Keycloak (KC_*), PostgreSQL and its image
