@@ -47,6 +47,12 @@ export const SCENARIOS: readonly Scenario[] = [
     file: "test/integration/reliability/fuzz-smoke.test.ts",
     ci: true,
   },
+  {
+    id: "keycloak-down",
+    title: "Keycloak unreachable (refused, then silent) and back, then a JWKS key rotation",
+    file: "test/integration/reliability/keycloak-down.test.ts",
+    ci: true,
+  },
 ];
 
 const WORDING: Wording = { heading: "Gateway reliability", one: "scenario", many: "scenarios" };
@@ -84,7 +90,12 @@ interface FileResult {
 }
 
 /** Runs vitest on `files`; resolves its exit code (or null when it had to be killed). */
-function runVitest(files: readonly string[], jsonFile: string, figuresDir: string): Promise<number | null> {
+function runVitest(
+  files: readonly string[],
+  jsonFile: string,
+  figuresDir: string,
+  full: boolean,
+): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -102,7 +113,8 @@ function runVitest(files: readonly string[], jsonFile: string, figuresDir: strin
         cwd: REPO,
         // vitest's own output is progress: stderr, so stdout carries only the report.
         stdio: ["ignore", process.stderr, process.stderr],
-        env: { ...process.env, RELIABILITY_FIGURES_DIR: figuresDir },
+        // RELIABILITY_FULL: the scenarios' full durations (Keycloak down 60 s, …); --ci runs the short ones.
+        env: { ...process.env, RELIABILITY_FIGURES_DIR: figuresDir, RELIABILITY_FULL: full ? "1" : "0" },
         detached: true,
       },
     );
@@ -223,6 +235,7 @@ async function main(argv: readonly string[]): Promise<number> {
       selected.map((s) => s.file),
       jsonFile,
       figuresDir,
+      values.ci !== true,
     );
     const seconds = (performance.now() - started) / 1000;
     const results = existsSync(jsonFile)

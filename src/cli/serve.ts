@@ -25,11 +25,33 @@ export interface RunningGateway {
 
 type Fetch = Parameters<typeof serveHttp>[0]["fetch"];
 
-function listen(fetch: Fetch, at: { host: string; port: number }): Promise<ServerType> {
+/** How often Node checks open connections against the headers and request timeouts. */
+const CONNECTIONS_CHECK_MS = 1000;
+
+function listen(
+  fetch: Fetch,
+  at: { host: string; port: number },
+  limits: Config["http"],
+): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const s = serveHttp({ fetch, hostname: at.host, port: at.port }, () => {
-      resolve(s);
-    });
+    const s = serveHttp(
+      {
+        fetch,
+        hostname: at.host,
+        port: at.port,
+        // A client gets HTTP_HEADERS_TIMEOUT_MS for its headers and HTTP_REQUEST_TIMEOUT_MS for the
+        // whole request, else 408 and the connection closes (slow-loris); Node checks every second
+        // (its default, 30 s, would let a slow client hold a connection that much longer).
+        serverOptions: {
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+          connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_MS, limits.headersTimeoutMs),
+        },
+      },
+      () => {
+        resolve(s);
+      },
+    );
     s.once("error", reject);
   });
 }
@@ -97,7 +119,8 @@ export async function startGateway(
     // Tokens of the gateway's own client (client credentials: `check` obtains one) are no user's.
     ownClientId: config.oidc.clientId,
     // Keys come from the IdP's JWKS once discovery has loaded; until then verification answers 503.
-    getKey: async (header, token) => (idp.current ?? (await idp.load())).jwks(header, token),
+    // While the IdP is unreachable the keys last fetched keep verifying (idp/keys.ts, ADR 0020).
+    getKey: async (header, token) => (idp.current ?? (await idp.load())).keys(header, token),
   });
 
   const appNextcloud = config.nextcloud && {
@@ -141,6 +164,7 @@ export async function startGateway(
       shuttingDown: () => shuttingDown,
       idp: () => idp.status,
       idpClient: () => clientAuth.result(),
+      idpReachability: () => idp.reachability(),
       async database() {
         if (!(await store.ping())) {
           return {
@@ -170,7 +194,7 @@ export async function startGateway(
     },
   });
 
-  const server = await listen(app.fetch, config.listen);
+  const server = await listen(app.fetch, config.listen, config.http);
   const url = urlOf(server);
   log.info(
     { version: VERSION, listen: url, publicUrl: config.publicUrl, issuer: config.oidc.issuer },
@@ -181,6 +205,7 @@ export async function startGateway(
     (await listen(
       createMetricsApp({ config, log, verifier, nextcloud: appNextcloud, limits }).fetch,
       config.metrics.listen,
+      config.http,
     ));
   if (metricsServer) log.info({ listen: urlOf(metricsServer) }, "metrics listening (/metrics only)");
 

@@ -11,6 +11,14 @@ export const DEFAULT_MAX_EXCHANGED_TOKENS = 10_000;
 /** Default seconds before its expiry at which a cached exchanged token is no longer handed out. */
 export const DEFAULT_SKEW_SECONDS = 30;
 
+/**
+ * Default milliseconds for which, after an exchange failed because the IdP was unreachable (or
+ * answered 5xx/429), further exchanges fail at once with the same message instead of each waiting
+ * for the IdP's timeout: one tool call asks for a token twice (the app check, then the call), and
+ * a thousand users would queue behind a silent IdP.
+ */
+export const DEFAULT_UNREACHABLE_HOLD_MS = 3000;
+
 /** Options of {@link TokenBroker}. */
 export interface TokenBrokerOptions {
   /** The loaded IdP, e.g. `() => idpClient.load()`; a rejection counts as the IdP being unreachable. */
@@ -27,6 +35,8 @@ export interface TokenBrokerOptions {
   now?: () => number;
   /** The exchange itself; tests of the cache replace it. Default {@link exchangeToken}. */
   exchange?: typeof exchangeToken;
+  /** Default {@link DEFAULT_UNREACHABLE_HOLD_MS}; 0 asks the IdP every time. */
+  unreachableHoldMs?: number;
 }
 
 /** Broker counters, for metrics. */
@@ -64,7 +74,8 @@ function subjectExpiry(subjectToken: string): number | undefined {
  * Turns a verified MCP token into a Nextcloud token by token exchange, once per token and replica:
  * the result is cached by SHA-256 of the subject token until shortly before it expires (and never
  * past the subject token's own `exp`), and concurrent calls for one token share one exchange. A
- * failed exchange is not remembered, so the next call tries again.
+ * failed exchange is not remembered, so the next call tries again; only an unreachable IdP holds
+ * every exchange for `unreachableHoldMs` (each then fails at once with the same message).
  * @see https://www.rfc-editor.org/rfc/rfc8693#section-2.1
  */
 export class TokenBroker {
@@ -76,6 +87,8 @@ export class TokenBroker {
   readonly #exchange: typeof exchangeToken;
   readonly #entries = new Map<string, Entry>();
   readonly #inFlight = new Map<string, Promise<ExchangedToken>>();
+  readonly #unreachableHoldMs: number;
+  #unreachable: { at: number; err: GatewayError } | undefined;
   #exchanges = 0;
   #cacheHits = 0;
   #failures = 0;
@@ -97,6 +110,7 @@ export class TokenBroker {
     };
     this.#skewMs = skewSeconds * 1000;
     this.#maxEntries = maxEntries;
+    this.#unreachableHoldMs = options.unreachableHoldMs ?? DEFAULT_UNREACHABLE_HOLD_MS;
     this.#now = options.now ?? Date.now;
     this.#exchange = options.exchange ?? exchangeToken;
   }
@@ -127,6 +141,13 @@ export class TokenBroker {
       }
       this.#entries.delete(key);
     }
+    const down = this.#unreachable;
+    if (down !== undefined && this.#now() - down.at < this.#unreachableHoldMs) {
+      this.#failures++;
+      throw new GatewayError("temporarily_unavailable", down.err.description, {
+        detail: `token exchange not attempted: the identity provider failed ${String(this.#now() - down.at)} ms ago (${down.err.detail ?? down.err.description})`,
+      });
+    }
     let flight = this.#inFlight.get(key);
     if (flight === undefined) {
       // Removed once settled, so a failure is not remembered and the next call tries again.
@@ -153,10 +174,14 @@ export class TokenBroker {
         );
       }
       const token = await this.#exchange(idp, subjectToken, this.#request, { now: this.#now });
+      this.#unreachable = undefined;
       this.#remember(key, token, subjectExp);
       return token;
     } catch (err) {
       this.#failures++;
+      if (err instanceof GatewayError && err.code === "temporarily_unavailable") {
+        this.#unreachable = { at: this.#now(), err };
+      }
       throw err;
     }
   }
