@@ -53,6 +53,12 @@ export const SCENARIOS: readonly Scenario[] = [
     file: "test/integration/reliability/keycloak-down.test.ts",
     ci: true,
   },
+  {
+    id: "slow-clients",
+    title: "Slow-loris headers and bodies (200 connections each) and oversized bodies",
+    file: "test/integration/reliability/slow-clients.test.ts",
+    ci: true,
+  },
 ];
 
 const WORDING: Wording = { heading: "Gateway reliability", one: "scenario", many: "scenarios" };
