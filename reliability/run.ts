@@ -59,6 +59,12 @@ export const SCENARIOS: readonly Scenario[] = [
     file: "test/integration/reliability/slow-clients.test.ts",
     ci: true,
   },
+  {
+    id: "rolling-restart",
+    title: "Rolling restart: SIGTERM to each of two replicas behind a round-robin proxy under traffic",
+    file: "test/integration/reliability/rolling-restart.test.ts",
+    ci: true,
+  },
 ];
 
 const WORDING: Wording = { heading: "Gateway reliability", one: "scenario", many: "scenarios" };
