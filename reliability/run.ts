@@ -65,6 +65,12 @@ export const SCENARIOS: readonly Scenario[] = [
     file: "test/integration/reliability/rolling-restart.test.ts",
     ci: true,
   },
+  {
+    id: "load",
+    title: "Load: 1,000 concurrent MCP clients (distinct Keycloak users) on mixed traffic",
+    file: "test/integration/reliability/load.test.ts",
+    ci: false,
+  },
 ];
 
 const WORDING: Wording = { heading: "Gateway reliability", one: "scenario", many: "scenarios" };
@@ -232,6 +238,8 @@ async function main(argv: readonly string[]): Promise<number> {
     (s) => (only === undefined || only.includes(s.id)) && (values.ci !== true || s.ci),
   );
   if (selected.length === 0) usageError("no scenario selected");
+  // The load scenario is skipped unless asked for (it is no part of the ordinary test run).
+  if (selected.some((s) => s.id === "load")) process.env.RELIABILITY_LOAD = "1";
 
   const idleStart = cpuSample();
   await new Promise((resolve) => setTimeout(resolve, 1000));
