@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve as serveHttp, type ServerType } from "@hono/node-server";
 import { buildRegistry, createApp, createMetricsApp, rateLimits } from "../app.ts";
@@ -24,6 +25,36 @@ export interface RunningGateway {
 }
 
 type Fetch = Parameters<typeof serveHttp>[0]["fetch"];
+
+/**
+ * Lets a draining server end its keep-alive connections as their answers finish: every answer not
+ * yet sent says `Connection: close` once {@link ConnectionDrain.start} was called (Node would keep
+ * the connection open for its keep-alive timeout, and a client reusing it at the moment it closes
+ * loses a request it cannot safely retry).
+ */
+interface ConnectionDrain {
+  start(): void;
+}
+
+function drainConnections(server: ServerType): ConnectionDrain {
+  const open = new Set<ServerResponse>();
+  let draining = false;
+  server.on("request", (_req: unknown, res: ServerResponse) => {
+    if (draining) {
+      res.setHeader("connection", "close");
+      return;
+    }
+    open.add(res);
+    res.once("close", () => open.delete(res));
+  });
+  return {
+    start() {
+      draining = true;
+      for (const res of open) if (!res.headersSent) res.setHeader("connection", "close");
+      open.clear();
+    },
+  };
+}
 
 /** How often Node checks open connections against the headers and request timeouts. */
 const CONNECTIONS_CHECK_MS = 1000;
@@ -195,6 +226,7 @@ export async function startGateway(
   });
 
   const server = await listen(app.fetch, config.listen, config.http);
+  const drain = drainConnections(server);
   const url = urlOf(server);
   log.info(
     { version: VERSION, listen: url, publicUrl: config.publicUrl, issuer: config.oidc.issuer },
@@ -216,6 +248,7 @@ export async function startGateway(
       shuttingDown = true;
       log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, "shutting down: draining requests");
       idp.stop();
+      drain.start();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           log.warn("shutdown timeout reached; closing remaining connections");

@@ -7,6 +7,7 @@
 //
 // What the proxy does (and a real one does too): a refused connection is sent to the other replica
 // (the request never reached the stopped one); nothing else is retried.
+import { Agent, request as httpRequest } from "node:http";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { startFaultProxy, type FaultProxy } from "../../harness/fault-proxy.ts";
@@ -194,3 +195,77 @@ it(
     figures.add("retried", "Refused connections sent to the other replica", lb.retried(), "");
   },
 );
+
+it("answers a request in flight at SIGTERM with Connection: close and exits without waiting for keep-alive", async () => {
+  const replica = replicas[0];
+  const token = tokens[0];
+  if (!replica || !token) throw new Error("no replica");
+  const agent = new Agent({ keepAlive: true });
+  const before = ncProxy.log().length;
+  const answer = new Promise<{ status: number; connection: string | undefined; body: string; at: number }>(
+    (resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: "127.0.0.1",
+          port: replica.port,
+          path: "/mcp",
+          method: "POST",
+          agent,
+          headers: {
+            authorization: `Bearer ${token}`,
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            "mcp-protocol-version": "2025-11-25",
+          },
+        },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8").on("data", (d: string) => (body += d));
+          res.once("end", () => {
+            resolve({
+              status: res.statusCode ?? 0,
+              connection: res.headers.connection,
+              body,
+              at: performance.now(),
+            });
+          });
+        },
+      );
+      req.once("error", reject);
+      req.end(
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "notes_list", arguments: {} },
+        }),
+      );
+    },
+  );
+  // In flight: the replica has asked Nextcloud (which answers after 1 s).
+  await waitFor("the call to reach Nextcloud", () =>
+    ncProxy
+      .log()
+      .slice(before)
+      .some((r) => r.method === "GET" && NOTES.test(r.path))
+      ? true
+      : undefined,
+  );
+  const exited = replica.stop("SIGTERM").then((code) => ({ code, at: performance.now() }));
+  const a = await answer;
+  const e = await exited;
+  agent.destroy();
+  expect(a.status).toBe(200);
+  expect(a.body).toContain('"result"');
+  expect(a.connection).toBe("close");
+  expect(e.code).toBe(0);
+  figures.add(
+    "exit-after-answer.ms",
+    "Exit after the last in-flight answer (keep-alive timeout 5 s)",
+    e.at - a.at,
+    "ms",
+  );
+  const port = ports[0];
+  if (port === undefined) throw new Error("no port");
+  replicas[0] = await startGatewayProcess(env, { port });
+});
