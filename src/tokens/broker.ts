@@ -12,12 +12,36 @@ export const DEFAULT_MAX_EXCHANGED_TOKENS = 10_000;
 export const DEFAULT_SKEW_SECONDS = 30;
 
 /**
- * Default milliseconds for which, after an exchange failed because the IdP was unreachable (or
- * answered 5xx/429), further exchanges fail at once with the same message instead of each waiting
- * for the IdP's timeout: one tool call asks for a token twice (the app check, then the call), and
- * a thousand users would queue behind a silent IdP.
+ * Default milliseconds for which, after an exchange failed because the IdP refused or dropped the
+ * connection, further exchanges fail at once with the same message instead of each trying again:
+ * one tool call asks for a token twice (the app check, then the call).
  */
 export const DEFAULT_UNREACHABLE_HOLD_MS = 3000;
+
+/** Network errors that say the IdP cannot be reached at all (as opposed to slow or overloaded). */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+]);
+
+/**
+ * Whether the failure was a connection the IdP refused or dropped. A timeout is not: under load an
+ * IdP answers slowly, and holding every exchange after one slow answer turned a slow warm-up into
+ * hundreds of refused calls (reliability scenario `load`).
+ */
+function connectionFailed(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Object && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && UNREACHABLE_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 /** Options of {@link TokenBroker}. */
 export interface TokenBrokerOptions {
@@ -74,8 +98,10 @@ function subjectExpiry(subjectToken: string): number | undefined {
  * Turns a verified MCP token into a Nextcloud token by token exchange, once per token and replica:
  * the result is cached by SHA-256 of the subject token until shortly before it expires (and never
  * past the subject token's own `exp`), and concurrent calls for one token share one exchange. A
- * failed exchange is not remembered, so the next call tries again; only an unreachable IdP holds
- * every exchange for `unreachableHoldMs` (each then fails at once with the same message).
+ * failed exchange is not remembered, so the next call tries again, except when the IdP failed
+ * (timeout, 5xx, refused): then the same token's next exchanges fail at once for
+ * `unreachableHoldMs` (one tool call asks twice), and everyone's when the IdP refused or dropped the
+ * connection.
  * @see https://www.rfc-editor.org/rfc/rfc8693#section-2.1
  */
 export class TokenBroker {
@@ -89,6 +115,8 @@ export class TokenBroker {
   readonly #inFlight = new Map<string, Promise<ExchangedToken>>();
   readonly #unreachableHoldMs: number;
   #unreachable: { at: number; err: GatewayError } | undefined;
+  /** Per subject token: its last exchange failed for the IdP's sake (timeout, 5xx, refused). */
+  readonly #failedRecently = new Map<string, { at: number; err: GatewayError }>();
   #exchanges = 0;
   #cacheHits = 0;
   #failures = 0;
@@ -141,7 +169,7 @@ export class TokenBroker {
       }
       this.#entries.delete(key);
     }
-    const down = this.#unreachable;
+    const down = this.#unreachable ?? this.#failedRecently.get(key);
     if (down !== undefined && this.#now() - down.at < this.#unreachableHoldMs) {
       this.#failures++;
       throw new GatewayError("temporarily_unavailable", down.err.description, {
@@ -175,12 +203,17 @@ export class TokenBroker {
       }
       const token = await this.#exchange(idp, subjectToken, this.#request, { now: this.#now });
       this.#unreachable = undefined;
+      this.#failedRecently.delete(key);
       this.#remember(key, token, subjectExp);
       return token;
     } catch (err) {
       this.#failures++;
       if (err instanceof GatewayError && err.code === "temporarily_unavailable") {
-        this.#unreachable = { at: this.#now(), err };
+        const failure = { at: this.#now(), err };
+        // Everyone waits when the IdP refused the connection; only this token after a timeout.
+        if (connectionFailed(err)) this.#unreachable = failure;
+        if (this.#failedRecently.size >= this.#maxEntries) this.#failedRecently.clear();
+        this.#failedRecently.set(key, failure);
       }
       throw err;
     }

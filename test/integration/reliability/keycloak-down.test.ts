@@ -154,8 +154,8 @@ it(
 it("bounds a new user's calls by OUTBOUND_TIMEOUT_MS when Keycloak swallows connections (partition)", async () => {
   await kcProxy.restore();
   await kcProxy.cut("blackhole");
-  // The app check of tools/list waits for the exchange once (its time limit); the tool call right
-  // after is refused at once: the broker holds exchanges for 3 s after the IdP failed.
+  // Each exchange the calls need waits at most the IdP's time limit (tools/list's app check, the
+  // tool call's app check and the call itself); a failed one is not retried within the call.
   const started = performance.now();
   expectOk(await toolsList(gw.url, unseen2));
   const exchange = await toolCall(gw.url, unseen2, "notes_list");
@@ -163,14 +163,14 @@ it("bounds a new user's calls by OUTBOUND_TIMEOUT_MS when Keycloak swallows conn
   expect(exchange.result?.isError, describeAnswer(exchange)).toBe(true);
   expect(toolText(exchange)).toMatch(UNREACHABLE);
   // Not a hang: the IdP call's own time limit ended it (with room for a busy machine).
-  expect(ms).toBeLessThan(IDP_TIMEOUT_MS + 3000);
+  expect(ms).toBeLessThan(3 * IDP_TIMEOUT_MS + 3000);
   figures.add(
     "blackhole.ms",
     `A new user's tools/list and tool call while Keycloak is silent (limit ${String(IDP_TIMEOUT_MS)} ms)`,
     ms,
     "ms",
   );
-  figures.add("blackhole.call.ms", "Of which the tool call (exchange held)", exchange.ms, "ms");
+  figures.add("blackhole.call.ms", "Of which the tool call", exchange.ms, "ms");
   // The seen user still works.
   expectOk(await toolCall(gw.url, seen, "notes_list"));
 });

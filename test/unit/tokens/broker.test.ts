@@ -300,7 +300,7 @@ describe("TokenBroker and the IdP", () => {
     expect(fake.calls).toHaveLength(1);
   });
 
-  it("after the IdP was unreachable, fails further exchanges at once for the hold, then asks again", async () => {
+  it("after the IdP refused the connection, fails further exchanges at once for the hold, then asks again", async () => {
     const { broker, fake, clock: c } = setup();
     const held = fake.hold();
     const first = rejection(broker.nextcloudToken(subject(NOW + 600, "a")));
@@ -310,6 +310,9 @@ describe("TokenBroker and the IdP", () => {
         "The identity provider is unreachable; try again in a moment.",
         {
           detail: "token exchange at https://sso/token: fetch failed",
+          cause: new TypeError("fetch failed", {
+            cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+          }),
         },
       ),
     );
@@ -331,14 +334,25 @@ describe("TokenBroker and the IdP", () => {
     expect(fake.calls).toHaveLength(3);
   });
 
-  it("does not hold exchanges after a refusal that is the token's fault", async () => {
+  it("does not hold exchanges after a refusal that is the token's fault, or after a timeout (a slow IdP)", async () => {
     const { broker, fake } = setup();
-    const held = fake.hold();
-    const first = rejection(broker.nextcloudToken(subject(NOW + 600, "a")));
-    held.reject(new GatewayError("invalid_token", "Your sign-in is no longer valid; sign in again."));
-    await first;
+    for (const err of [
+      new GatewayError("invalid_token", "Your sign-in is no longer valid; sign in again."),
+      new GatewayError(
+        "temporarily_unavailable",
+        "The identity provider is unreachable; try again in a moment.",
+        {
+          cause: new DOMException("The operation was aborted due to timeout", "TimeoutError"),
+        },
+      ),
+    ]) {
+      const held = fake.hold();
+      const first = rejection(broker.nextcloudToken(subject(NOW + 600, String(Math.random()))));
+      held.reject(err);
+      await first;
+    }
     await broker.nextcloudToken(subject(NOW + 600, "b"));
-    expect(fake.calls).toHaveLength(2);
+    expect(fake.calls).toHaveLength(3);
   });
 
   it("passes a GatewayError from the IdP loader on unchanged", async () => {
@@ -363,5 +377,31 @@ describe("TokenBroker options", () => {
     await broker.nextcloudToken(subject(NOW + 600));
     expect(before).toEqual({ exchanges: 0, cacheHits: 0, failures: 0 });
     expect(broker.stats).toEqual({ exchanges: 1, cacheHits: 0, failures: 0 });
+  });
+});
+
+describe("TokenBroker after a slow IdP", () => {
+  it("fails the same token's next exchange at once after a timeout, not another user's", async () => {
+    const { broker, fake, clock: c } = setup();
+    const held = fake.hold();
+    const token = subject(NOW + 600, "slow");
+    const first = rejection(broker.nextcloudToken(token));
+    held.reject(
+      new GatewayError(
+        "temporarily_unavailable",
+        "The identity provider is unreachable; try again in a moment.",
+        {
+          cause: new DOMException("The operation was aborted due to timeout", "TimeoutError"),
+        },
+      ),
+    );
+    await first;
+    expect(await rejection(broker.nextcloudToken(token))).toMatchObject({ code: "temporarily_unavailable" });
+    expect(fake.calls).toHaveLength(1);
+    await broker.nextcloudToken(subject(NOW + 600, "other"));
+    expect(fake.calls).toHaveLength(2);
+    c.advance(DEFAULT_UNREACHABLE_HOLD_MS);
+    await broker.nextcloudToken(token);
+    expect(fake.calls).toHaveLength(3);
   });
 });
