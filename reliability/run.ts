@@ -60,6 +60,30 @@ export const SCENARIOS: readonly Scenario[] = [
     file: "test/integration/reliability/keepalive-kill.test.ts",
     ci: true,
   },
+  {
+    id: "keycloak-down",
+    title: "Keycloak unreachable (refused, then silent) and back, then a JWKS key rotation",
+    file: "test/integration/reliability/keycloak-down.test.ts",
+    ci: true,
+  },
+  {
+    id: "slow-clients",
+    title: "Slow-loris headers and bodies (200 connections each) and oversized bodies",
+    file: "test/integration/reliability/slow-clients.test.ts",
+    ci: true,
+  },
+  {
+    id: "rolling-restart",
+    title: "Rolling restart: SIGTERM to each of two replicas behind a round-robin proxy under traffic",
+    file: "test/integration/reliability/rolling-restart.test.ts",
+    ci: true,
+  },
+  {
+    id: "load",
+    title: "Load: 1,000 concurrent MCP clients (distinct Keycloak users) on mixed traffic",
+    file: "test/integration/reliability/load.test.ts",
+    ci: false,
+  },
 ];
 
 const WORDING: Wording = { heading: "Gateway reliability", one: "scenario", many: "scenarios" };
@@ -97,7 +121,12 @@ interface FileResult {
 }
 
 /** Runs vitest on `files`; resolves its exit code (or null when it had to be killed). */
-function runVitest(files: readonly string[], jsonFile: string, figuresDir: string): Promise<number | null> {
+function runVitest(
+  files: readonly string[],
+  jsonFile: string,
+  figuresDir: string,
+  full: boolean,
+): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -115,7 +144,8 @@ function runVitest(files: readonly string[], jsonFile: string, figuresDir: strin
         cwd: REPO,
         // vitest's own output is progress: stderr, so stdout carries only the report.
         stdio: ["ignore", process.stderr, process.stderr],
-        env: { ...process.env, RELIABILITY_FIGURES_DIR: figuresDir },
+        // RELIABILITY_FULL: the scenarios' full durations (Keycloak down 60 s, …); --ci runs the short ones.
+        env: { ...process.env, RELIABILITY_FIGURES_DIR: figuresDir, RELIABILITY_FULL: full ? "1" : "0" },
         detached: true,
       },
     );
@@ -221,6 +251,8 @@ async function main(argv: readonly string[]): Promise<number> {
     (s) => (only === undefined || only.includes(s.id)) && (values.ci !== true || s.ci),
   );
   if (selected.length === 0) usageError("no scenario selected");
+  // The load scenario is skipped unless asked for (it is no part of the ordinary test run).
+  if (selected.some((s) => s.id === "load")) process.env.RELIABILITY_LOAD = "1";
 
   const idleStart = cpuSample();
   await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -236,6 +268,7 @@ async function main(argv: readonly string[]): Promise<number> {
       selected.map((s) => s.file),
       jsonFile,
       figuresDir,
+      values.ci !== true,
     );
     const seconds = (performance.now() - started) / 1000;
     const results = existsSync(jsonFile)

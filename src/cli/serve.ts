@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve as serveHttp, type ServerType } from "@hono/node-server";
 import { buildRegistry, createApp, createMetricsApp, rateLimits } from "../app.ts";
@@ -26,11 +27,63 @@ export interface RunningGateway {
 
 type Fetch = Parameters<typeof serveHttp>[0]["fetch"];
 
-function listen(fetch: Fetch, at: { host: string; port: number }): Promise<ServerType> {
+/**
+ * Lets a draining server end its keep-alive connections as their answers finish: every answer not
+ * yet sent says `Connection: close` once {@link ConnectionDrain.start} was called (Node would keep
+ * the connection open for its keep-alive timeout, and a client reusing it at the moment it closes
+ * loses a request it cannot safely retry).
+ */
+interface ConnectionDrain {
+  start(): void;
+}
+
+function drainConnections(server: ServerType): ConnectionDrain {
+  const open = new Set<ServerResponse>();
+  let draining = false;
+  server.on("request", (_req: unknown, res: ServerResponse) => {
+    if (draining) {
+      res.setHeader("connection", "close");
+      return;
+    }
+    open.add(res);
+    res.once("close", () => open.delete(res));
+  });
+  return {
+    start() {
+      draining = true;
+      for (const res of open) if (!res.headersSent) res.setHeader("connection", "close");
+      open.clear();
+    },
+  };
+}
+
+/** How often Node checks open connections against the headers and request timeouts. */
+const CONNECTIONS_CHECK_MS = 1000;
+
+function listen(
+  fetch: Fetch,
+  at: { host: string; port: number },
+  limits: Config["http"],
+): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const s = serveHttp({ fetch, hostname: at.host, port: at.port }, () => {
-      resolve(s);
-    });
+    const s = serveHttp(
+      {
+        fetch,
+        hostname: at.host,
+        port: at.port,
+        // A client gets HTTP_HEADERS_TIMEOUT_MS for its headers and HTTP_REQUEST_TIMEOUT_MS for the
+        // whole request, else 408 and the connection closes (slow-loris); Node checks every second
+        // (its default, 30 s, would let a slow client hold a connection that much longer).
+        serverOptions: {
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+          connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_MS, limits.headersTimeoutMs),
+        },
+      },
+      () => {
+        resolve(s);
+      },
+    );
     s.once("error", reject);
   });
 }
@@ -109,7 +162,8 @@ export async function startGateway(
     // Tokens of the gateway's own client (client credentials: `check` obtains one) are no user's.
     ownClientId: config.oidc.clientId,
     // Keys come from the IdP's JWKS once discovery has loaded; until then verification answers 503.
-    getKey: async (header, token) => (idp.current ?? (await idp.load())).jwks(header, token),
+    // While the IdP is unreachable the keys last fetched keep verifying (idp/keys.ts, ADR 0020).
+    getKey: async (header, token) => (idp.current ?? (await idp.load())).keys(header, token),
   });
 
   const appNextcloud = config.nextcloud && {
@@ -154,6 +208,7 @@ export async function startGateway(
       shuttingDown: () => shuttingDown,
       idp: () => idp.status,
       idpClient: () => clientAuth.result(),
+      idpReachability: () => idp.reachability(),
       async database() {
         if (!(await store.ping())) {
           return {
@@ -183,7 +238,8 @@ export async function startGateway(
     },
   });
 
-  const server = await listen(app.fetch, config.listen);
+  const server = await listen(app.fetch, config.listen, config.http);
+  const drain = drainConnections(server);
   const url = urlOf(server);
   log.info(
     { version: VERSION, listen: url, publicUrl: config.publicUrl, issuer: config.oidc.issuer },
@@ -194,6 +250,7 @@ export async function startGateway(
     (await listen(
       createMetricsApp({ config, log, verifier, nextcloud: appNextcloud, limits, webhooks }).fetch,
       config.metrics.listen,
+      config.http,
     ));
   if (metricsServer) log.info({ listen: urlOf(metricsServer) }, "metrics listening (/metrics only)");
 
@@ -204,6 +261,7 @@ export async function startGateway(
       shuttingDown = true;
       log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, "shutting down: draining requests");
       idp.stop();
+      drain.start();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           log.warn("shutdown timeout reached; closing remaining connections");

@@ -97,6 +97,8 @@ export interface Config {
   logLevel: Env["LOG_LEVEL"];
   outboundTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** Node's headersTimeout and requestTimeout of the HTTP listeners. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number };
 }
 
 /** Thrown by {@link loadConfig}; `problems` names every variable that is wrong and how to fix it. */
@@ -263,5 +265,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: parsed.LOG_LEVEL,
     outboundTimeoutMs: parsed.OUTBOUND_TIMEOUT_MS,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    http: {
+      headersTimeoutMs: parsed.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: parsed.HTTP_REQUEST_TIMEOUT_MS,
+    },
   };
 }

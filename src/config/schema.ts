@@ -719,6 +719,24 @@ export const variables = {
       example: "10000",
     },
   },
+  HTTP_HEADERS_TIMEOUT_MS: {
+    schema: integer(1000, 600_000).default(10_000),
+    doc: {
+      group: "Operations",
+      description:
+        "Time a client has to send a request's headers, in milliseconds; a connection that takes longer (slow-loris) is answered 408 and closed.",
+      example: "10000",
+    },
+  },
+  HTTP_REQUEST_TIMEOUT_MS: {
+    schema: integer(1000, 3_600_000).default(60_000),
+    doc: {
+      group: "Operations",
+      description:
+        "Time a client has to send a whole request, headers and body, in milliseconds; a slower upload is answered 408 and closed. Answers (such as event streams) are not limited by it.",
+      example: "60000",
+    },
+  },
 } as const satisfies Record<string, { schema: z.ZodType; doc: VariableDoc }>;
 
 export type VariableName = keyof typeof variables;

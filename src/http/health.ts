@@ -1,5 +1,5 @@
 import type { Handler } from "hono";
-import type { IdpStatus } from "../idp/index.ts";
+import type { IdpReachability, IdpStatus } from "../idp/index.ts";
 import type { AppEnv } from "./env.ts";
 
 /** What readiness depends on; each probe is cheap and bounded. */
@@ -14,6 +14,12 @@ export interface ReadinessProbes {
    * make the replica unready: every replica shares the IdP, and discovery stays loaded.
    */
   idpClient?(): Promise<{ ok: boolean; message: string; transient?: boolean }>;
+  /**
+   * Whether the IdP answered lately (never waits for it). An unreachable IdP is reported in the
+   * body (`checks.idp.status` "unreachable") without making the replica unready, for the same
+   * reason: tokens already seen keep verifying, and every replica shares the IdP.
+   */
+  idpReachability?(): IdpReachability;
 }
 
 /** `/healthz`: the process is alive and serving HTTP. Never touches dependencies. */
@@ -21,7 +27,8 @@ export const healthz: Handler<AppEnv> = (c) => c.json({ status: "ok" });
 
 /**
  * `/readyz`: 200 when the database answers with an up-to-date schema, the IdP's discovery and
- * JWKS are loaded and the IdP accepts the gateway's client credentials. Anyone can ask, so the body names only the checks and whether each passed; what
+ * JWKS are loaded and the IdP accepts the gateway's client credentials; an IdP that does not answer
+ * any more is reported (`checks.idp.status` "unreachable") but leaves the replica ready. Anyone can ask, so the body names only the checks and whether each passed; what
  * failed (hosts, error numbers, migration counts) goes to the log.
  */
 export function readyz(probes: ReadinessProbes): Handler<AppEnv> {
@@ -32,6 +39,11 @@ export function readyz(probes: ReadinessProbes): Handler<AppEnv> {
     const client = loaded ? await probes.idpClient?.() : undefined;
     const clientRefused = client !== undefined && !client.ok && client.transient !== true;
     const idpOk = loaded && !clientRefused;
+    const reach = loaded ? probes.idpReachability?.() : undefined;
+    const unreachable = reach?.reachable === false;
+    if (unreachable && idpOk) {
+      c.get("log").warn({ idp: { error: reach.error } }, "identity provider unreachable");
+    }
     const draining = probes.shuttingDown();
     const ready = database.ok && idpOk && !draining;
     if (!ready) {
@@ -59,7 +71,7 @@ export function readyz(probes: ReadinessProbes): Handler<AppEnv> {
         ...(draining ? { reason: "shutting down" } : {}),
         checks: {
           database: { status: database.ok ? "ok" : "failed" },
-          idp: { status: idpOk ? "ok" : "failed" },
+          idp: { status: idpOk ? (unreachable ? "unreachable" : "ok") : "failed" },
         },
       },
       ready ? 200 : 503,

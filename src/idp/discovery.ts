@@ -1,8 +1,9 @@
-import { createRemoteJWKSet, type RemoteJWKSet } from "jose";
+import type { JWTVerifyGetKey, RemoteJWKSet } from "jose";
 import * as oidc from "openid-client";
 import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { outageTolerantKeys, remoteKeys } from "./keys.ts";
 
 /** What the gateway needs to know to reach its IdP. */
 export interface IdpSettings {
@@ -38,7 +39,23 @@ export interface Idp {
   readonly configuration: oidc.Configuration;
   readonly metadata: oidc.ServerMetadata;
   readonly jwks: RemoteJWKSet;
+  /**
+   * The key set access tokens are verified with: `jwks`, but usable from the keys last fetched
+   * while the IdP cannot be reached (keys.ts).
+   */
+  readonly keys: JWTVerifyGetKey;
 }
+
+/** Whether the IdP answered lately; `/readyz` reports it. */
+export interface IdpReachability {
+  /** Undefined until the first probe after discovery loaded has answered. */
+  reachable: boolean | undefined;
+  /** Why the last probe failed, without secrets. */
+  error?: string;
+}
+
+/** How old a reachability result may be before `/readyz` asks for a new one (in the background). */
+export const REACHABILITY_MAX_AGE_MS = 5_000;
 
 /**
  * Loads discovery (OpenID Connect Discovery 1.0 §4) and the JWKS, and keeps trying in the background
@@ -53,6 +70,8 @@ export class IdpClient {
   #timer: NodeJS.Timeout | undefined;
   #loading: Promise<Idp> | undefined;
   #stopped = false;
+  #reach: { at: number; reachable: boolean; error?: string } | undefined;
+  #probing = false;
 
   constructor(settings: IdpSettings, log: Logger) {
     this.#settings = settings;
@@ -101,6 +120,45 @@ export class IdpClient {
     attempt();
   }
 
+  /**
+   * The IdP's reachability as last seen: answered by its discovery document (GET, bounded by the
+   * outbound timeout) or by the key set's fetches. When the result is older than `maxAgeMs` a new
+   * probe starts in the background; the caller never waits for the IdP.
+   */
+  reachability(maxAgeMs = REACHABILITY_MAX_AGE_MS, now = Date.now()): IdpReachability {
+    if (this.#idp && !this.#probing && (this.#reach === undefined || now - this.#reach.at > maxAgeMs)) {
+      this.#probing = true;
+      void this.#probe().finally(() => {
+        this.#probing = false;
+      });
+    }
+    const r = this.#reach;
+    return r === undefined
+      ? { reachable: undefined }
+      : { reachable: r.reachable, ...(r.error === undefined ? {} : { error: r.error }) };
+  }
+
+  async #probe(): Promise<void> {
+    const url = new URL(`${this.#settings.issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(this.#settings.timeoutMs) });
+      await res.body?.cancel();
+      this.#noteReach(res.ok, res.ok ? undefined : `HTTP ${String(res.status)} from ${url.href}`);
+    } catch (err) {
+      this.#noteReach(false, `${url.href}: ${describeError(err)}`);
+    }
+  }
+
+  #noteReach(reachable: boolean, error?: string): void {
+    const was = this.#reach?.reachable;
+    this.#reach = { at: Date.now(), reachable, ...(error === undefined ? {} : { error }) };
+    if (was !== false && !reachable) {
+      this.#log.warn({ issuer: this.#settings.issuer, err: error }, "identity provider unreachable");
+    } else if (was === false && reachable) {
+      this.#log.info({ issuer: this.#settings.issuer }, "identity provider reachable again");
+    }
+  }
+
   stop(): void {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
@@ -137,11 +195,8 @@ export class IdpClient {
       this.#status = { discovery: "loaded", jwks: "failed", error: "the discovery document has no jwks_uri" };
       throw new Error(this.#status.error);
     }
-    const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), {
-      timeoutDuration: timeoutMs,
-      cooldownDuration: 30_000,
-      cacheMaxAge: 10 * 60_000,
-    });
+    const fetched = remoteKeys(new URL(metadata.jwks_uri), { timeoutMs });
+    const jwks = fetched.remote;
     try {
       await jwks.reload();
       if (!jwks.jwks()?.keys.length) throw new Error("the JWKS has no keys");
@@ -154,7 +209,15 @@ export class IdpClient {
       throw new Error(this.#status.error, { cause: err });
     }
     this.#status = { discovery: "loaded", jwks: "loaded" };
-    this.#idp = { configuration, metadata, jwks };
+    const keys = outageTolerantKeys(fetched, {
+      onOutage: (err) => {
+        this.#noteReach(false, `JWKS at ${metadata.jwks_uri}: ${describeError(err)}`);
+      },
+      onRecovery: () => {
+        this.#noteReach(true);
+      },
+    });
+    this.#idp = { configuration, metadata, jwks, keys };
     return this.#idp;
   }
 }

@@ -11,6 +11,38 @@ export const DEFAULT_MAX_EXCHANGED_TOKENS = 10_000;
 /** Default seconds before its expiry at which a cached exchanged token is no longer handed out. */
 export const DEFAULT_SKEW_SECONDS = 30;
 
+/**
+ * Default milliseconds for which, after an exchange failed because the IdP refused or dropped the
+ * connection, further exchanges fail at once with the same message instead of each trying again:
+ * one tool call asks for a token twice (the app check, then the call).
+ */
+export const DEFAULT_UNREACHABLE_HOLD_MS = 3000;
+
+/** Network errors that say the IdP cannot be reached at all (as opposed to slow or overloaded). */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+]);
+
+/**
+ * Whether the failure was a connection the IdP refused or dropped. A timeout is not: under load an
+ * IdP answers slowly, and holding every exchange after one slow answer turned a slow warm-up into
+ * hundreds of refused calls (reliability scenario `load`).
+ */
+function connectionFailed(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Object && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && UNREACHABLE_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Options of {@link TokenBroker}. */
 export interface TokenBrokerOptions {
   /** The loaded IdP, e.g. `() => idpClient.load()`; a rejection counts as the IdP being unreachable. */
@@ -27,6 +59,8 @@ export interface TokenBrokerOptions {
   now?: () => number;
   /** The exchange itself; tests of the cache replace it. Default {@link exchangeToken}. */
   exchange?: typeof exchangeToken;
+  /** Default {@link DEFAULT_UNREACHABLE_HOLD_MS}; 0 asks the IdP every time. */
+  unreachableHoldMs?: number;
 }
 
 /** Broker counters, for metrics. */
@@ -64,7 +98,10 @@ function subjectExpiry(subjectToken: string): number | undefined {
  * Turns a verified MCP token into a Nextcloud token by token exchange, once per token and replica:
  * the result is cached by SHA-256 of the subject token until shortly before it expires (and never
  * past the subject token's own `exp`), and concurrent calls for one token share one exchange. A
- * failed exchange is not remembered, so the next call tries again.
+ * failed exchange is not remembered, so the next call tries again, except when the IdP failed
+ * (timeout, 5xx, refused): then the same token's next exchanges fail at once for
+ * `unreachableHoldMs` (one tool call asks twice), and everyone's when the IdP refused or dropped the
+ * connection.
  * @see https://www.rfc-editor.org/rfc/rfc8693#section-2.1
  */
 export class TokenBroker {
@@ -76,6 +113,10 @@ export class TokenBroker {
   readonly #exchange: typeof exchangeToken;
   readonly #entries = new Map<string, Entry>();
   readonly #inFlight = new Map<string, Promise<ExchangedToken>>();
+  readonly #unreachableHoldMs: number;
+  #unreachable: { at: number; err: GatewayError } | undefined;
+  /** Per subject token: its last exchange failed for the IdP's sake (timeout, 5xx, refused). */
+  readonly #failedRecently = new Map<string, { at: number; err: GatewayError }>();
   #exchanges = 0;
   #cacheHits = 0;
   #failures = 0;
@@ -97,6 +138,7 @@ export class TokenBroker {
     };
     this.#skewMs = skewSeconds * 1000;
     this.#maxEntries = maxEntries;
+    this.#unreachableHoldMs = options.unreachableHoldMs ?? DEFAULT_UNREACHABLE_HOLD_MS;
     this.#now = options.now ?? Date.now;
     this.#exchange = options.exchange ?? exchangeToken;
   }
@@ -127,6 +169,13 @@ export class TokenBroker {
       }
       this.#entries.delete(key);
     }
+    const down = this.#unreachable ?? this.#failedRecently.get(key);
+    if (down !== undefined && this.#now() - down.at < this.#unreachableHoldMs) {
+      this.#failures++;
+      throw new GatewayError("temporarily_unavailable", down.err.description, {
+        detail: `token exchange not attempted: the identity provider failed ${String(this.#now() - down.at)} ms ago (${down.err.detail ?? down.err.description})`,
+      });
+    }
     let flight = this.#inFlight.get(key);
     if (flight === undefined) {
       // Removed once settled, so a failure is not remembered and the next call tries again.
@@ -153,10 +202,19 @@ export class TokenBroker {
         );
       }
       const token = await this.#exchange(idp, subjectToken, this.#request, { now: this.#now });
+      this.#unreachable = undefined;
+      this.#failedRecently.delete(key);
       this.#remember(key, token, subjectExp);
       return token;
     } catch (err) {
       this.#failures++;
+      if (err instanceof GatewayError && err.code === "temporarily_unavailable") {
+        const failure = { at: this.#now(), err };
+        // Everyone waits when the IdP refused the connection; only this token after a timeout.
+        if (connectionFailed(err)) this.#unreachable = failure;
+        if (this.#failedRecently.size >= this.#maxEntries) this.#failedRecently.clear();
+        this.#failedRecently.set(key, failure);
+      }
       throw err;
     }
   }

@@ -4,6 +4,7 @@
 export {
   DEFAULT_MAX_EXCHANGED_TOKENS,
   DEFAULT_SKEW_SECONDS,
+  DEFAULT_UNREACHABLE_HOLD_MS,
   TokenBroker,
   type TokenBrokerOptions,
   type TokenBrokerStats,

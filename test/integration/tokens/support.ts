@@ -29,7 +29,7 @@ export function idpWithTokenEndpoint(idp: Idp, tokenEndpoint: string, timeoutSec
   // eslint-disable-next-line @typescript-eslint/no-deprecated -- loopback http in tests
   oidc.allowInsecureRequests(configuration);
   configuration.timeout = timeoutSeconds;
-  return { configuration, metadata: configuration.serverMetadata(), jwks: idp.jwks };
+  return { configuration, metadata: configuration.serverMetadata(), jwks: idp.jwks, keys: idp.keys };
 }
 
 function listen(server: Server | ReturnType<typeof createNetServer>): Promise<number> {

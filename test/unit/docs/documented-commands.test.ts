@@ -144,7 +144,10 @@ const harnessVariables = new Set(
     "test/harness/global-setup.ts",
     "test/standin/radicale.ts",
     "test/integration/support/gateway.ts",
-    "test/integration/reliability/keepalive-kill.test.ts",
+    "reliability/run.ts",
+    ...readdirSync(new URL("test/integration/reliability/", root))
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => `test/integration/reliability/${f}`),
     "scripts/sandbox.ts",
     "scripts/check-deploy.sh",
     "scripts/setup.sh",

@@ -122,6 +122,31 @@ describe("/readyz to anyone", () => {
     expect((await app.request("/readyz")).status).toBe(200);
   });
 
+  it("reports an IdP that stopped answering, without a host or error, and stays ready", async () => {
+    const sink = logSink();
+    const { app } = makeApp(
+      loadConfig(BASE_ENV),
+      {
+        ...ready,
+        idpReachability: () => ({
+          reachable: false,
+          error: "http://sso.internal:8080/realms/r/.well-known/openid-configuration: fetch failed",
+        }),
+      },
+      sink.stream,
+    );
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      status: "ready",
+      checks: { database: { status: "ok" }, idp: { status: "unreachable" } },
+    });
+    expect(text).not.toContain("sso.internal");
+    // The operator's log names it.
+    expect(sink.lines().some((l) => l.msg === "identity provider unreachable")).toBe(true);
+  });
+
   it("says shutting down while draining", async () => {
     const { app } = makeApp(loadConfig(BASE_ENV), { ...ready, shuttingDown: () => true });
     const res = await app.request("/readyz");

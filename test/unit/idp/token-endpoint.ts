@@ -68,6 +68,7 @@ export function idpAnswering(answer: Answer, revoke?: Answer): { idp: Idp; reque
       configuration,
       metadata: configuration.serverMetadata(),
       jwks: createRemoteJWKSet(new URL(`${ISSUER}/certs`)),
+      keys: createRemoteJWKSet(new URL(`${ISSUER}/certs`)),
     },
     requests,
   };

@@ -6,7 +6,12 @@ import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors.ts";
 import type { Idp } from "../../../src/idp/index.ts";
 import type { ExchangeOptions, ExchangeRequest } from "../../../src/idp/exchange.ts";
-import { TokenBroker, type ExchangedToken, type TokenBrokerOptions } from "../../../src/tokens/index.ts";
+import {
+  DEFAULT_UNREACHABLE_HOLD_MS,
+  TokenBroker,
+  type ExchangedToken,
+  type TokenBrokerOptions,
+} from "../../../src/tokens/index.ts";
 
 const NOW_MS = Date.UTC(2026, 0, 15, 12, 0, 0);
 const NOW = NOW_MS / 1000;
@@ -269,7 +274,11 @@ describe("TokenBroker single flight", () => {
 describe("TokenBroker and the IdP", () => {
   it("answers temporarily_unavailable while the IdP is not loaded, and tries again next call", async () => {
     let loaded = false;
-    const { broker, fake } = setup({
+    const {
+      broker,
+      fake,
+      clock: c,
+    } = setup({
       idp: () =>
         loaded ? Promise.resolve(IDP) : Promise.reject(new Error("discovery at https://sso: fetch failed")),
     });
@@ -286,8 +295,64 @@ describe("TokenBroker and the IdP", () => {
     expect(broker.stats.failures).toBe(1);
 
     loaded = true;
+    c.advance(DEFAULT_UNREACHABLE_HOLD_MS);
     await broker.nextcloudToken(token);
     expect(fake.calls).toHaveLength(1);
+  });
+
+  it("after the IdP refused the connection, fails further exchanges at once for the hold, then asks again", async () => {
+    const { broker, fake, clock: c } = setup();
+    const held = fake.hold();
+    const first = rejection(broker.nextcloudToken(subject(NOW + 600, "a")));
+    held.reject(
+      new GatewayError(
+        "temporarily_unavailable",
+        "The identity provider is unreachable; try again in a moment.",
+        {
+          detail: "token exchange at https://sso/token: fetch failed",
+          cause: new TypeError("fetch failed", {
+            cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+          }),
+        },
+      ),
+    );
+    await first;
+    // Another user, a moment later: not sent to the IdP, the same message for the user.
+    c.advance(DEFAULT_UNREACHABLE_HOLD_MS - 1);
+    const second = await rejection(broker.nextcloudToken(subject(NOW + 600, "b")));
+    expect(second).toMatchObject({
+      code: "temporarily_unavailable",
+      description: "The identity provider is unreachable; try again in a moment.",
+    });
+    expect((second as GatewayError).detail).toMatch(/not attempted.*fetch failed/);
+    expect(fake.calls).toHaveLength(1);
+    expect(broker.stats.failures).toBe(2);
+    // After the hold the IdP is asked again, and its answer ends the hold.
+    c.advance(1);
+    await broker.nextcloudToken(subject(NOW + 600, "b"));
+    await broker.nextcloudToken(subject(NOW + 600, "c"));
+    expect(fake.calls).toHaveLength(3);
+  });
+
+  it("does not hold exchanges after a refusal that is the token's fault, or after a timeout (a slow IdP)", async () => {
+    const { broker, fake } = setup();
+    for (const err of [
+      new GatewayError("invalid_token", "Your sign-in is no longer valid; sign in again."),
+      new GatewayError(
+        "temporarily_unavailable",
+        "The identity provider is unreachable; try again in a moment.",
+        {
+          cause: new DOMException("The operation was aborted due to timeout", "TimeoutError"),
+        },
+      ),
+    ]) {
+      const held = fake.hold();
+      const first = rejection(broker.nextcloudToken(subject(NOW + 600, String(Math.random()))));
+      held.reject(err);
+      await first;
+    }
+    await broker.nextcloudToken(subject(NOW + 600, "b"));
+    expect(fake.calls).toHaveLength(3);
   });
 
   it("passes a GatewayError from the IdP loader on unchanged", async () => {
@@ -312,5 +377,31 @@ describe("TokenBroker options", () => {
     await broker.nextcloudToken(subject(NOW + 600));
     expect(before).toEqual({ exchanges: 0, cacheHits: 0, failures: 0 });
     expect(broker.stats).toEqual({ exchanges: 1, cacheHits: 0, failures: 0 });
+  });
+});
+
+describe("TokenBroker after a slow IdP", () => {
+  it("fails the same token's next exchange at once after a timeout, not another user's", async () => {
+    const { broker, fake, clock: c } = setup();
+    const held = fake.hold();
+    const token = subject(NOW + 600, "slow");
+    const first = rejection(broker.nextcloudToken(token));
+    held.reject(
+      new GatewayError(
+        "temporarily_unavailable",
+        "The identity provider is unreachable; try again in a moment.",
+        {
+          cause: new DOMException("The operation was aborted due to timeout", "TimeoutError"),
+        },
+      ),
+    );
+    await first;
+    expect(await rejection(broker.nextcloudToken(token))).toMatchObject({ code: "temporarily_unavailable" });
+    expect(fake.calls).toHaveLength(1);
+    await broker.nextcloudToken(subject(NOW + 600, "other"));
+    expect(fake.calls).toHaveLength(2);
+    c.advance(DEFAULT_UNREACHABLE_HOLD_MS);
+    await broker.nextcloudToken(token);
+    expect(fake.calls).toHaveLength(3);
   });
 });
