@@ -32,7 +32,7 @@ describe("tools per user and toolset", () => {
     expect(forBob).toContain("server_info");
     // A call to a tool of an app the user lacks is refused as unknown (JSON-RPC -32602), not sent to Nextcloud.
     await expect(scene.call(bob, "notes_list", {})).rejects.toThrow(
-      /"code":-32602,"message":"MCP error -32602: Unknown tool: \\"notes_list\\"/,
+      /"code":-32602,"message":"Unknown tool: \\"notes_list\\"/,
     );
   });
 
