@@ -1,5 +1,6 @@
 import type { AuthInfo } from "@modelcontextprotocol/server";
 import {
+  decodeJwt,
   decodeProtectedHeader,
   errors,
   jwtVerify,
@@ -80,6 +81,16 @@ function headerParameter(token: string, name: "alg" | "kid"): string | undefined
   try {
     const value = decodeProtectedHeader(token)[name];
     return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The token's `iss` as it claims it, before any check; undefined when absent, not a string or unreadable. */
+function claimedIssuer(token: string): string | undefined {
+  try {
+    const iss = decodeJwt(token).iss;
+    return typeof iss === "string" ? iss : undefined;
   } catch {
     return undefined;
   }
@@ -240,6 +251,13 @@ export async function verifyAccessToken(
   getKey: JWTVerifyGetKey,
   now: number = Date.now(),
 ): Promise<VerifiedToken> {
+  // A token of another issuer is refused before any key is looked up: its kid is unknown here, and
+  // an unknown kid while the key set cools down is answered 503 ("try again"), which would send the
+  // client round in circles instead of telling it the token is not for this gateway.
+  const iss = claimedIssuer(token);
+  if (iss !== undefined && iss !== expectations.issuer) {
+    throw invalidToken(`iss mismatch (got ${show(iss)}, expected ${show(expectations.issuer)})`);
+  }
   let payload: JWTPayload;
   let header: ProtectedHeaderParameters;
   try {

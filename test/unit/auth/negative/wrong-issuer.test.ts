@@ -1,5 +1,7 @@
-import { describe, it } from "vitest";
+import { errors } from "jose";
+import { describe, expect, it } from "vitest";
 import { verifyAccessToken } from "../../../../src/auth/index.ts";
+import { KeysCoolingDown } from "../../../../src/idp/keys.ts";
 import { claims, createIdp, EXPECTATIONS, expectInvalidToken, ISSUER, NOW_MS } from "../fixtures.ts";
 
 const idp = await createIdp();
@@ -30,5 +32,20 @@ describe("negative: a token from another issuer", () => {
       token,
       /^iss missing$/,
     );
+  });
+
+  it("is rejected (401) before any key is looked up, so a foreign key id cannot turn it into a 503", async () => {
+    const token = await idp.sign(claims({ iss: "https://sso.example.com/realms/other" }));
+    let lookups = 0;
+    const coolingDown = () => {
+      lookups++;
+      return Promise.reject(new KeysCoolingDown(new errors.JWKSNoMatchingKey()));
+    };
+    await expectInvalidToken(
+      verifyAccessToken(token, EXPECTATIONS, coolingDown, NOW_MS),
+      token,
+      /^iss mismatch \(got "https:\/\/sso\.example\.com\/realms\/other"/,
+    );
+    expect(lookups).toBe(0);
   });
 });
