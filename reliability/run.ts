@@ -61,6 +61,12 @@ export const SCENARIOS: readonly Scenario[] = [
     ci: true,
   },
   {
+    id: "index-kill",
+    title: "search-index replica killed with SIGKILL mid-pass: two replicas over four users, the take-over",
+    file: "test/integration/reliability/index-kill.test.ts",
+    ci: true,
+  },
+  {
     id: "keycloak-down",
     title: "Keycloak unreachable (refused, then silent) and back, then a JWKS key rotation",
     file: "test/integration/reliability/keycloak-down.test.ts",
