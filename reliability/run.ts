@@ -85,6 +85,13 @@ export const SCENARIOS: readonly Scenario[] = [
     ci: true,
   },
   {
+    id: "rolling-restart-jobs",
+    title:
+      "SIGTERM to a replica while keepalive runs: the run drains and hands over; a stuck job waits no longer than the grace",
+    file: "test/integration/reliability/rolling-restart-jobs.test.ts",
+    ci: true,
+  },
+  {
     id: "load",
     title: "Load: 1,000 concurrent MCP clients (distinct Keycloak users) on mixed traffic",
     file: "test/integration/reliability/load.test.ts",
