@@ -204,6 +204,7 @@ export async function startGateway(
     },
     nextcloud: appNextcloud,
     webhooks,
+    pool: store.pool,
     readiness: {
       shuttingDown: () => shuttingDown,
       idp: () => idp.status,
@@ -248,7 +249,8 @@ export async function startGateway(
   const metricsServer =
     config.metrics.listen &&
     (await listen(
-      createMetricsApp({ config, log, verifier, nextcloud: appNextcloud, limits, webhooks }).fetch,
+      createMetricsApp({ config, log, verifier, nextcloud: appNextcloud, limits, webhooks, pool: store.pool })
+        .fetch,
       config.metrics.listen,
       config.http,
     ));

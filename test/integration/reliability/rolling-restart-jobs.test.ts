@@ -151,6 +151,18 @@ it(`SIGTERM while keepalive runs over ${String(GRANTS)} grants: the run drains a
     async () => ((await auditPerGrant(store, "refresh", mark)).size === GRANTS ? true : undefined),
     { timeoutMs: 120_000, intervalMs: 200 },
   );
+  // The pool counters of /metrics (the load scenario reads them too): b's jobs took connections.
+  const metrics = await (await fetch(`${b.url}/metrics`)).text();
+  const acquired = Number(/^gateway_db_pool_acquisitions_total (\S+)$/m.exec(metrics)?.[1]);
+  expect(acquired).toBeGreaterThan(GRANTS);
+  expect(metrics).toMatch(/^gateway_db_pool_waits_total \d+$/m);
+  expect(metrics).toMatch(/^gateway_db_pool_size 10$/m);
+  figures.add("pool.acquisitions", "Database connections replica b took from its pool", acquired);
+  figures.add(
+    "pool.waits",
+    "Of which waited for a free connection",
+    Number(/^gateway_db_pool_waits_total (\S+)$/m.exec(metrics)?.[1]),
+  );
   const bStopped = await stopTimed(b);
   expect(bStopped.code, b.child.stderr()).toBe(0);
   const refreshes = await auditPerGrant(store, "refresh", mark);
