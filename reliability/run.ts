@@ -61,6 +61,12 @@ export const SCENARIOS: readonly Scenario[] = [
     ci: true,
   },
   {
+    id: "index-kill",
+    title: "search-index replica killed with SIGKILL mid-pass: two replicas over four users, the take-over",
+    file: "test/integration/reliability/index-kill.test.ts",
+    ci: true,
+  },
+  {
     id: "keycloak-down",
     title: "Keycloak unreachable (refused, then silent) and back, then a JWKS key rotation",
     file: "test/integration/reliability/keycloak-down.test.ts",
@@ -76,6 +82,13 @@ export const SCENARIOS: readonly Scenario[] = [
     id: "rolling-restart",
     title: "Rolling restart: SIGTERM to each of two replicas behind a round-robin proxy under traffic",
     file: "test/integration/reliability/rolling-restart.test.ts",
+    ci: true,
+  },
+  {
+    id: "rolling-restart-jobs",
+    title:
+      "SIGTERM to a replica while keepalive runs: the run drains and hands over; a stuck job waits no longer than the grace",
+    file: "test/integration/reliability/rolling-restart-jobs.test.ts",
     ci: true,
   },
   {

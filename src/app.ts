@@ -43,7 +43,7 @@ import { refusedRequests } from "./nextcloud/index.ts";
 import { userSearchIndex } from "./http/search-index.ts";
 import { offlineLookup, webRoutes, type WebDeps } from "./web/routes.ts";
 import { nextcloudWebhook, type WebhookOutcome } from "./http/webhooks.ts";
-import type { Database } from "./store/index.ts";
+import type { Database, PoolStats } from "./store/index.ts";
 import type { Kysely } from "kysely";
 
 /** Everything the HTTP app needs, built by main.ts (or a test). */
@@ -63,6 +63,8 @@ export interface AppDeps {
   web?: WebDeps | undefined;
   /** POST /webhooks/nextcloud (mounted when WEBHOOK_SECRET is set): store, index trigger, counts. */
   webhooks?: AppWebhooks | undefined;
+  /** The database pool's counters, for /metrics; absent on the embedded database. */
+  pool?: (() => PoolStats) | undefined;
 }
 
 /** What the webhook endpoint gets from the composition root. */
@@ -116,7 +118,7 @@ export function buildRegistry(config: Config, groups: readonly ToolGroup[] = app
 
 /** The counters /metrics shows, read when scraped. */
 function collectMetrics(
-  deps: Pick<AppDeps, "verifier" | "nextcloud" | "webhooks">,
+  deps: Pick<AppDeps, "verifier" | "nextcloud" | "webhooks" | "pool">,
   limits: RateLimits,
 ): Metric[] {
   const verify = deps.verifier.stats;
@@ -201,7 +203,57 @@ function collectMetrics(
       );
     }
   }
+  const pool = deps.pool?.();
+  if (pool !== undefined) metrics.push(...poolMetrics(pool));
   return metrics;
+}
+
+/** The database pool: waits for a free connection, and how full it is now. */
+function poolMetrics(pool: PoolStats): Metric[] {
+  return [
+    {
+      name: "gateway_db_pool_acquisitions_total",
+      help: "Database connections taken from the pool (a query, or a transaction with its statements).",
+      type: "counter",
+      value: pool.acquisitions,
+    },
+    {
+      name: "gateway_db_pool_waits_total",
+      help: "Of those, how many waited because every pool connection was in use.",
+      type: "counter",
+      value: pool.waits,
+    },
+    {
+      name: "gateway_db_pool_wait_seconds_total",
+      help: "Seconds spent waiting for a pool connection, summed over the waits that ended.",
+      type: "counter",
+      value: pool.waitMsTotal / 1000,
+    },
+    {
+      name: "gateway_db_pool_wait_seconds_max",
+      help: "The longest wait for a pool connection since the start, in seconds.",
+      type: "gauge",
+      value: pool.waitMsMax / 1000,
+    },
+    {
+      name: "gateway_db_pool_connections_in_use",
+      help: "Pool connections in use now.",
+      type: "gauge",
+      value: pool.inUse,
+    },
+    {
+      name: "gateway_db_pool_waiting",
+      help: "Callers waiting for a pool connection now.",
+      type: "gauge",
+      value: pool.waiting,
+    },
+    {
+      name: "gateway_db_pool_size",
+      help: "Connections the pool holds at most (DATABASE_POOL_MAX).",
+      type: "gauge",
+      value: pool.size,
+    },
+  ];
 }
 
 /**
@@ -209,7 +261,7 @@ function collectMetrics(
  * public port never shows it.
  */
 export function createMetricsApp(
-  deps: Pick<AppDeps, "config" | "log" | "verifier" | "nextcloud" | "limits" | "webhooks">,
+  deps: Pick<AppDeps, "config" | "log" | "verifier" | "nextcloud" | "limits" | "webhooks" | "pool">,
 ): Hono<AppEnv> {
   const limits = deps.limits ?? rateLimits(deps.config);
   const app = new Hono<AppEnv>();

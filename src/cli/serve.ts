@@ -204,6 +204,7 @@ export async function startGateway(
     },
     nextcloud: appNextcloud,
     webhooks,
+    pool: store.pool,
     readiness: {
       shuttingDown: () => shuttingDown,
       idp: () => idp.status,
@@ -248,7 +249,8 @@ export async function startGateway(
   const metricsServer =
     config.metrics.listen &&
     (await listen(
-      createMetricsApp({ config, log, verifier, nextcloud: appNextcloud, limits, webhooks }).fetch,
+      createMetricsApp({ config, log, verifier, nextcloud: appNextcloud, limits, webhooks, pool: store.pool })
+        .fetch,
       config.metrics.listen,
       config.http,
     ));
@@ -259,7 +261,11 @@ export async function startGateway(
     async shutdown(signal: string) {
       if (shuttingDown) return;
       shuttingDown = true;
+      const deadline = Date.now() + config.shutdownTimeoutMs;
       log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, "shutting down: draining requests");
+      // Jobs stop taking new work now, while the requests drain: what they have in flight finishes
+      // (and their runs are recorded) within the same grace period.
+      const jobsStopped = Promise.all([scheduler?.stop(), trigger?.stop()]);
       idp.stop();
       drain.start();
       await new Promise<void>((resolve) => {
@@ -281,10 +287,40 @@ export async function startGateway(
           });
         });
       }
-      // Jobs in flight finish (their runs are recorded) before the pool closes.
-      await Promise.all([scheduler?.stop(), trigger?.stop()]);
+      // Jobs in flight finish before the pool closes, but not past the grace period: work a job still
+      // holds then stays leased to this replica and is taken over by another once the lease ends.
+      if (!(await settlesWithin(jobsStopped, deadline - Date.now()))) {
+        log.warn(
+          { timeoutMs: config.shutdownTimeoutMs },
+          "shutdown timeout reached with jobs still running; their leases end by themselves and another replica takes the work over",
+        );
+      }
       await store.close();
       log.info("shutdown complete");
     },
   };
+}
+
+/** Whether `work` settles (either way) within `ms`. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(
+      () => {
+        resolve(false);
+      },
+      Math.max(0, ms),
+    );
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

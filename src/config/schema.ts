@@ -715,7 +715,7 @@ export const variables = {
     doc: {
       group: "Operations",
       description:
-        "On SIGTERM/SIGINT the gateway stops accepting connections and waits this long for requests in flight before it exits.",
+        "On SIGTERM/SIGINT the gateway stops accepting connections, tells running jobs to stop taking new work, and waits this long for requests and job work in flight before it exits. Job work still running then stays leased to this replica and is taken over by another once its lease ends.",
       example: "10000",
     },
   },

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { PoolStats } from "./postgres-dialect.ts";
 import type { Database } from "./schema.ts";
 
 /** Which database engine a store runs on. */
@@ -37,6 +38,8 @@ export interface Store {
   withSession<T>(fn: (session: StoreSession) => Promise<T>): Promise<T>;
   /** True when a trivial query succeeds within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
+  /** The connection pool's counters (PostgreSQL); absent on PGlite, which has one connection. */
+  pool?: (() => PoolStats) | undefined;
   close(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@
 // is set; the SQL migrations in sql/ for both, and (as the flows arrive) grants, leases,
 // audit and the sealing of secrets with the key ring.
 export { openStore, type Store, type StoreBackend, type StoreSession, type StoreTarget } from "./db.ts";
+export type { PoolStats } from "./postgres-dialect.ts";
 export { audit, type AuditAction, type AuditEvent } from "./audit.ts";
 export {
   GrantStore,

@@ -29,6 +29,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from "kysely";
+import { performance } from "node:perf_hooks";
 import postgres from "postgres";
 
 /** Opens a postgres.js client of one connection that calls `onclose` whenever that connection closes. */
@@ -122,21 +123,59 @@ function lostConnection(): Error {
   );
 }
 
+/**
+ * What the pool did since the process started, and what it holds now (for /metrics): a caller who
+ * found every lane busy waited, in order of asking, until one was given back.
+ */
+export interface PoolStats {
+  /** Lanes (connections) in the pool. */
+  readonly size: number;
+  /** Lanes handed out now. */
+  readonly inUse: number;
+  /** Callers waiting for a lane now. */
+  readonly waiting: number;
+  /** Lanes handed out in all (a query, or a transaction with all its statements). */
+  readonly acquisitions: number;
+  /** Of those, how many had to wait because every lane was in use. */
+  readonly waits: number;
+  /** Milliseconds waited in all, by the waits that ended. */
+  readonly waitMsTotal: number;
+  /** The longest wait that ended, in milliseconds. */
+  readonly waitMsMax: number;
+}
+
 /** `max` lanes, handed out one caller at a time in order of asking. */
 export class Lanes {
   readonly #free: Lane[];
   readonly #all: Lane[];
   readonly #waiting: ((lane: Lane) => void)[] = [];
+  readonly #now: () => number;
+  #acquisitions = 0;
+  #waits = 0;
+  #waitMsTotal = 0;
+  #waitMsMax = 0;
 
-  constructor(max: number, open: OpenLane) {
+  /** `now`: a monotonic clock in milliseconds (tests pin it). */
+  constructor(max: number, open: OpenLane, options: { now?: () => number } = {}) {
     this.#all = Array.from({ length: Math.max(1, max) }, () => new Lane(open));
     this.#free = [...this.#all];
+    this.#now = options.now ?? (() => performance.now());
   }
 
   acquire(): Promise<Lane> {
+    this.#acquisitions++;
     const lane = this.#free.pop();
     if (lane !== undefined) return Promise.resolve(lane);
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    this.#waits++;
+    const since = this.#now();
+    return new Promise((resolve) =>
+      this.#waiting.push((given) => {
+        const waited = this.#now() - since;
+        this.#waitMsTotal += waited;
+        this.#waitMsMax = Math.max(this.#waitMsMax, waited);
+        resolve(given);
+      }),
+    );
   }
 
   release(lane: Lane): void {
@@ -144,6 +183,19 @@ export class Lanes {
     const next = this.#waiting.shift();
     if (next) next(lane);
     else this.#free.push(lane);
+  }
+
+  /** The counters and the current state; see {@link PoolStats}. */
+  stats(): PoolStats {
+    return {
+      size: this.#all.length,
+      inUse: this.#all.length - this.#free.length,
+      waiting: this.#waiting.length,
+      acquisitions: this.#acquisitions,
+      waits: this.#waits,
+      waitMsTotal: this.#waitMsTotal,
+      waitMsMax: this.#waitMsMax,
+    };
   }
 
   /** Ends every lane's connection; waits at most `timeoutS` for queries in flight. */

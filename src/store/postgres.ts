@@ -73,6 +73,7 @@ export function openPostgresStore(
         await lane.end(5);
       }
     },
+    pool: () => lanes.stats(),
     ping(timeoutMs = 2000) {
       return within(sql`select 1 as ok`.execute(db), timeoutMs);
     },

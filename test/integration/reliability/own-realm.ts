@@ -61,6 +61,8 @@ export async function createOwnRealm(prefix: string): Promise<OwnRealm> {
         secret: clientSecret,
         standardFlowEnabled: false,
         directAccessGrantsEnabled: true,
+        // As the shipped realm: a gateway replica (`serve`) is ready only once its client may exchange.
+        attributes: { "standard.token.exchange.enabled": "true" },
       },
     ],
     users: [

@@ -248,3 +248,43 @@ describe("metrics configuration", () => {
     expect(problems({ METRICS_TOKEN: token }).join("\n")).not.toContain("secret");
   });
 });
+
+describe("/metrics: the database pool", () => {
+  it("shows the pool's waits and how full it is, in seconds and counts", async () => {
+    const deps: AppDeps = {
+      config: loadConfig(BASE_ENV),
+      log: createLogger("silent"),
+      readiness: ready,
+      verifier: createTokenVerifier({ issuer: ISSUER, audience: RESOURCE, getKey: idp.getKey }),
+      registry: new ToolRegistry(allTools),
+      pool: () => ({
+        size: 10,
+        inUse: 3,
+        waiting: 1,
+        acquisitions: 1234,
+        waits: 7,
+        waitMsTotal: 2500,
+        waitMsMax: 900,
+      }),
+    };
+    const text = await (await createApp(deps).request("/metrics")).text();
+    for (const line of [
+      "gateway_db_pool_acquisitions_total 1234",
+      "gateway_db_pool_waits_total 7",
+      "gateway_db_pool_wait_seconds_total 2.5",
+      "gateway_db_pool_wait_seconds_max 0.9",
+      "gateway_db_pool_connections_in_use 3",
+      "gateway_db_pool_waiting 1",
+      "gateway_db_pool_size 10",
+    ]) {
+      expect(text.split("\n")).toContain(line);
+    }
+    expect(text).toContain("# TYPE gateway_db_pool_waits_total counter");
+    expect(text).toContain("# TYPE gateway_db_pool_connections_in_use gauge");
+  });
+
+  it("shows no pool on the embedded database", async () => {
+    const { app } = makeApp(loadConfig(BASE_ENV), ready);
+    expect(await (await app.request("/metrics")).text()).not.toContain("gateway_db_pool");
+  });
+});
