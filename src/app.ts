@@ -166,6 +166,41 @@ function collectMetrics(
       },
     );
   }
+  const slots = deps.nextcloud?.broker.slots;
+  if (slots !== undefined) {
+    metrics.push(
+      {
+        name: "gateway_token_exchanges_in_flight",
+        help: `Token exchanges in flight at the IdP now (at most ${String(slots.limit)} per replica).`,
+        type: "gauge",
+        value: slots.active,
+      },
+      {
+        name: "gateway_token_exchanges_waiting",
+        help: "Token exchanges waiting for their turn now.",
+        type: "gauge",
+        value: slots.waiting,
+      },
+      {
+        name: "gateway_token_exchange_waits_total",
+        help: "Token exchanges that waited for their turn because the most were in flight.",
+        type: "counter",
+        value: slots.waited,
+      },
+      {
+        name: "gateway_token_exchange_wait_seconds_max",
+        help: "Longest wait of a token exchange for its turn since the start.",
+        type: "gauge",
+        value: slots.longestWaitMs / 1000,
+      },
+      {
+        name: "gateway_token_exchange_stalls_total",
+        help: "Waiting token exchanges given up because the IdP answered none in flight for OUTBOUND_TIMEOUT_MS.",
+        type: "counter",
+        value: slots.stalled,
+      },
+    );
+  }
   for (const [reason, value] of Object.entries(refusedRequests())) {
     metrics.push({
       name: "gateway_nextcloud_requests_refused_total",

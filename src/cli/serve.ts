@@ -172,6 +172,8 @@ export async function startGateway(
     broker: new TokenBroker({
       idp: () => idp.load(),
       audience: config.nextcloud.audience,
+      // A waiting exchange gives up when the IdP answered nothing for as long as one call may take.
+      stallMs: config.outboundTimeoutMs,
       ...(config.nextcloud.tokenScope === "" ? {} : { scope: config.nextcloud.tokenScope }),
     }),
     ...(options.routeProbe === undefined ? {} : { routes: options.routeProbe }),

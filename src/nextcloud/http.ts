@@ -119,13 +119,14 @@ async function once(
   budgetMs: number,
 ): Promise<NextcloudResponse> {
   const doFetch = options.fetch ?? fetch;
-  const timeout = AbortSignal.timeout(Math.max(1, budgetMs));
-  const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
   const url = guardRequest(options.baseUrl, req);
   const limit = req.maxResponseBytes ?? options.maxResponseBytes ?? DEFAULT_MAX_BYTES;
   // Outside the try: a token source that fails (the IdP refused the exchange, the sign-in expired)
-  // says so itself, instead of becoming "Nextcloud could not be reached".
+  // says so itself, instead of becoming "Nextcloud could not be reached". Before the timeout starts:
+  // waiting for a token exchange (bounded on its own) is not Nextcloud's time.
   const token = await options.token();
+  const timeout = AbortSignal.timeout(Math.max(1, budgetMs));
+  const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
   try {
     const res = await doFetch(url, {
       method: req.method,

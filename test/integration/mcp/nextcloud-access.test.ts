@@ -47,6 +47,9 @@ describe("tools reach Nextcloud through token exchange", () => {
     expect(value("gateway_token_exchanges_total")).toBe(1);
     expect(value("gateway_token_exchange_cache_hits_total")).toBeGreaterThan(0);
     expect(value("gateway_token_exchange_failures_total")).toBe(0);
+    expect(value("gateway_token_exchanges_in_flight")).toBe(0);
+    expect(value("gateway_token_exchanges_waiting")).toBe(0);
+    expect(value("gateway_token_exchange_stalls_total")).toBe(0);
     expect(value("gateway_token_verify_cache_hits_total")).toBeGreaterThan(0);
     expect(text).not.toContain(alice);
   });

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors.ts";
-import { fetchCapabilities, NextcloudError } from "../../../src/nextcloud/index.ts";
+import { fetchCapabilities, NextcloudError, send } from "../../../src/nextcloud/index.ts";
 
 let plain: Server;
 let port: number;
@@ -64,6 +64,23 @@ describe("Nextcloud connection failures keep their cause", () => {
     );
     const err = await failure(`http://127.0.0.1:${port}`, () => Promise.reject(refused));
     expect(err).toBe(refused);
+  });
+
+  it("the wait for the token (a queued exchange) is not counted against Nextcloud's time limit", async () => {
+    // The token comes after three times the limit; Nextcloud answers at once. Before, the limit ran
+    // from before the token was asked for, so the request was aborted as "Nextcloud did not answer".
+    const slowToken = () =>
+      new Promise<string>((resolve) => {
+        setTimeout(() => {
+          resolve("t");
+        }, 300);
+      });
+    const res = await send(
+      { baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 100, token: slowToken },
+      { method: "GET", path: "/status.php", what: "the status" },
+    );
+    expect(res.status).toBe(200);
+    expect(res.text()).toBe("plain http");
   });
 
   it("a missing document reads as English", async () => {

@@ -2,7 +2,7 @@
 // counters. The exchange is a local function here; the real one runs against Keycloak in
 // test/integration/tokens/.
 import { UnsecuredJWT } from "jose";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { GatewayError } from "../../../src/errors.ts";
 import type { Idp } from "../../../src/idp/index.ts";
 import type { ExchangeOptions, ExchangeRequest } from "../../../src/idp/exchange.ts";
@@ -403,5 +403,50 @@ describe("TokenBroker after a slow IdP", () => {
     c.advance(DEFAULT_UNREACHABLE_HOLD_MS);
     await broker.nextcloudToken(token);
     expect(fake.calls).toHaveLength(3);
+  });
+});
+
+describe("TokenBroker under a burst of new users", () => {
+  it("has at most maxConcurrent exchanges in flight; the others wait their turn and all succeed", async () => {
+    const { broker, fake } = setup({ maxConcurrent: 4 });
+    const helds = Array.from({ length: 40 }, () => fake.hold());
+    const answers = Array.from({ length: 40 }, (_, i) =>
+      broker.nextcloudToken(subject(NOW + 600, `burst-${String(i)}`)),
+    );
+    await Promise.resolve();
+    for (let answered = 0; answered < 40; answered++) {
+      await new Promise((r) => setImmediate(r));
+      expect(fake.calls.length).toBe(Math.min(40, answered + 4));
+      expect(broker.slots.active).toBe(Math.min(4, 40 - answered));
+      helds[answered]?.resolve({
+        accessToken: `nc-${String(answered)}`,
+        expiresAt: NOW + 300,
+        issuedTokenType: "urn:ietf:params:oauth:token-type:access_token",
+      });
+    }
+    const tokens = await Promise.all(answers);
+    expect(tokens.map((t) => t.accessToken)).toEqual(Array.from({ length: 40 }, (_, i) => `nc-${String(i)}`));
+    expect(broker.stats).toEqual({ exchanges: 40, cacheHits: 0, failures: 0 });
+    expect(broker.slots).toMatchObject({ active: 0, waiting: 0, waited: 36, stalled: 0 });
+  });
+
+  it("fails a waiting exchange as 'unreachable' once the IdP answered none in flight for stallMs", async () => {
+    vi.useFakeTimers({ now: NOW_MS });
+    try {
+      const { broker, fake } = setup({ maxConcurrent: 1, stallMs: 10_000, now: () => Date.now() });
+      fake.hold(); // the IdP never answers the first
+      void broker.nextcloudToken(subject(NOW + 600, "first")).catch(() => undefined);
+      const second = rejection(broker.nextcloudToken(subject(NOW + 600, "second")));
+      await vi.advanceTimersByTimeAsync(10_000);
+      const err = (await second) as GatewayError;
+      expect(err).toBeInstanceOf(GatewayError);
+      expect(err.code).toBe("temporarily_unavailable");
+      expect(err.description).toBe("The identity provider is unreachable; try again in a moment.");
+      expect(err.detail).toMatch(/^token exchange not sent: waited 10000 ms for one of 1 exchange slots/);
+      expect(fake.calls).toHaveLength(1);
+      expect(broker.slots.stalled).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
