@@ -9,6 +9,7 @@ import { launchBrowser } from "../../harness/browser.ts";
 import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
 import { createUser } from "../offline/support.ts";
 import { grantOfflineAccess } from "../support/offline-grant.ts";
+import { markIndexReady } from "./support.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 
 const base = inject("realmEnv").MCP_GATEWAY_URL;
@@ -54,12 +55,7 @@ async function seedIndex(userId: string) {
       modifiedAt: null,
     },
   ]);
-  await index.setPaused(userId, false);
-  await store.db
-    .updateTable("search_index_users")
-    .set({ ready_at: new Date() })
-    .where("user_id", "=", userId)
-    .execute();
+  await markIndexReady(store, index, userId);
 }
 
 const status = (page: Page) => page.locator("#index-status").innerText();
