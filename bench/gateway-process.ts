@@ -40,12 +40,14 @@ export interface GatewayProcessOptions {
   readonly timeoutMs?: number;
 }
 
-function snippet(text: string): string {
+/** `text` on one line, at most 300 characters: for messages. */
+export function snippet(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
 }
 
-function describe(err: unknown): string {
+/** An error's message with its cause's, for messages. */
+export function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? ` (${err.cause.message})` : "";
   return `${err.message}${cause}`;

@@ -17,7 +17,7 @@ import { decodeJwt } from "jose";
 import * as oidc from "openid-client";
 import type { TestKeycloak } from "../test/harness/keycloak.ts";
 import { contentionNote, cpuSample, othersCores } from "./cpu.ts";
-import { SOURCE_ENTRY, startGatewayProcess } from "./gateway-process.ts";
+import { describe, snippet, SOURCE_ENTRY, startGatewayProcess } from "./gateway-process.ts";
 import { runLoad, type LoadResult } from "./load.ts";
 import { metric, type Metric, type SectionResult } from "./report.ts";
 import { withResources, type Resources } from "./resources.ts";
@@ -81,17 +81,6 @@ interface Request {
   readonly body?: string;
   /** What is wrong with a 200 response's body, or undefined. */
   readonly check: (body: string) => string | undefined;
-}
-
-function snippet(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : "";
-  return `${err.message}${cause}`;
 }
 
 function parse(body: string): unknown {
