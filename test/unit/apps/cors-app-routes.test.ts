@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { DeckClient } from "../../../src/apps/deck/client.ts";
 import { listRows, listTables } from "../../../src/apps/tables/client.ts";
-import { createNextcloudClient, NextcloudError, RouteProbe } from "../../../src/nextcloud/index.ts";
+import { createNextcloudClient, RouteProbe } from "../../../src/nextcloud/index.ts";
+import { failure } from "../nextcloud/fixtures.ts";
 
 const BASE = "https://cloud.example.com";
 const ocs = (data: unknown) =>
@@ -35,16 +36,6 @@ function instance() {
   });
   return { nc, seen, state, probe };
 }
-
-const failure = async (p: Promise<unknown>): Promise<NextcloudError> => {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof NextcloudError) return err;
-    throw err;
-  }
-  throw new Error("expected a NextcloudError");
-};
 
 describe("Deck and Tables v1 requests are marked as #[CORS] app routes", () => {
   it("Deck: after a refusal the next call is not sent and names the fix; comments (OCS) still go", async () => {
