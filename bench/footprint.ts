@@ -8,7 +8,7 @@
 // bench key, a token endpoint answering the readiness probe and RFC 8693 exchanges): the gateway
 // takes the same code path as with Keycloak, without Keycloak's minute of start and its gigabyte
 // on a shared 2-core machine. Nextcloud is the stand-in (test/standin), trusting that IdP.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,11 +19,10 @@ import { fileURLToPath } from "node:url";
 import { decodeJwt, jwtVerify, createLocalJWKSet } from "jose";
 import { createBenchIdp, keycloakClaims, GATEWAY_CLIENT_ID, type BenchIdp } from "./idp.ts";
 import { metric, type Metric, type SectionResult } from "./report.ts";
+import { DIST_ENTRY, startGatewayProcess, type GatewayProcess } from "./gateway-process.ts";
 import { withResources, type Resources } from "./resources.ts";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
-const DIST_ENTRY = path.join(REPO, "dist", "main.js");
-const STDERR_KEEP = 4000;
 const START_TIMEOUT_MS = 60_000;
 const PROTOCOL_VERSION = "2025-11-25";
 const MiB = 1024;
@@ -159,73 +158,11 @@ export async function startLocalIdp(key: BenchIdp): Promise<LocalIdp> {
   };
 }
 
-export interface Started {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly origin: string;
-  /** spawn → first 200 from /readyz, ms. */
-  readonly readyMs: number;
-  stop(): Promise<void>;
-}
+export type Started = GatewayProcess;
 
 /** `node dist/main.js serve` with only the given configuration; waits for /readyz 200 (polled every 10 ms). */
-export async function startDist(port: number, env: Record<string, string>): Promise<Started> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [DIST_ENTRY, "serve"], {
-    cwd: REPO,
-    stdio: ["ignore", "ignore", "pipe"],
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? tmpdir(),
-      ...env,
-      HOST: "127.0.0.1",
-      PORT: String(port),
-    },
-  });
-  let stderr = "";
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_KEEP);
-  });
-  let exited: string | undefined;
-  const gone = new Promise<void>((resolve) => {
-    child.once("exit", (code, signal) => {
-      exited = `the gateway exited (code ${code ?? "none"}, signal ${signal ?? "none"})`;
-      resolve();
-    });
-  });
-  child.once("error", (err) => {
-    exited = `cannot start the gateway: ${err.message}`;
-  });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    const grace = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await gone;
-    clearTimeout(grace);
-  };
-  const origin = `http://127.0.0.1:${String(port)}`;
-  let last = "";
-  for (;;) {
-    if (exited !== undefined) throw new Error(`${exited}; stderr:\n${stderr}`);
-    try {
-      const res = await fetch(`${origin}/readyz`, { signal: AbortSignal.timeout(2000) });
-      last = `/readyz answered ${String(res.status)}`;
-      await res.arrayBuffer();
-      if (res.ok) break;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (performance.now() - started > START_TIMEOUT_MS) {
-      await stop();
-      throw new Error(
-        `the gateway was not ready within ${START_TIMEOUT_MS / 1000} s (${last}); stderr:\n${stderr}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  const readyMs = performance.now() - started;
-  return { child, pid: child.pid ?? -1, origin, readyMs, stop };
+export function startDist(port: number, env: Record<string, string>): Promise<Started> {
+  return startGatewayProcess({ entry: DIST_ENTRY, port, env, pollMs: 10, timeoutMs: START_TIMEOUT_MS });
 }
 
 /** The process settings the image gives the gateway (Dockerfile `ENV`), which the bench applies too. */

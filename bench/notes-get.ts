@@ -8,17 +8,16 @@
 // While `notes_get` is not listed (it is new), the bench measures `whoami` against OCS cloud/user
 // the same way, and says so. Traffic goes to 127.0.0.1/localhost only; Keycloak, the stand-in, the
 // gateway child and the browser are stopped at the end, on failure and on Ctrl-C / SIGTERM.
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { decodeJwt } from "jose";
 import * as oidc from "openid-client";
 import type { TestKeycloak } from "../test/harness/keycloak.ts";
 import { contentionNote, cpuSample, othersCores } from "./cpu.ts";
+import { describe, snippet, SOURCE_ENTRY, startGatewayProcess } from "./gateway-process.ts";
 import { runLoad, type LoadResult } from "./load.ts";
 import { metric, type Metric, type SectionResult } from "./report.ts";
 import { withResources, type Resources } from "./resources.ts";
@@ -55,10 +54,7 @@ const RATE_BUDGET = 1500;
 const LOOP_LIMIT_MS = 120_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const GATEWAY_START_TIMEOUT_MS = 60_000;
-const STDERR_KEEP = 4000;
 
-const REPO = fileURLToPath(new URL("../", import.meta.url));
-const GATEWAY_ENTRY = path.join(REPO, "src", "main.ts");
 const PROTOCOL_VERSION = "2025-11-25";
 const SCOPE = "openid mcp:tools mcp:write";
 const NOTE_FILE = "Notes/Bench.md";
@@ -85,17 +81,6 @@ interface Request {
   readonly body?: string;
   /** What is wrong with a 200 response's body, or undefined. */
   readonly check: (body: string) => string | undefined;
-}
-
-function snippet(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : "";
-  return `${err.message}${cause}`;
 }
 
 function parse(body: string): unknown {
@@ -162,72 +147,6 @@ function procCpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-interface Gateway {
-  readonly child: ChildProcess;
-  readonly origin: string;
-  stderrTail(): string;
-  stop(): Promise<void>;
-}
-
-/** `node src/main.ts serve` on 127.0.0.1:`port` with only the configuration given; waits for /readyz. */
-async function startGatewayProcess(port: number, config: Record<string, string>): Promise<Gateway> {
-  const child = spawn(process.execPath, [GATEWAY_ENTRY, "serve"], {
-    cwd: REPO,
-    stdio: ["ignore", "ignore", "pipe"],
-    // Only what the gateway needs: no DATABASE_URL or other settings inherited from the shell.
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? tmpdir(),
-      ...config,
-      HOST: "127.0.0.1",
-      PORT: String(port),
-    },
-  });
-  let stderr = "";
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_KEEP);
-  });
-  let exited: string | undefined;
-  const gone = new Promise<void>((resolve) => {
-    child.once("exit", (code, signal) => {
-      exited = `the gateway exited (code ${code ?? "none"}, signal ${signal ?? "none"})`;
-      resolve();
-    });
-  });
-  child.once("error", (err) => {
-    exited = `cannot start the gateway: ${err.message}`;
-  });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    const grace = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await gone;
-    clearTimeout(grace);
-  };
-  const origin = `http://127.0.0.1:${String(port)}`;
-  const deadline = Date.now() + GATEWAY_START_TIMEOUT_MS;
-  let last = "";
-  for (;;) {
-    if (exited !== undefined) throw new Error(`${exited}; stderr:\n${stderr}`);
-    try {
-      const res = await fetch(`${origin}/readyz`, { signal: AbortSignal.timeout(2000) });
-      last = `/readyz answered ${res.status}: ${snippet(await res.text())}`;
-      if (res.ok) break;
-    } catch (err) {
-      last = describe(err);
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(
-        `the gateway was not ready within ${GATEWAY_START_TIMEOUT_MS / 1000} s (${last}); stderr:\n${stderr}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return { child, origin, stderrTail: () => stderr, stop };
-}
-
 interface PathResult {
   readonly latency: Summary;
 }
@@ -281,15 +200,21 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
   const dataDir = await mkdtemp(path.join(tmpdir(), "ncmcp-bench-"));
   resources.add("the data directory", () => rm(dataDir, { recursive: true, force: true }));
   progress("starting the gateway (node src/main.ts serve)…");
-  const gateway = await startGatewayProcess(gatewayPort, {
-    GATEWAY_PUBLIC_URL: gatewayUrl,
-    OIDC_ISSUER: kc.issuer,
-    OIDC_CLIENT_SECRET: kc.realmEnv.MCP_GATEWAY_CLIENT_SECRET,
-    NEXTCLOUD_URL: standin.url,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: "silent",
-    // One user drives the throughput loop; the per-user limit (600/min) would answer 429 to it.
-    RATE_LIMIT_MCP_PER_USER: "0",
+  const gateway = await startGatewayProcess({
+    entry: SOURCE_ENTRY,
+    port: gatewayPort,
+    env: {
+      GATEWAY_PUBLIC_URL: gatewayUrl,
+      OIDC_ISSUER: kc.issuer,
+      OIDC_CLIENT_SECRET: kc.realmEnv.MCP_GATEWAY_CLIENT_SECRET,
+      NEXTCLOUD_URL: standin.url,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "silent",
+      // One user drives the throughput loop; the per-user limit (600/min) would answer 429 to it.
+      RATE_LIMIT_MCP_PER_USER: "0",
+    },
+    pollMs: 250,
+    timeoutMs: GATEWAY_START_TIMEOUT_MS,
   });
   resources.add(
     "the gateway",

@@ -10,6 +10,7 @@ import type { Config } from "../config/index.ts";
 import { describeError } from "../errors.ts";
 import { ClientAuthCheck, IdpClient, idpSettingsOf, probeClientCredentials } from "../idp/index.ts";
 import type { Logger } from "../log.ts";
+import type { ToolGroup } from "../mcp/index.ts";
 import type { RouteProbe } from "../nextcloud/index.ts";
 import { TokenBroker } from "../tokens/index.ts";
 import { checkTextSearchConfig, migrate, openStore, pendingMigrations, SearchIndex } from "../store/index.ts";
@@ -101,10 +102,12 @@ export async function startGateway(
     migrate: boolean;
     /** The route probe of the Nextcloud clients (tests inject one with their clock); the shared one otherwise. */
     routeProbe?: RouteProbe;
+    /** The tool groups instead of the app groups (tests add a fixture tool); the app groups otherwise. */
+    groups?: readonly ToolGroup[];
   },
 ): Promise<RunningGateway> {
   // Before anything opens: an unknown tool or app name is a configuration error.
-  const registry = buildRegistry(config);
+  const registry = buildRegistry(config, options.groups);
   const store = await openStore(config.database);
   if (store.backend === "pglite") {
     log.info(

@@ -241,29 +241,11 @@ export class CalDavClient {
       range === undefined
         ? ""
         : `<c:time-range start="${utcStamp(range.from)}" end="${utcStamp(range.to)}"/>`;
-    const responses = await davMultistatus(this.#options, {
-      ...this.#base(),
-      method: "REPORT",
-      path: [calendar],
-      collection: true,
-      what: `calendar "${calendar}"`,
-      depth: "1",
-      contentType: XML,
-      body:
-        `<?xml version="1.0" encoding="utf-8"?><c:calendar-query xmlns:d="DAV:" xmlns:c="${CALDAV_NS}"><d:prop><d:getetag/><c:calendar-data/></d:prop>` +
+    return this.#report(
+      calendar,
+      `<c:calendar-query xmlns:d="DAV:" xmlns:c="${CALDAV_NS}"><d:prop><d:getetag/><c:calendar-data/></d:prop>` +
         `<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="${component}">${timeRange}</c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`,
-    });
-    const root = davRoot("calendars", this.#uid);
-    const out: StoredObject[] = [];
-    for (const r of responses) {
-      const names = hrefNames(this.#options.baseUrl, root, r.href);
-      const data = propOf(r, CALDAV_NS, "calendar-data")?.text;
-      const etag = propOf(r, DAV_NS, "getetag")?.text.trim();
-      if (names?.length !== 2 || names[0] !== calendar || names[1] === undefined) continue;
-      if (data === undefined || etag === undefined) continue;
-      out.push({ name: names[1], etag, data });
-    }
-    return out;
+    );
   }
 
   /**
@@ -278,6 +260,19 @@ export class CalDavClient {
     const hrefs = names.map(
       (n) => `<d:href>${xmlText(`${base}${root}${encodeSegments([calendar, n])}`)}</d:href>`,
     );
+    const objects = await this.#report(
+      calendar,
+      `<c:calendar-multiget xmlns:d="DAV:" xmlns:c="${CALDAV_NS}"><d:prop><d:getetag/><c:calendar-data/></d:prop>` +
+        `${hrefs.join("")}</c:calendar-multiget>`,
+    );
+    return objects.filter((o) => o.data.trim() !== "");
+  }
+
+  /**
+   * A REPORT on one calendar (`report`: its XML body's root element): the objects it answers with
+   * their ETags and data; answers for other collections, or without data or ETag, are left out.
+   */
+  async #report(calendar: string, report: string): Promise<StoredObject[]> {
     const responses = await davMultistatus(this.#options, {
       ...this.#base(),
       method: "REPORT",
@@ -286,18 +281,17 @@ export class CalDavClient {
       what: `calendar "${calendar}"`,
       depth: "1",
       contentType: XML,
-      body:
-        `<?xml version="1.0" encoding="utf-8"?><c:calendar-multiget xmlns:d="DAV:" xmlns:c="${CALDAV_NS}"><d:prop><d:getetag/><c:calendar-data/></d:prop>` +
-        `${hrefs.join("")}</c:calendar-multiget>`,
+      body: `<?xml version="1.0" encoding="utf-8"?>${report}`,
     });
+    const root = davRoot("calendars", this.#uid);
     const out: StoredObject[] = [];
     for (const r of responses) {
-      const got = hrefNames(this.#options.baseUrl, root, r.href);
+      const names = hrefNames(this.#options.baseUrl, root, r.href);
       const data = propOf(r, CALDAV_NS, "calendar-data")?.text;
       const etag = propOf(r, DAV_NS, "getetag")?.text.trim();
-      if (got?.length !== 2 || got[0] !== calendar || got[1] === undefined) continue;
-      if (data === undefined || data.trim() === "" || etag === undefined) continue;
-      out.push({ name: got[1], etag, data });
+      if (names?.length !== 2 || names[0] !== calendar || names[1] === undefined) continue;
+      if (data === undefined || etag === undefined) continue;
+      out.push({ name: names[1], etag, data });
     }
     return out;
   }

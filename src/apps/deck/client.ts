@@ -69,6 +69,8 @@ export class DeckClient {
         ...(c.raw === undefined ? {} : { body: c.raw.body }),
         ...(c.accept === undefined ? {} : { accept: c.accept }),
         signal: this.#signal,
+        // Every route of the REST API is #[CORS]: not sent while this instance's refusal is fresh.
+        routeClass: "cors-app-route",
       });
     } catch (err) {
       throw deckError(err, c.what);

@@ -1,8 +1,15 @@
 // What the calendar, contacts and Deck passes of the content index share: the sink they write to
 // (declared here: apps do not import the store), their counts, and the incremental sync of one DAV
 // collection (RFC 6578): the changed members fetched in batches, the removed ones dropped, the token
-// kept only once everything it covers is in the index; an unknown token starts that collection over.
-import type { SyncResult } from "../../nextcloud/index.ts";
+// kept only once everything it covers is in the index; an unknown token starts that collection over;
+// and the pass over a DAV home of such collections (calendars, address books).
+import {
+  NextcloudError,
+  syncCollection,
+  type DavTree,
+  type NextcloudClient,
+  type SyncResult,
+} from "../../nextcloud/index.ts";
 
 /** The sources kept per collection. */
 export type CollectionSource = "calendar" | "tasks" | "contacts" | "deck";
@@ -161,4 +168,73 @@ export async function dropUnlisted(
   for (const container of seen) {
     if (!listed.has(container)) await dropCollection(sink, kind, sources, container, counts);
   }
+}
+
+/** A user's DAV home of collections (calendars, address books) as a pass indexes it. */
+export interface DavHome {
+  /** The sync token's kind in search_sync. */
+  kind: string;
+  /** The sources whose items live in these collections. */
+  sources: readonly CollectionSource[];
+  tree: DavTree;
+  /** What one collection is called in messages ("calendar", "address book"). */
+  noun: string;
+  /** The names of the collections to index; NextcloudError not_found when the user has no home. */
+  list(): Promise<string[]>;
+  /** The named members of a collection with their data (multiget). */
+  fetch(
+    container: string,
+    names: readonly string[],
+  ): Promise<{ name: string; etag: string | null; data: string }[]>;
+  /** The index item of a member; undefined when it holds nothing to index. */
+  item(container: string, name: string, etag: string | null, data: string): CollectionItem | undefined;
+}
+
+/**
+ * Brings every collection of the user's DAV home up to date: lists them, drops those the last pass
+ * saw and that are no longer listed, then syncs each (syncDavCollection). No home (the app is off
+ * for the user) lists none, so nothing of theirs stays indexed.
+ */
+export async function syncDavHome(
+  nc: NextcloudClient,
+  uid: string,
+  home: DavHome,
+  sink: CollectionSink,
+  signal?: AbortSignal,
+): Promise<PassCounts> {
+  const counts: PassCounts = { requests: 0 };
+  count(counts, "requests");
+  let containers: string[];
+  try {
+    containers = await home.list();
+  } catch (err) {
+    if (!(err instanceof NextcloudError && err.kind === "not_found")) throw err;
+    containers = [];
+  }
+  await dropUnlisted(sink, home.kind, home.sources, new Set(containers), counts);
+  for (const container of containers) {
+    signal?.throwIfAborted();
+    await syncDavCollection(
+      {
+        kind: home.kind,
+        sources: home.sources,
+        container,
+        sync: (token) =>
+          syncCollection(nc.options, {
+            tree: home.tree,
+            uid,
+            path: [container],
+            token,
+            what: `${home.noun} "${container}"`,
+            ...(signal === undefined ? {} : { signal }),
+          }),
+        fetch: (names) => home.fetch(container, names),
+        item: (name, etag, data) => home.item(container, name, etag, data),
+      },
+      sink,
+      counts,
+      signal,
+    );
+  }
+  return counts;
 }

@@ -2,21 +2,17 @@
 // to date with RFC 6578 sync-collection (collections.ts); events are indexed under "calendar", tasks
 // under "tasks", by their object id ("calendar/object.ics", what calendar_events takes). A calendar
 // that is gone takes its items with it; no calendar home (the app is off) takes them all.
-import { NextcloudError, syncCollection, type NextcloudClient } from "../../nextcloud/index.ts";
+import type { NextcloudClient } from "../../nextcloud/index.ts";
 import { readCalendar, seriesComponents, textOf } from "../calendar/ical.ts";
 import { CalDavClient } from "../calendar/index.ts";
 import type { IcalComponent } from "../calendar/timezone.ts";
 import {
-  count,
-  dropUnlisted,
-  syncDavCollection,
+  syncDavHome,
   type CollectionItem,
   type CollectionSink,
+  type DavHome,
   type PassCounts,
 } from "./collections.ts";
-
-const SOURCES = ["calendar", "tasks"] as const;
-const KIND = "calendar";
 
 /** A calendar user address or URI without its scheme ("mailto:ann@example.com" → "ann@example.com"). */
 const address = (value: unknown) => (typeof value === "string" ? value.replace(/^mailto:/i, "") : "");
@@ -101,43 +97,18 @@ export async function crawlCalendars(
   sink: CollectionSink,
   signal?: AbortSignal,
 ): Promise<PassCounts> {
-  const counts: PassCounts = { requests: 0 };
   const uid = await nc.userId();
   const client = new CalDavClient(nc.options, uid, signal);
-  count(counts, "requests");
-  let calendars: string[];
-  try {
+  const home: DavHome = {
+    kind: "calendar",
+    sources: ["calendar", "tasks"],
+    tree: "calendars",
+    noun: "calendar",
     // Nextcloud's birthday calendar mirrors the contacts, which are indexed themselves.
-    calendars = (await client.listCalendars()).map((c) => c.name).filter((n) => n !== "contact_birthdays");
-  } catch (err) {
-    // No calendar home: calendars are off for the user, so nothing of theirs stays indexed.
-    if (!(err instanceof NextcloudError && err.kind === "not_found")) throw err;
-    calendars = [];
-  }
-  await dropUnlisted(sink, KIND, SOURCES, new Set(calendars), counts);
-  for (const calendar of calendars) {
-    signal?.throwIfAborted();
-    await syncDavCollection(
-      {
-        kind: KIND,
-        sources: SOURCES,
-        container: calendar,
-        sync: (token) =>
-          syncCollection(nc.options, {
-            tree: "calendars",
-            uid,
-            path: [calendar],
-            token,
-            what: `calendar "${calendar}"`,
-            ...(signal === undefined ? {} : { signal }),
-          }),
-        fetch: (names) => client.multiget(calendar, names),
-        item: (name, etag, data) => calendarItem(calendar, name, etag, data),
-      },
-      sink,
-      counts,
-      signal,
-    );
-  }
-  return counts;
+    list: async () =>
+      (await client.listCalendars()).map((c) => c.name).filter((n) => n !== "contact_birthdays"),
+    fetch: (calendar, names) => client.multiget(calendar, names),
+    item: calendarItem,
+  };
+  return syncDavHome(nc, uid, home, sink, signal);
 }

@@ -2,21 +2,17 @@
 // brought up to date with RFC 6578 sync-collection (collections.ts); a contact is indexed by
 // "book/card" (what contacts_get takes as book and id). A book that is gone takes its contacts with
 // it; no address book home (the app is off) takes them all.
-import { NextcloudError, syncCollection, type NextcloudClient } from "../../nextcloud/index.ts";
+import type { NextcloudClient } from "../../nextcloud/index.ts";
 import { listAddressBooks, multigetCards } from "../contacts/client.ts";
 import type { Address } from "../contacts/schema.ts";
 import { parseContact } from "../contacts/vcard.ts";
 import {
-  count,
-  dropUnlisted,
-  syncDavCollection,
+  syncDavHome,
   type CollectionItem,
   type CollectionSink,
+  type DavHome,
   type PassCounts,
 } from "./collections.ts";
-
-const SOURCES = ["contacts"] as const;
-const KIND = "contacts";
 
 const addressText = (a: Address) =>
   [a.poBox, a.extended, a.street, a.postalCode, a.locality, a.region, a.country]
@@ -76,49 +72,23 @@ export async function crawlContacts(
   sink: CollectionSink,
   signal?: AbortSignal,
 ): Promise<PassCounts> {
-  const counts: PassCounts = { requests: 0 };
-  const uid = await nc.userId();
-  count(counts, "requests");
-  let books: string[];
-  try {
+  const home: DavHome = {
+    kind: "contacts",
+    sources: ["contacts"],
+    tree: "addressbooks",
+    noun: "address book",
     // The system address book (every account of the instance, where exposed) is not the user's.
-    books = (await listAddressBooks(nc, signal))
-      .map((b) => b.id)
-      .filter((id) => !id.startsWith("z-server-generated--"));
-  } catch (err) {
-    // No address book home: contacts are off for the user, so nothing of theirs stays indexed.
-    if (!(err instanceof NextcloudError && err.kind === "not_found")) throw err;
-    books = [];
-  }
-  await dropUnlisted(sink, KIND, SOURCES, new Set(books), counts);
-  for (const book of books) {
-    signal?.throwIfAborted();
-    await syncDavCollection(
-      {
-        kind: KIND,
-        sources: SOURCES,
-        container: book,
-        sync: (token) =>
-          syncCollection(nc.options, {
-            tree: "addressbooks",
-            uid,
-            path: [book],
-            token,
-            what: `address book "${book}"`,
-            ...(signal === undefined ? {} : { signal }),
-          }),
-        fetch: async (ids) =>
-          (await multigetCards(nc, book, ids, signal)).map((card) => ({
-            name: card.id,
-            etag: card.etag,
-            data: card.vcf,
-          })),
-        item: (id, etag, data) => contactItem(book, id, etag, data),
-      },
-      sink,
-      counts,
-      signal,
-    );
-  }
-  return counts;
+    list: async () =>
+      (await listAddressBooks(nc, signal))
+        .map((b) => b.id)
+        .filter((id) => !id.startsWith("z-server-generated--")),
+    fetch: async (book, ids) =>
+      (await multigetCards(nc, book, ids, signal)).map((card) => ({
+        name: card.id,
+        etag: card.etag,
+        data: card.vcf,
+      })),
+    item: contactItem,
+  };
+  return syncDavHome(nc, await nc.userId(), home, sink, signal);
 }

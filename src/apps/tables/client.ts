@@ -186,6 +186,8 @@ async function v1(
     },
     ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }),
     ...(o.signal ? { signal: o.signal } : {}),
+    // API v1 routes are #[CORS]: not sent while this instance's refusal is fresh.
+    routeClass: "cors-app-route",
   });
   try {
     return res.json();

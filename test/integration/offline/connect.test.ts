@@ -18,7 +18,8 @@ import { freePort, waitFor } from "../../harness/wait.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { callTool } from "../support/mcp-call.ts";
 import { clientConfig, DEMO_USERS, gatewayClient, signIn } from "../support/oauth.ts";
-import { admin, createUser, loginAtKeycloak, offlineSessionIds } from "./support.ts";
+import { grantOfflineAccess, loginAtKeycloak } from "../support/offline-grant.ts";
+import { admin, createUser, offlineSessionIds } from "./support.ts";
 
 const realmEnv = inject("realmEnv");
 const base = realmEnv.MCP_GATEWAY_URL;
@@ -86,13 +87,7 @@ async function connect(
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext(options);
   const page = await context.newPage();
-  await page.goto(`${base}/account`);
-  await page.getByRole("link", { name: "Sign in and grant offline access" }).click();
-  await loginAtKeycloak(page, user);
-  // Signed in, back on /connect: one click grants.
-  await page.waitForURL(`${base}/connect`);
-  await page.getByRole("button", { name: "Grant offline access" }).click();
-  await page.waitForURL(`${base}/account?notice=connected`);
+  await grantOfflineAccess(page, user);
   return { context, page };
 }
 
@@ -525,12 +520,7 @@ describe("offline access in the browser", () => {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
-      await page.goto(`${base}/account`);
-      await page.getByRole("link", { name: "Sign in and grant offline access" }).click();
-      await loginAtKeycloak(page, user);
-      await page.waitForURL(`${base}/connect`);
-      await page.getByRole("button", { name: "Grant offline access" }).click();
-      await page.waitForURL(`${base}/account?notice=reconnected`);
+      await grantOfflineAccess(page, user, { notice: "reconnected" });
       expect(await page.getByRole("status").innerText()).toBe(
         "Offline access granted. Your previous grant was revoked at the identity provider and deleted from the gateway.",
       );

@@ -1,6 +1,5 @@
-// Keycloak admin calls and browser steps the offline-access tests share.
+// Keycloak admin calls the offline-access tests share.
 import { randomBytes } from "node:crypto";
-import type { Page } from "playwright-core";
 import { inject } from "vitest";
 import { adminToken, REALM } from "../../harness/keycloak.ts";
 
@@ -47,15 +46,4 @@ export async function offlineSessionIds(userId: string): Promise<string[]> {
   if (!client) throw new Error("no mcp-gateway client");
   const sessions = (await admin("GET", `/users/${userId}/offline-sessions/${client.id}`)) as { id: string }[];
   return sessions.map((s) => s.id);
-}
-
-/** Signs in on Keycloak's login page, wherever the page was sent there from. */
-export async function loginAtKeycloak(
-  page: Page,
-  user: { username: string; password: string },
-): Promise<void> {
-  await page.locator("#username").waitFor({ timeout: 30_000 });
-  await page.locator("#username").fill(user.username);
-  await page.locator("#password").fill(user.password);
-  await page.locator("#kc-login").click();
 }

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openStore, SearchIndex, type Store } from "../../../src/store/index.ts";
 import { launchBrowser } from "../../harness/browser.ts";
 import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
-import { createUser, loginAtKeycloak } from "../offline/support.ts";
+import { createUser } from "../offline/support.ts";
+import { grantOfflineAccess } from "../support/offline-grant.ts";
+import { markIndexReady } from "./support.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 
 const base = inject("realmEnv").MCP_GATEWAY_URL;
@@ -53,12 +55,7 @@ async function seedIndex(userId: string) {
       modifiedAt: null,
     },
   ]);
-  await index.setPaused(userId, false);
-  await store.db
-    .updateTable("search_index_users")
-    .set({ ready_at: new Date() })
-    .where("user_id", "=", userId)
-    .execute();
+  await markIndexReady(store, index, userId);
 }
 
 const status = (page: Page) => page.locator("#index-status").innerText();
@@ -69,12 +66,7 @@ describe("the search index on the account page", () => {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
-      await page.goto(`${base}/account`);
-      await page.getByRole("link", { name: "Sign in and grant offline access" }).click();
-      await loginAtKeycloak(page, user);
-      await page.waitForURL(`${base}/connect`);
-      await page.getByRole("button", { name: "Grant offline access" }).click();
-      await page.waitForURL(`${base}/account?notice=connected`);
+      await grantOfflineAccess(page, user);
       expect(await page.getByRole("heading", { name: "Search index" }).count()).toBe(1);
       expect(await status(page)).toMatch(/No index yet/);
 

@@ -7,15 +7,12 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { crawlFiles, type CrawlCounts } from "../../../src/apps/search/crawl.ts";
 import { createNextcloudClient } from "../../../src/nextcloud/index.ts";
-import { migrate, openStore, SearchIndex, upsertUser, type Store } from "../../../src/store/index.ts";
+import { upsertUser } from "../../../src/store/index.ts";
 import { docx, encryptedOffice, odf, pdf, xlsx, zipBomb } from "../../fixtures/documents.ts";
 import { launchBrowser } from "../../harness/browser.ts";
-import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
-import { sealingKey, sealingKeysEnv } from "../jobs/grants-support.ts";
 import { nextcloudTokens } from "../standin/support.ts";
-import { startTestGateway, type TestGateway } from "../support/gateway.ts";
-import { callTool } from "../support/mcp-call.ts";
 import { claims, DEMO_USERS } from "../support/oauth.ts";
+import { markIndexReady, searchTool, startSearchScene, type SearchScene } from "./support.ts";
 
 interface Found {
   source: string;
@@ -24,16 +21,12 @@ interface Found {
 
 const { issuer } = inject("keycloak");
 const MAX_FILE_BYTES = 64 * 1024;
-let nc: NextcloudStandin;
-let gw: TestGateway;
-let store: Store;
+let scene: SearchScene;
 let mcpToken: string;
 let counts: CrawlCounts;
 
 async function search(query: string): Promise<Found> {
-  const r = await callTool(gw.gateway.url, mcpToken, "search", { query });
-  expect(r.isError, r.content[0]?.text).toBeFalsy();
-  const found = r.structuredContent as unknown as Found;
+  const { o: found } = await searchTool<Found>(scene.gw.gateway.url, mcpToken, { query });
   expect(found.source).toBe("index");
   return found;
 }
@@ -41,16 +34,8 @@ async function search(query: string): Promise<Found> {
 const titles = async (query: string) => (await search(query)).hits.map((h) => h.title);
 
 beforeAll(async () => {
-  nc = await startNextcloudStandin({ issuer, audience: "nextcloud" });
-  gw = await startTestGateway({
-    env: {
-      NEXTCLOUD_URL: nc.url,
-      MCP_DEFAULT_APPS: "all",
-      SEALING_KEYS: sealingKeysEnv(sealingKey("k1")),
-      SEARCH_INDEX_ENABLED: "true",
-      JOBS_ENABLED: "false",
-    },
-  });
+  scene = await startSearchScene();
+  const { nc, store, index } = scene;
   const browser: Browser = await launchBrowser();
   let nextcloudToken: string;
   try {
@@ -75,9 +60,6 @@ beforeAll(async () => {
     "Broken/locked.xlsx": encryptedOffice(),
   });
   // One pass, as the search-index job makes it, into the gateway's database.
-  store = await openStore({ backend: "postgres", url: gw.databaseUrl, poolMax: 2 });
-  await migrate(store);
-  const index = new SearchIndex(store.db);
   const userId = (await upsertUser(store.db, { issuer, subject: claims(mcpToken).sub ?? "" })).id;
   const files = createNextcloudClient({
     baseUrl: nc.url,
@@ -88,18 +70,11 @@ beforeAll(async () => {
     notesFolder: "/Notes",
     maxFileBytes: MAX_FILE_BYTES,
   });
-  await index.setPaused(userId, false);
-  await store.db
-    .updateTable("search_index_users")
-    .set({ ready_at: new Date() })
-    .where("user_id", "=", userId)
-    .execute();
+  await markIndexReady(store, index, userId);
 }, 300_000);
 
 afterAll(async () => {
-  await store.close();
-  await gw.stop();
-  await nc.stop();
+  await scene.stop();
 });
 
 describe("documents in the content index", () => {

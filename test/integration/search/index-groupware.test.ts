@@ -6,14 +6,12 @@
 // sync-collection REPORTs (and the Deck board list); edits and deletions reach the index; a deleted
 // event never comes back from search; bob never sees alice's items.
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   GrantStore,
-  migrate,
-  openStore,
-  SearchIndex,
   Sealer,
   type OfflineGrant,
+  type SearchIndex,
   type Store,
 } from "../../../src/store/index.ts";
 import { launchBrowser } from "../../harness/browser.ts";
@@ -21,11 +19,12 @@ import { runGatewayCli } from "../../harness/process.ts";
 import type { DeckStandin } from "../../standin/apps/deck.ts";
 import type { Card, Stack } from "../../standin/apps/deck-store.ts";
 import { ics } from "../../standin/groupware-seed.ts";
-import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
-import { realGrants, sealingKey, sealingKeysEnv } from "../jobs/grants-support.ts";
-import { startTestGateway, type TestGateway } from "../support/gateway.ts";
-import { callTool, type ToolResult } from "../support/mcp-call.ts";
-import { claims, clientConfig, DEMO_USERS, signIn } from "../support/oauth.ts";
+import type { NextcloudStandin } from "../../standin/index.ts";
+import { realGrants } from "../jobs/grants-support.ts";
+import type { TestGateway } from "../support/gateway.ts";
+import { callTool } from "../support/mcp-call.ts";
+import { claims } from "../support/oauth.ts";
+import { jobEnv, k1, mcpTokens, searchTool, startSearchScene, type SearchScene } from "./support.ts";
 
 interface Hit {
   provider: string;
@@ -39,10 +38,7 @@ interface Found {
   hits: Hit[];
 }
 
-const kc = inject("keycloak");
-const realmEnv = inject("realmEnv");
-const k1 = sealingKey("k1");
-
+let scene: SearchScene;
 let nc: NextcloudStandin;
 let gw: TestGateway;
 let store: Store;
@@ -71,11 +67,7 @@ const event = (uid: string, summary: string, description: string) =>
 const vcard = (uid: string, fn: string, org: string) =>
   `BEGIN:VCARD\r\nVERSION:3.0\r\nUID:${uid}\r\nFN:${fn}\r\nORG:${org}\r\nEMAIL:${uid}@example.com\r\nEND:VCARD\r\n`;
 
-async function search(token: string, query: string): Promise<{ r: ToolResult; o: Found }> {
-  const r = await callTool(gw.gateway.url, token, "search", { query });
-  expect(r.isError, r.content[0]?.text).toBeFalsy();
-  return { r, o: r.structuredContent as unknown as Found };
-}
+const search = (token: string, query: string) => searchTool<Found>(gw.gateway.url, token, { query });
 
 async function call(token: string, name: string, args: Record<string, unknown>) {
   const r = await callTool(gw.gateway.url, token, name, args);
@@ -137,19 +129,8 @@ function seedDeck(uid: string, title: string, description: string): Card {
 }
 
 beforeAll(async () => {
-  nc = await startNextcloudStandin({ issuer: kc.issuer, audience: "nextcloud" });
-  gw = await startTestGateway({
-    env: {
-      NEXTCLOUD_URL: nc.url,
-      MCP_DEFAULT_APPS: "all",
-      SEALING_KEYS: sealingKeysEnv(k1),
-      SEARCH_INDEX_ENABLED: "true",
-      JOBS_ENABLED: "false",
-    },
-  });
-  store = await openStore({ backend: "postgres", url: gw.databaseUrl, poolMax: 2 });
-  await migrate(store);
-  index = new SearchIndex(store.db);
+  scene = await startSearchScene();
+  ({ nc, gw, store, index } = scene);
   const browser: Browser = await launchBrowser();
   try {
     [aliceGrant, bobGrant] = (await realGrants(
@@ -158,17 +139,7 @@ beforeAll(async () => {
       new GrantStore(store.db, new Sealer([k1])),
       2,
     )) as [OfflineGrant, OfflineGrant];
-    const as = async (user: keyof typeof DEMO_USERS) =>
-      (
-        await signIn(browser, {
-          config: await clientConfig("mcp-client"),
-          redirectUri: "http://127.0.0.1:38140/callback",
-          scope: "openid mcp:tools mcp:write",
-          user: DEMO_USERS[user],
-        })
-      ).access_token;
-    alice = await as("alice");
-    bob = await as("bob");
+    ({ alice, bob } = await mcpTokens(browser, ["alice", "bob"], "openid mcp:tools mcp:write"));
   } finally {
     await browser.close();
   }
@@ -212,22 +183,11 @@ beforeAll(async () => {
     uri: "personal",
     objects: { "lunch.ics": event("lunch@example.com", "Lunch", "Ramen with the kumquat team") },
   });
-  env = {
-    GATEWAY_PUBLIC_URL: realmEnv.MCP_GATEWAY_URL,
-    OIDC_ISSUER: kc.issuer,
-    OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
-    DATABASE_URL: gw.databaseUrl,
-    SEALING_KEYS: sealingKeysEnv(k1),
-    NEXTCLOUD_URL: nc.url,
-    SEARCH_INDEX_ENABLED: "true",
-    LOG_LEVEL: "warn",
-  };
+  env = jobEnv(gw.databaseUrl, nc.url);
 }, 300_000);
 
 afterAll(async () => {
-  await store.close();
-  await gw.stop();
-  await nc.stop();
+  await scene.stop();
 });
 
 describe("the content index of calendars, tasks, contacts and Deck", () => {

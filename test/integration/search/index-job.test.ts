@@ -17,12 +17,12 @@ import { launchBrowser } from "../../harness/browser.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
 import { gatewayCli, runGatewayCli } from "../../harness/process.ts";
 import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
-import { realGrants, revokeAtKeycloak, sealingKey, sealingKeysEnv } from "../jobs/grants-support.ts";
+import { realGrants, revokeAtKeycloak } from "../jobs/grants-support.ts";
 import { startTokenGate } from "../jobs/token-gate.ts";
+import { jobEnv, k1 } from "./support.ts";
 
 const kc = inject("keycloak");
 const realmEnv = inject("realmEnv");
-const k1 = sealingKey("k1");
 const sealer = new Sealer([k1]);
 
 let database: { url: string; drop(): Promise<void> };
@@ -58,16 +58,7 @@ beforeAll(async () => {
     "Recipes/soup.md": "A pumpkin soup with ginger.",
   });
   index = new SearchIndex(store.db);
-  env = {
-    GATEWAY_PUBLIC_URL: realmEnv.MCP_GATEWAY_URL,
-    OIDC_ISSUER: kc.issuer,
-    OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
-    DATABASE_URL: database.url,
-    SEALING_KEYS: sealingKeysEnv(k1),
-    NEXTCLOUD_URL: nc.url,
-    SEARCH_INDEX_ENABLED: "true",
-    LOG_LEVEL: "warn",
-  };
+  env = jobEnv(database.url, nc.url);
 }, 300_000);
 
 afterAll(async () => {

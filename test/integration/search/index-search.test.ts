@@ -6,13 +6,13 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { migrate, openStore, SearchIndex, upsertUser, type Store } from "../../../src/store/index.ts";
-import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
-import { sealingKey, sealingKeysEnv } from "../jobs/grants-support.ts";
-import { startTestGateway, type TestGateway } from "../support/gateway.ts";
-import { callTool, type ToolResult } from "../support/mcp-call.ts";
-import { claims, clientConfig, DEMO_USERS, signIn } from "../support/oauth.ts";
+import { upsertUser, type SearchIndex, type Store } from "../../../src/store/index.ts";
+import type { NextcloudStandin } from "../../standin/index.ts";
+import type { TestGateway } from "../support/gateway.ts";
+import { callTool } from "../support/mcp-call.ts";
+import { claims } from "../support/oauth.ts";
 import { launchBrowser } from "../../harness/browser.ts";
+import { markIndexReady, mcpTokens, searchTool, startSearchScene, type SearchScene } from "./support.ts";
 
 interface Found {
   source: string;
@@ -21,6 +21,7 @@ interface Found {
 }
 
 const { issuer } = inject("keycloak");
+let scene: SearchScene;
 let nc: NextcloudStandin;
 let gw: TestGateway;
 let store: Store;
@@ -31,11 +32,8 @@ let aliceId: string;
 let bobId: string;
 let aliceUid: string;
 
-async function search(token: string, args: Record<string, unknown>): Promise<{ r: ToolResult; o: Found }> {
-  const r = await callTool(gw.gateway.url, token, "search", args);
-  expect(r.isError, r.content[0]?.text).toBeFalsy();
-  return { r, o: r.structuredContent as unknown as Found };
-}
+const search = (token: string, args: Record<string, unknown>) =>
+  searchTool<Found>(gw.gateway.url, token, args);
 
 const item = (key: string, body: string) => ({
   source: "files" as const,
@@ -48,32 +46,11 @@ const item = (key: string, body: string) => ({
 });
 
 beforeAll(async () => {
-  nc = await startNextcloudStandin({ issuer, audience: "nextcloud" });
-  gw = await startTestGateway({
-    env: {
-      NEXTCLOUD_URL: nc.url,
-      MCP_DEFAULT_APPS: "all",
-      SEALING_KEYS: sealingKeysEnv(sealingKey("k1")),
-      SEARCH_INDEX_ENABLED: "true",
-      JOBS_ENABLED: "false",
-    },
-  });
-  store = await openStore({ backend: "postgres", url: gw.databaseUrl, poolMax: 2 });
-  await migrate(store);
-  index = new SearchIndex(store.db);
+  scene = await startSearchScene();
+  ({ nc, gw, store, index } = scene);
   const browser = await launchBrowser();
   try {
-    const as = async (user: keyof typeof DEMO_USERS) =>
-      (
-        await signIn(browser, {
-          config: await clientConfig("mcp-client"),
-          redirectUri: "http://127.0.0.1:38140/callback",
-          scope: "openid mcp:tools",
-          user: DEMO_USERS[user],
-        })
-      ).access_token;
-    alice = await as("alice");
-    bob = await as("bob");
+    ({ alice, bob } = await mcpTokens(browser, ["alice", "bob"]));
   } finally {
     await browser.close();
   }
@@ -91,18 +68,11 @@ beforeAll(async () => {
   ]);
   for (const scope of ["/", "/Projects", "/Projects/Deep"])
     await index.setSyncToken(aliceId, "files", scope, "t");
-  await index.setPaused(aliceId, false);
-  await store.db
-    .updateTable("search_index_users")
-    .set({ ready_at: new Date() })
-    .where("user_id", "=", aliceId)
-    .execute();
+  await markIndexReady(store, index, aliceId);
 }, 300_000);
 
 afterAll(async () => {
-  await store.close();
-  await gw.stop();
-  await nc.stop();
+  await scene.stop();
 });
 
 describe("search on the content index", () => {
@@ -139,12 +109,7 @@ describe("search on the content index", () => {
     expect(live.o.source).toBe("live");
     expect(live.o.hits).toEqual([]);
     expect(live.r.content[0]?.text).toContain("live from Nextcloud");
-    await index.setPaused(bobId, false);
-    await store.db
-      .updateTable("search_index_users")
-      .set({ ready_at: new Date() })
-      .where("user_id", "=", bobId)
-      .execute();
+    await markIndexReady(store, index, bobId);
     const own = await search(bob, { query: "pelican" });
     expect(own.o).toMatchObject({ source: "index", hits: [] });
   });

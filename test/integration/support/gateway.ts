@@ -3,6 +3,7 @@
 import { inject } from "vitest";
 import { startGateway, type RunningGateway } from "../../../src/cli/serve.ts";
 import { loadConfig } from "../../../src/config/index.ts";
+import type { ToolGroup } from "../../../src/mcp/index.ts";
 import type { RouteProbe } from "../../../src/nextcloud/index.ts";
 import { createLogger, type Logger } from "../../../src/log.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
@@ -26,6 +27,8 @@ export async function startTestGateway(
     pgAdminUrl?: string;
     /** The gateway's logger (a test that reads the log); silent by default. */
     log?: Logger;
+    /** The tool groups instead of the app groups, e.g. with a fixture tool. */
+    groups?: readonly ToolGroup[];
   } = {},
 ): Promise<TestGateway> {
   const kc = inject("keycloak");
@@ -44,7 +47,11 @@ export async function startTestGateway(
     }),
     // TEST_GATEWAY_LOG_LEVEL=debug shows the gateway's log on stdout while debugging a test.
     options.log ?? createLogger(process.env.TEST_GATEWAY_LOG_LEVEL ?? "silent"),
-    { migrate: true, ...(options.routeProbe === undefined ? {} : { routeProbe: options.routeProbe }) },
+    {
+      migrate: true,
+      ...(options.routeProbe === undefined ? {} : { routeProbe: options.routeProbe }),
+      ...(options.groups === undefined ? {} : { groups: options.groups }),
+    },
   ).catch(async (err: unknown) => {
     await release?.();
     await db.drop();

@@ -4,7 +4,7 @@
 // refused. In strict CORS mode (Nextcloud 30, or a proxy that strips OCS-APIRequest) every tool on
 // Deck's #[CORS] REST routes fails with the refusal that names the fix; the OCS comments keep working.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorFromResponse } from "../../../src/nextcloud/index.ts";
+import { errorFromResponse, ROUTE_RECHECK_MS, RouteProbe } from "../../../src/nextcloud/index.ts";
 import type { DeckStandin } from "../../standin/apps/deck.ts";
 import type { ToolResult } from "../support/mcp-call.ts";
 import { startNextcloudScene, type NextcloudScene } from "../support/nextcloud-scene.ts";
@@ -78,8 +78,13 @@ let aliceUid: string;
 let bobUid: string;
 let deck: DeckStandin;
 
+// The gateway's route probe on the test's clock: a refusal of the #[CORS] routes is remembered until
+// the clock has passed the recheck interval.
+let now = 1_000_000;
+const routes = new RouteProbe({ now: () => now });
+
 beforeAll(async () => {
-  scene = await startNextcloudScene();
+  scene = await startNextcloudScene({}, { routeProbe: routes });
   alice = await scene.signIn("alice");
   bob = await scene.signIn("bob");
   aliceUid = claims(alice).sub ?? "";
@@ -649,6 +654,14 @@ describe("the deck tools in strict CORS mode", () => {
     } finally {
       scene.standin.setCorsMode("honour-header");
     }
+    // The refusal is remembered: until the recheck interval has passed, Deck requests are not sent.
+    scene.standin.resetRequests();
+    expect(await fails(alice, "deck_list_boards", {})).toBe(
+      errorFromResponse(401, new Headers(), "your Deck boards", { message: "CORS requires basic auth" })
+        .description,
+    );
+    expect(scene.standin.requests().filter((q) => q.rawPath.includes("/apps/deck/api/"))).toEqual([]);
+    now += ROUTE_RECHECK_MS;
     expect((await ok<Boards>(alice, "deck_list_boards")).total).toBeGreaterThan(0);
   });
 });

@@ -4,6 +4,7 @@
 // it takes (and change nothing), bob seeing alice's table only once she shares it and only doing what
 // the share allows, and in strict CORS mode the row routes refused with the fix while the rest works.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROUTE_RECHECK_MS, RouteProbe } from "../../../src/nextcloud/index.ts";
 import type { StandinTables } from "../../standin/apps/tables.ts";
 import { startNextcloudScene, type NextcloudScene } from "../support/nextcloud-scene.ts";
 import { claims } from "../support/oauth.ts";
@@ -70,8 +71,13 @@ const rows = (as: string, args: Record<string, unknown> = {}) =>
 const names = (r: Rows) => r.rows.map((row) => row.values.Name);
 const tables = () => scene.standin.app<StandinTables>("tables");
 
+// The gateway's route probe on the test's clock: a refusal of the API v1 (#[CORS]) routes is
+// remembered until the clock has passed the recheck interval.
+let now = 1_000_000;
+const routes = new RouteProbe({ now: () => now });
+
 beforeAll(async () => {
-  scene = await startNextcloudScene();
+  scene = await startNextcloudScene({}, { routeProbe: routes });
   alice = await scene.signIn("alice");
   bob = await scene.signIn("bob");
 });
@@ -326,6 +332,13 @@ describe("strict CORS mode (Nextcloud 30 and older, or a proxy that strips OCS-A
     } finally {
       scene.standin.setCorsMode("honour-header");
     }
+    // The refusal is remembered: until the recheck interval has passed, row reads are not sent.
+    scene.standin.resetRequests();
+    expect(await fails(alice, "tables_read_rows", { table: tableId })).toMatch(
+      /^Tables offers reading rows only on its API v1, an app route this Nextcloud refuses/,
+    );
+    expect(scene.standin.requests().filter((q) => q.rawPath.includes("/apps/tables/api/1/"))).toEqual([]);
+    now += ROUTE_RECHECK_MS;
     const after = await rows(alice);
     expect(after.rows.find((r) => r.values.Name === "Via OCS")?.values.Status).toBeNull();
   });

@@ -7,12 +7,12 @@ import {
   CapabilitiesCache,
   createNextcloudClient,
   expectedByVersion,
-  NextcloudError,
   ROUTE_RECHECK_MS,
   RouteProbe,
   send,
   type NextcloudClientOptions,
 } from "../../../src/nextcloud/index.ts";
+import { failure } from "./fixtures.ts";
 
 const BASE = "https://cloud.example.com";
 const CORS_ROUTE = "/index.php/apps/deck/api/v1.0/boards";
@@ -48,16 +48,6 @@ function fakeNextcloud(o: { refuse: boolean; major?: number }) {
   }) as typeof globalThis.fetch;
   return { seen, fetch, state: o };
 }
-
-const failure = async (p: Promise<unknown>): Promise<NextcloudError> => {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof NextcloudError) return err;
-    throw err;
-  }
-  throw new Error("expected a NextcloudError");
-};
 
 describe("RouteProbe", () => {
   it("knows nothing at first, then a refusal until the interval has passed", () => {
