@@ -166,7 +166,7 @@ export function startDist(port: number, env: Record<string, string>): Promise<St
 }
 
 /** The process settings the image gives the gateway (Dockerfile `ENV`), which the bench applies too. */
-export const IMAGE_ENV_KEYS = ["NODE_OPTIONS"] as const;
+export const IMAGE_ENV_KEYS = ["NODE_OPTIONS", "MALLOC_MMAP_THRESHOLD_"] as const;
 
 /**
  * The values of {@link IMAGE_ENV_KEYS} in the Dockerfile's `ENV` lines (`KEY="value"` or `KEY=value`),
@@ -424,7 +424,7 @@ async function measure(settings: FootprintSettings, resources: Resources): Promi
     await gw.stop();
   }
   notes.push(
-    `The gateway runs from dist/ as \`node dist/main.js serve\` with the image's process settings from the Dockerfile (${JSON.stringify(processEnv)}; BENCH_NODE_OPTIONS overrides it). The IdP is a local OIDC provider in the bench process (discovery, JWKS, RFC 8693 exchange), not Keycloak.`,
+    `The gateway runs from dist/ as \`node dist/main.js serve\` with the image's process settings from the Dockerfile (${JSON.stringify(processEnv)}; BENCH_<KEY> overrides one, "" unsets it). The IdP is a local OIDC provider in the bench process (discovery, JWKS, RFC 8693 exchange), not Keycloak.`,
   );
   notes.push(`token exchanges the IdP answered: ${String(idp.exchanges())}`);
   return { metrics, notes, failures: [] };

@@ -1,5 +1,5 @@
 // No growth over a long run (issue 11 §3): the built gateway (`node dist/main.js serve`, the embedded
-// default, the image's NODE_OPTIONS) answers `requests` mixed requests: tools/list, and whoami tool
+// default, the image's NODE_OPTIONS and MALLOC_MMAP_THRESHOLD_) answers `requests` mixed requests: tools/list, and whoami tool
 // calls that go to Nextcloud with the exchanged token from the gateway's cache (re-exchanged when it
 // expires, every 5 minutes). The stand-in runs in a process of its own; the IdP is the bench's local
 // OIDC provider (footprint.ts). RSS (VmRSS) is taken after the warm-up (the first 5 %, at least
@@ -242,7 +242,7 @@ async function measure(settings: SoakSettings, resources: Resources): Promise<Se
     metric("soak.others_cores", "Other processes' CPU meanwhile", others, "cores"),
   ];
   const notes = [
-    `The built gateway (\`node dist/main.js serve\`, embedded database in a temporary DATA_DIR, LOG_LEVEL=silent, the image's NODE_OPTIONS ${JSON.stringify(processEnv)}); ${String(settings.requests)} requests, half tools/list and half whoami tool calls (OCS cloud/user at the stand-in with the exchanged token from the gateway's cache), ${String(settings.concurrency)} concurrent over node:http keep-alive. Warm-up: the first ${String(warmup)}. ${String(idp.exchanges())} token exchange(s) in all.`,
+    `The built gateway (\`node dist/main.js serve\`, embedded database in a temporary DATA_DIR, LOG_LEVEL=silent, the image's process settings ${JSON.stringify(processEnv)}); ${String(settings.requests)} requests, half tools/list and half whoami tool calls (OCS cloud/user at the stand-in with the exchanged token from the gateway's cache), ${String(settings.concurrency)} concurrent over node:http keep-alive. Warm-up: the first ${String(warmup)}. ${String(idp.exchanges())} token exchange(s) in all.`,
     `The stand-in runs in a process of its own (bench/standin-child.ts); it kept ${JSON.stringify(retainedWarm)} after the warm-up and ${JSON.stringify(retainedEnd)} at the end.`,
     ...[contentionNote("the soak", others)].filter((n) => n !== undefined),
   ];

@@ -1,7 +1,8 @@
 // The DAV request layer every DAV app shares (files now; CalDAV and CardDAV next): generic requests
 // into one user's tree, with a method, depth, body and Destination, URLs built only by the one
 // encoder (paths.ts) and sent only through send() (guarded); and a namespace-aware multistatus parser.
-import { XMLParser } from "fast-xml-parser";
+import { createRequire } from "node:module";
+import type * as FastXmlParser from "fast-xml-parser";
 import { NextcloudError } from "./errors.ts";
 import type { DavTree } from "./guard.ts";
 import { davRoot } from "./guard.ts";
@@ -111,19 +112,31 @@ export function childOf(el: XmlElement, ns: string, name: string): XmlElement | 
   return el.children.find((c) => c.ns === ns && c.name === name);
 }
 
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: "",
-  removeNSPrefix: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  processEntities: true,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-});
+let parser: FastXmlParser.XMLParser | undefined;
+
+/**
+ * The XML parser, loaded on the first document parsed rather than at start-up: a gateway whose
+ * users never reach a DAV app does not keep fast-xml-parser's modules (about 1 MiB of heap; ADR
+ * 0025). Its CommonJS build is one file, loaded synchronously.
+ */
+function xmlParser(): FastXmlParser.XMLParser {
+  if (parser !== undefined) return parser;
+  const { XMLParser } = createRequire(import.meta.url)("fast-xml-parser") as typeof FastXmlParser;
+  parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: "",
+    removeNSPrefix: false,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: false,
+    processEntities: true,
+    htmlEntities: false,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+  });
+  return parser;
+}
 
 type Raw = Record<string, unknown>;
 
@@ -135,7 +148,7 @@ export function parseXml(xml: string): XmlElement {
   if (/<!DOCTYPE/i.test(xml)) throw new NextcloudError("bad_response", "Nextcloud sent XML with a DOCTYPE.");
   let nodes: unknown;
   try {
-    nodes = parser.parse(xml);
+    nodes = xmlParser().parse(xml);
   } catch (err) {
     throw new NextcloudError("bad_response", "Nextcloud sent XML that cannot be read.", { cause: err });
   }

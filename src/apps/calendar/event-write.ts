@@ -1,7 +1,7 @@
 // Creating a VEVENT and changing selected fields of an existing one, keeping every property,
 // component and overridden instance the change does not touch (RFC 5545, RFC 4791 §4.1).
 import { randomUUID } from "node:crypto";
-import ICAL from "ical.js";
+import { ICAL } from "./ical-lib.ts";
 import { GatewayError } from "../../errors.ts";
 import {
   PRODID,

@@ -1,6 +1,6 @@
 // Writing properties of a VEVENT or VTODO: text, times with their TZID, people, reminders, rules, and
 // the bookkeeping (UID, DTSTAMP, SEQUENCE, LAST-MODIFIED) that CalDAV clients rely on.
-import ICAL from "ical.js";
+import { ICAL } from "./ical-lib.ts";
 import { libraryVtimezone, type IcalComponent, type IcalTime } from "./timezone.ts";
 
 type IcalRecur = InstanceType<typeof ICAL.Recur>;

@@ -1,6 +1,6 @@
 // Free/busy across calendars: opaque, not cancelled occurrences merged into busy intervals, and free
 // slots of a minimum length inside working hours in the user's zone (the arithmetic of RFC 5545 §3.6.4).
-import ICAL from "ical.js";
+import { ICAL } from "./ical-lib.ts";
 import { GatewayError } from "../../errors.ts";
 import type { EventTime, FreeBusy, Interval, Occurrence } from "./schema.ts";
 import { formatTime, requireZone, timeInZone, type IcalTimezone } from "./timezone.ts";

@@ -1,6 +1,6 @@
 // Reading calendar object resources (RFC 5545): one VCALENDAR with a VEVENT or VTODO series, its
 // overridden instances and VTIMEZONEs, into the typed shapes of schema.ts. Parsing is ical.js's.
-import ICAL from "ical.js";
+import { ICAL } from "./ical-lib.ts";
 import { GatewayError } from "../../errors.ts";
 import type {
   Alarm,

@@ -1,6 +1,6 @@
 // Occurrences of an event in a time range: RRULE, RDATE and EXDATE expanded by ical.js, overridden
 // instances (RECURRENCE-ID) in place of the generated ones, bounded by a maximum count.
-import ICAL from "ical.js";
+import { ICAL } from "./ical-lib.ts";
 import { eventTime, readCalendar, seriesComponents, textOf } from "./ical.ts";
 import type { Expansion, Occurrence } from "./schema.ts";
 import {

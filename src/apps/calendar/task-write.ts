@@ -1,7 +1,7 @@
 // Creating a VTODO, changing selected fields, completing and reopening it (RFC 5545 §3.6.2),
 // keeping every property the change does not touch.
 import { randomUUID } from "node:crypto";
-import ICAL from "ical.js";
+import { ICAL } from "./ical-lib.ts";
 import { GatewayError } from "../../errors.ts";
 import type { WriteOptions } from "./event-write.ts";
 import {

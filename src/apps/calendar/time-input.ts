@@ -1,6 +1,6 @@
 // Times, durations and rules as callers give them ("2026-10-20", "2026-10-20T10:00", with or without
 // an offset, "PT30M", "FREQ=WEEKLY"), turned into ical.js values with clear errors for bad input.
-import ICAL from "ical.js";
+import { ICAL } from "./ical-lib.ts";
 import { GatewayError } from "../../errors.ts";
 import { timeInZone, type IcalTime, type IcalTimezone } from "./timezone.ts";
 

@@ -1,8 +1,7 @@
 // Time zones for iCalendar: IANA VTIMEZONE definitions from timezones-ical-library, registered in
 // ical.js's zone service on first use, and ISO 8601 formatting of ical.js times with their offset.
-import ICAL from "ical.js";
-import { tzlib_get_ical_block, tzlib_get_timezones } from "timezones-ical-library";
 import { GatewayError } from "../../errors.ts";
+import { ICAL, timezoneLibrary } from "./ical-lib.ts";
 
 /** An ical.js component (VCALENDAR, VEVENT, VTIMEZONE, VCARD…). */
 export type IcalComponent = InstanceType<typeof ICAL.Component>;
@@ -16,7 +15,7 @@ let known: Set<string> | undefined;
 
 function isLibraryZone(tzid: string): boolean {
   if (!known) {
-    const names = tzlib_get_timezones();
+    const names = timezoneLibrary().tzlib_get_timezones();
     known = new Set(Array.isArray(names) ? names : []);
   }
   return known.has(tzid);
@@ -27,7 +26,7 @@ export function libraryVtimezone(tzid: string): IcalComponent | null {
   const cached = vtimezones.get(tzid);
   if (cached !== undefined) return cached;
   // Asking the library about an unknown name makes it print to the console, so check first.
-  const block = isLibraryZone(tzid) ? tzlib_get_ical_block(tzid) : null;
+  const block = isLibraryZone(tzid) ? timezoneLibrary().tzlib_get_ical_block(tzid) : null;
   let component: IcalComponent | null = null;
   if (Array.isArray(block) && typeof block[0] === "string") {
     const root = new ICAL.Component(

@@ -1,7 +1,7 @@
 // Writing vCards: new contacts as version 3.0 (ADR 0012), changes to selected fields of an existing
 // 3.0 or 4.0 card keeping every property the change does not touch (X-, groups, photos).
 import { randomUUID } from "node:crypto";
-import ICAL from "ical.js";
+import { ICAL } from "../calendar/ical-lib.ts";
 import { GatewayError } from "../../errors.ts";
 import type { ContactInput } from "./schema.ts";
 import { readVcard, type VcardComponent } from "./vcard.ts";

@@ -1,6 +1,6 @@
 // Reading vCards (RFC 2426 version 3.0, RFC 6350 version 4.0) with ical.js into the contact shape;
 // photos are described (kind, type, size, link), their bytes handed out only by `photoData`.
-import ICAL from "ical.js";
+import { ICAL } from "../calendar/ical-lib.ts";
 import { GatewayError } from "../../errors.ts";
 import type { Address, Contact, Photo, TypedValue } from "./schema.ts";
 
