@@ -179,6 +179,10 @@ async function startGatewayProcess(port: number, config: Record<string, string>)
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? tmpdir(),
       ...config,
+      // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway (bench/README.md).
+      ...(process.env.BENCH_GATEWAY_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS }
+        : {}),
       HOST: "127.0.0.1",
       PORT: String(port),
     },

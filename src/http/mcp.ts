@@ -159,8 +159,14 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
     );
     const serve = (await isLegacyRequest(c.req.raw, body)) ? serveLegacy : serveModern;
     try {
+      // No close() after an answer: with JSON responses the whole answer is in the Response, the
+      // handlers have finished, and this stateless server sent no requests of its own, so nothing of
+      // it is left pending (the 2026-07-28 transport closes itself). Closing would only tear down
+      // empty maps, at the cost of an error object with a stack per request.
       return await serve(server, c.req.raw, body, info, log);
     } catch (err) {
+      // A handler may still run when serving failed half-way: closing aborts its signal.
+      void server.close();
       log.error({ err: describeError(err) }, "MCP request failed");
       return c.json(
         jsonRpcError(
@@ -169,9 +175,6 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
         ),
         500,
       );
-    } finally {
-      // With JSON responses the whole answer is in the Response: the per-request server can go.
-      void server.close();
     }
   };
 }
