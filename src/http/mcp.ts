@@ -163,7 +163,11 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
       // handlers have finished, and this stateless server sent no requests of its own, so nothing of
       // it is left pending (the 2026-07-28 transport closes itself). Closing would only tear down
       // empty maps, at the cost of an error object with a stack per request.
-      return await serve(server, c.req.raw, body, info, log);
+      const response = await serve(server, c.req.raw, body, info, log);
+      // The SDK's Response is returned as it is (hono merges its prepared headers only into
+      // responses it makes itself): the request id goes on it here, as on every other answer.
+      response.headers.set("x-request-id", c.get("requestId"));
+      return response;
     } catch (err) {
       // A handler may still run when serving failed half-way: closing aborts its signal.
       void server.close();
