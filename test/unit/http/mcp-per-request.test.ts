@@ -1,10 +1,13 @@
-// The per-request MCP server leaves nothing behind: /mcp no longer closes it after an answer (the
+// How /mcp reads its body over a real node HTTP server, and that the per-request MCP server leaves
+// nothing behind: /mcp no longer closes it after an answer (the
 // close cost an error object with a stack per request), so these requests prove that the server,
 // its transport and the handlers' closures become garbage once the response is out, on both the
 // 2025 (stateless transport) and the 2026-07-28 (SDK handler) paths.
+import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { serve, type ServerType } from "@hono/node-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { allTools, createApp } from "../../../src/app.ts";
 import { createTokenVerifier } from "../../../src/auth/index.ts";
@@ -135,5 +138,64 @@ describe("the per-request MCP server after its answer", () => {
       },
       { timeoutMs: 4_000, intervalMs: 20 },
     );
+  });
+});
+
+describe("the body of POST /mcp over node's HTTP server", () => {
+  let server: ServerType;
+  let url: string;
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => {
+      server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => {
+        resolve();
+      });
+    });
+    url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/mcp`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const send = (body: BodyInit, extra: RequestInit = {}) =>
+    fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2025-11-25",
+        authorization: `Bearer ${token}`,
+      },
+      body,
+      ...extra,
+    });
+  const call = JSON.stringify(legacy(5).body);
+
+  it("is read with a declared length, with a byte-order mark, and chunked", async () => {
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        const bytes = new TextEncoder().encode(call);
+        controller.enqueue(bytes.subarray(0, 10));
+        controller.enqueue(bytes.subarray(10));
+        controller.close();
+      },
+    });
+    for (const res of [
+      await send(call),
+      await send(`\uFEFF${call}`),
+      await send(chunked, { duplex: "half" } as RequestInit),
+    ]) {
+      expect(res.status).toBe(200);
+      expect(
+        ((await res.json()) as { result: { structuredContent: unknown } }).result.structuredContent,
+      ).toEqual({
+        ok: true,
+      });
+    }
+  });
+
+  it("answers a body that is not JSON with a parse error", async () => {
+    const res = await send('{"jsonrpc": "2.0",');
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: -32700 } });
   });
 });
