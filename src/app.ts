@@ -10,6 +10,7 @@ import { healthz, readyz, type ReadinessProbes } from "./http/health.ts";
 import { mcpEndpoint, mcpMethodNotAllowed } from "./http/mcp.ts";
 import { metricsEndpoint, type Metric } from "./http/metrics.ts";
 import { bearerAuth } from "./http/middleware/bearer-auth.ts";
+import { declaredBodyLimit } from "./http/middleware/body-limit.ts";
 import { corsHeaders } from "./http/middleware/cors.ts";
 import { originAllowed, originGuard } from "./http/middleware/origin.ts";
 import {
@@ -285,7 +286,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.use(
     "/mcp",
-    bodyLimit({
+    declaredBodyLimit({
       maxSize: MAX_MCP_BODY_BYTES,
       onError: (c) =>
         c.json(

@@ -79,7 +79,9 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
   const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
   if (
     incoming instanceof Readable &&
+    // Nothing has read it or attached itself to it (a web stream over it would compete).
     !incoming.readableDidRead &&
+    incoming.readableFlowing === null &&
     c.req.header("content-length") !== undefined &&
     c.req.header("transfer-encoding") === undefined
   ) {

@@ -156,7 +156,7 @@ describe("the body of POST /mcp over node's HTTP server", () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const send = (body: BodyInit, extra: RequestInit = {}) =>
+  const send = (body: RequestInit["body"], extra: RequestInit = {}) =>
     fetch(url, {
       method: "POST",
       headers: {
@@ -182,7 +182,7 @@ describe("the body of POST /mcp over node's HTTP server", () => {
     for (const res of [
       await send(call),
       await send(`\uFEFF${call}`),
-      await send(chunked, { duplex: "half" } as RequestInit),
+      await send(chunked, { duplex: "half" }),
     ]) {
       expect(res.status).toBe(200);
       expect(
@@ -190,6 +190,20 @@ describe("the body of POST /mcp over node's HTTP server", () => {
       ).toEqual({
         ok: true,
       });
+    }
+  });
+
+  it("refuses a body over 4 MiB, declared or chunked", async () => {
+    const big = JSON.stringify({ ...legacy(6).body, pad: "x".repeat(4 * 1024 * 1024) });
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big));
+        controller.close();
+      },
+    });
+    for (const res of [await send(big), await send(chunked, { duplex: "half" })]) {
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({ error: { code: -32600 } });
     }
   });
 
