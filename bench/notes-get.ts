@@ -212,6 +212,10 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
       LOG_LEVEL: "silent",
       // One user drives the throughput loop; the per-user limit (600/min) would answer 429 to it.
       RATE_LIMIT_MCP_PER_USER: "0",
+      // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway (bench/README.md).
+      ...(process.env.BENCH_GATEWAY_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS }
+        : {}),
     },
     pollMs: 250,
     timeoutMs: GATEWAY_START_TIMEOUT_MS,

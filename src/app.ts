@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { TokenVerifier } from "./auth/index.ts";
 import type { Config } from "./config/index.ts";
@@ -11,6 +10,8 @@ import { healthz, readyz, type ReadinessProbes } from "./http/health.ts";
 import { mcpEndpoint, mcpMethodNotAllowed } from "./http/mcp.ts";
 import { metricsEndpoint, type Metric } from "./http/metrics.ts";
 import { bearerAuth } from "./http/middleware/bearer-auth.ts";
+import { declaredBodyLimit } from "./http/middleware/body-limit.ts";
+import { corsHeaders } from "./http/middleware/cors.ts";
 import { originAllowed, originGuard } from "./http/middleware/origin.ts";
 import {
   addressKey,
@@ -353,7 +354,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use("/mcp", originGuard(originSettings));
   app.use(
     "/mcp",
-    cors({
+    corsHeaders({
       origin: (origin) => (originAllowed(origin, originSettings) ? origin : null),
       allowMethods: ["POST", "GET", "DELETE", "OPTIONS"],
       allowHeaders: [
@@ -372,7 +373,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.use(
     "/mcp",
-    bodyLimit({
+    declaredBodyLimit({
       maxSize: MAX_MCP_BODY_BYTES,
       onError: (c) =>
         c.json(

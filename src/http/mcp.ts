@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { Readable } from "node:stream";
 import {
   createMcpHandler,
   isLegacyRequest,
@@ -6,7 +7,7 @@ import {
   type AuthInfo,
   type McpServer,
 } from "@modelcontextprotocol/server";
-import type { Handler } from "hono";
+import type { Context, Handler } from "hono";
 import { missingScopes, wwwAuthenticate } from "../auth/index.ts";
 import { describeError } from "../errors.ts";
 import { subjectHash } from "../log.ts";
@@ -66,6 +67,32 @@ function isListOrCall(body: unknown): boolean {
   });
 }
 
+const utf8 = new TextDecoder();
+
+/**
+ * The request body as JSON. Served by @hono/node-server with a declared length (which bodyLimit has
+ * held to the maximum, and which node's parser reads exactly), the body is read from the node
+ * request itself: the web Request's body stream costs a twentieth of a tools/call's CPU. Otherwise
+ * (a chunked body, which bodyLimit counts as it streams; tests; a body already read), hono reads it.
+ */
+async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  if (
+    incoming instanceof Readable &&
+    // Nothing has read it or attached itself to it (a web stream over it would compete).
+    !incoming.readableDidRead &&
+    incoming.readableFlowing === null &&
+    c.req.header("content-length") !== undefined &&
+    c.req.header("transfer-encoding") === undefined
+  ) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    // TextDecoder drops a leading byte-order mark, as Request.json() does.
+    return JSON.parse(utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+  }
+  return c.req.json();
+}
+
 function jsonRpcError(code: number, message: string) {
   return { jsonrpc: "2.0" as const, id: null, error: { code, message } };
 }
@@ -85,7 +112,7 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
     const { verified, info } = c.get("auth");
     let body: unknown;
     try {
-      body = await c.req.json();
+      body = await readJson(c);
     } catch {
       return c.json(jsonRpcError(-32700, "Parse error: the body must be a JSON-RPC message in JSON"), 400);
     }
@@ -159,8 +186,18 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
     );
     const serve = (await isLegacyRequest(c.req.raw, body)) ? serveLegacy : serveModern;
     try {
-      return await serve(server, c.req.raw, body, info, log);
+      // No close() after an answer: with JSON responses the whole answer is in the Response, the
+      // handlers have finished, and this stateless server sent no requests of its own, so nothing of
+      // it is left pending (the 2026-07-28 transport closes itself). Closing would only tear down
+      // empty maps, at the cost of an error object with a stack per request.
+      const response = await serve(server, c.req.raw, body, info, log);
+      // The SDK's Response is returned as it is (hono merges its prepared headers only into
+      // responses it makes itself): the request id goes on it here, as on every other answer.
+      response.headers.set("x-request-id", c.get("requestId"));
+      return response;
     } catch (err) {
+      // A handler may still run when serving failed half-way: closing aborts its signal.
+      void server.close();
       log.error({ err: describeError(err) }, "MCP request failed");
       return c.json(
         jsonRpcError(
@@ -169,9 +206,6 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
         ),
         500,
       );
-    } finally {
-      // With JSON responses the whole answer is in the Response: the per-request server can go.
-      void server.close();
     }
   };
 }

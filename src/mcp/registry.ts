@@ -1,5 +1,6 @@
 import type { ContentBlock, Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { BoundedCache } from "../cache.ts";
 import type { ToolContext } from "./context.ts";
 import type { ToolGroup } from "./group.ts";
 
@@ -84,6 +85,21 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   return Object.freeze({ ...definition, scopes: Object.freeze([...scopes]) });
 }
 
+/** The tools one request sees, with what its server needs of them; shared by all such requests. */
+export interface ToolSelection {
+  readonly tools: readonly AnyToolDefinition[];
+  /** Their `tools/list` entries, in the same order. */
+  readonly listing: readonly Tool[];
+  /** The same tools by name. */
+  readonly callable: ReadonlyMap<string, AnyToolDefinition>;
+}
+
+/**
+ * Distinct selections kept: one per combination of scopes, usable apps and toolset in use, which is
+ * a handful per deployment; the bound only stops tokens with made-up scopes from growing it.
+ */
+const SELECTIONS_KEPT = 256;
+
 interface Entry {
   readonly tool: AnyToolDefinition;
   readonly listing: Tool;
@@ -99,6 +115,7 @@ interface Entry {
 export class ToolRegistry {
   readonly #entries = new Map<string, Entry>();
   readonly #groups: readonly ToolGroup[];
+  readonly #selections = new BoundedCache<string, ToolSelection>({ maxEntries: SELECTIONS_KEPT });
 
   /**
    * From tool groups (the gateway), or from bare tools (tests), which then belong to the group
@@ -148,6 +165,28 @@ export class ToolRegistry {
           (always || apps === "all" || apps.has(group)),
       )
       .map((e) => e.tool);
+  }
+
+  /**
+   * `visible(by)` with its listing and lookup map, computed once per distinct `by` (the registry
+   * never changes, so the answer is the same each time): what every request's server is built from.
+   */
+  select(by: ToolVisibility): ToolSelection {
+    const key = JSON.stringify([
+      by.scopes,
+      by.capabilities === "all" ? "all" : [...by.capabilities],
+      by.apps === undefined || by.apps === "all" ? "all" : [...by.apps],
+    ]);
+    const known = this.#selections.get(key);
+    if (known !== undefined) return known;
+    const tools = Object.freeze(this.visible(by));
+    const selection: ToolSelection = Object.freeze({
+      tools,
+      listing: Object.freeze(tools.flatMap((t) => this.#entries.get(t.name)?.listing ?? [])),
+      callable: new Map(tools.map((t) => [t.name, t])),
+    });
+    this.#selections.set(key, selection);
+    return selection;
   }
 
   /** The precomputed `tools/list` entry of a tool. */

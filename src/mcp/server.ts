@@ -61,7 +61,7 @@ export function createMcpServer(
   ctx: ToolContext,
   options: McpServerOptions = {},
 ): McpServer {
-  const tools = registry.visible({
+  const { listing, callable } = registry.select({
     scopes: ctx.scopes,
     capabilities: options.capabilities ?? "all",
     apps: options.apps ?? "all",
@@ -83,9 +83,7 @@ export function createMcpServer(
       },
     },
   );
-  const listing = tools.flatMap((t) => registry.listing(t.name) ?? []);
-  server.server.setRequestHandler("tools/list", () => ({ tools: listing }));
-  const callable = new Map(tools.map((t) => [t.name, t]));
+  server.server.setRequestHandler("tools/list", () => ({ tools: [...listing] }));
   server.server.setRequestHandler("tools/call", async (request, extra) => {
     const tool = callable.get(request.params.name);
     // MCP 2025-11-25 (server/tools, error handling): an unknown tool is a protocol error. The

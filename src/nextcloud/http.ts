@@ -3,6 +3,7 @@
 // Every request passes the guard (guard.ts) before its first byte is sent.
 import { bearerRefused, errorFromResponse, NextcloudError, parseRetryAfter } from "./errors.ts";
 import { guardRequest } from "./guard.ts";
+import { exchange, toHeaders } from "./wire.ts";
 import type { RouteClass, RouteProbe } from "./routes.ts";
 
 /** How to reach one Nextcloud as one user. */
@@ -19,7 +20,7 @@ export interface NextcloudClientOptions {
   retries?: number;
   /** Longest wait before a retry; a longer Retry-After fails at once (default 5 s). */
   maxRetryDelayMs?: number;
-  /** Injected fetch (tests, proxies); the global fetch otherwise. */
+  /** Injected fetch (tests, proxies); node:http(s) with keep-alive otherwise (wire.ts). */
   fetch?: typeof fetch;
   /** The memory of route classes refused by this instance (routes.ts); createNextcloudClient sets the shared one. */
   routes?: RouteProbe;
@@ -118,7 +119,6 @@ async function once(
   req: NextcloudRequest,
   budgetMs: number,
 ): Promise<NextcloudResponse> {
-  const doFetch = options.fetch ?? fetch;
   const url = guardRequest(options.baseUrl, req);
   const limit = req.maxResponseBytes ?? options.maxResponseBytes ?? DEFAULT_MAX_BYTES;
   // Outside the try: a token source that fails (the IdP refused the exchange, the sign-in expired)
@@ -127,27 +127,35 @@ async function once(
   const token = await options.token();
   const timeout = AbortSignal.timeout(Math.max(1, budgetMs));
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
+  const headers = {
+    // An empty token means an anonymous request (e.g. public capabilities in `check`).
+    ...(token === "" ? {} : { Authorization: `Bearer ${token}` }),
+    "OCS-APIRequest": "true",
+    ...req.headers,
+  };
   try {
-    const res = await doFetch(url, {
+    if (options.fetch !== undefined) {
+      const res = await options.fetch(url, {
+        method: req.method,
+        headers,
+        ...(req.body === undefined ? {} : { body: req.body }),
+        redirect: "manual",
+        signal,
+      });
+      return answer(res.status, res.headers, await readLimited(res, limit, req.what));
+    }
+    const res = await exchange(url, {
       method: req.method,
-      headers: {
-        // An empty token means an anonymous request (e.g. public capabilities in `check`).
-        ...(token === "" ? {} : { Authorization: `Bearer ${token}` }),
-        "OCS-APIRequest": "true",
-        ...req.headers,
-      },
-      ...(req.body === undefined ? {} : { body: req.body }),
-      redirect: "manual",
+      headers,
+      body: req.body,
       signal,
+      limit,
+      what: req.what,
+      idempotent: IDEMPOTENT.has(req.method),
     });
-    const body = await readLimited(res, limit, req.what);
-    return {
-      status: res.status,
-      headers: res.headers,
-      body,
-      text: () => new TextDecoder().decode(body),
-      json: () => JSON.parse(new TextDecoder().decode(body)) as unknown,
-    };
+    let made: Headers | undefined;
+    // Headers made only when read: most callers never look at them.
+    return answer(res.status, () => (made ??= toHeaders(res.rawHeaders)), res.body);
   } catch (err) {
     if (err instanceof NextcloudError) throw err;
     if (timeout.aborted) {
@@ -179,6 +187,18 @@ async function once(
       },
     );
   }
+}
+
+function answer(status: number, headers: Headers | (() => Headers), body: Uint8Array): NextcloudResponse {
+  return {
+    status,
+    get headers() {
+      return typeof headers === "function" ? headers() : headers;
+    },
+    body,
+    text: () => new TextDecoder().decode(body),
+    json: () => JSON.parse(new TextDecoder().decode(body)) as unknown,
+  };
 }
 
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;

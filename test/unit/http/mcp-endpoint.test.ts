@@ -554,6 +554,30 @@ describe("POST /mcp with a good token", () => {
     const unauth = await post(INIT, { origin: "http://localhost:6274" });
     expect(unauth.headers.get("access-control-expose-headers")).toMatch(/www-authenticate/);
   });
+
+  it("puts the CORS headers and the request id on the SDK's answers and on the gateway's refusals", async () => {
+    const browser = { origin: "http://localhost:6274", "x-request-id": "req-7" };
+    const call = await post(
+      { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "server_info", arguments: {} } },
+      { ...browser, ...(await bearer()) },
+    );
+    const refused = await post(INIT, browser);
+    expect([call.status, refused.status]).toEqual([200, 401]);
+    for (const res of [call, refused]) {
+      expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:6274");
+      expect(res.headers.get("access-control-expose-headers")).toBe("www-authenticate,mcp-session-id");
+      expect(res.headers.get("vary")).toBe("Origin");
+      expect(res.headers.get("x-request-id")).toBe("req-7");
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    }
+    expect(
+      ((await call.json()) as { result: { structuredContent: unknown } }).result.structuredContent,
+    ).toEqual(expect.objectContaining({ subject: "0b6f3c1e-user" }));
+    // No Origin (a non-browser client): no CORS grant, and a generated request id.
+    const plain = await post(INIT, await bearer());
+    expect(plain.headers.get("access-control-allow-origin")).toBeNull();
+    expect(plain.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
 });
 
 it("keeps the token clock honest: a token inside the leeway is still accepted", async () => {

@@ -82,6 +82,31 @@ describe("ToolRegistry", () => {
     expect(visible.map((t) => t.name)).toContain("files_refused");
   });
 
+  it("selects per request what visible() allows, reusing the answer only for the same scopes, apps and toolset", () => {
+    const readOnly = { scopes: ["mcp:tools"], capabilities: new Set(["notes"]), apps: "all" as const };
+    const first = registry.select(readOnly);
+    expect(first.tools).toEqual(registry.visible(readOnly));
+    expect(first.listing.map((t) => t.name)).toEqual(first.tools.map((t) => t.name));
+    expect(first.listing[0]).toBe(registry.listing(first.tools[0]?.name ?? ""));
+    expect([...first.callable.keys()]).toEqual(first.tools.map((t) => t.name));
+    // Equal inputs in new objects: the same selection.
+    expect(registry.select({ ...readOnly, scopes: ["mcp:tools"], capabilities: new Set(["notes"]) })).toBe(
+      first,
+    );
+    // Any difference is another selection: a write scope, another app set, another toolset.
+    const writer = registry.select({ ...readOnly, scopes: ["mcp:tools", "mcp:write"] });
+    expect(writer.callable.has("notes_create")).toBe(true);
+    expect(first.callable.has("notes_create")).toBe(false);
+    expect(
+      registry.select({ ...readOnly, capabilities: new Set(["calendar"]) }).callable.has("notes_get"),
+    ).toBe(false);
+    expect(registry.select({ ...readOnly, apps: new Set(["calendar"]) }).callable.has("notes_get")).toBe(
+      false,
+    );
+    expect(registry.select({ ...readOnly, scopes: [] }).tools).toEqual([]);
+    expect(Object.isFrozen(first.listing)).toBe(true);
+  });
+
   it("precomputes each tools/list entry: argument descriptions kept, output field descriptions and noise dropped", () => {
     const listing = registry.listing("notes_get");
     expect(listing).toMatchObject({
