@@ -18,7 +18,7 @@ import * as oidc from "openid-client";
 import type { TestKeycloak } from "../test/harness/keycloak.ts";
 import { contentionNote, cpuSample, othersCores } from "./cpu.ts";
 import { describe, snippet, SOURCE_ENTRY, startGatewayProcess } from "./gateway-process.ts";
-import { runLoad, type LoadResult } from "./load.ts";
+import { runLoad, type LoadClient, type LoadResult } from "./load.ts";
 import { metric, type Metric, type SectionResult } from "./report.ts";
 import { withResources, type Resources } from "./resources.ts";
 import { startStandinChild, type StandinChild } from "./standin-child.ts";
@@ -34,9 +34,12 @@ export interface ToolCallSettings {
   /** The throughput loop's warm-up and measured window per path, ms. */
   readonly warmupMs: number;
   readonly durationMs: number;
+  /** The throughput loop's HTTP client (`--client`): fetch, or node:http at about half its CPU. */
+  readonly client: LoadClient;
 }
 
 export const TOOL_CALL_DEFAULTS: ToolCallSettings = {
+  client: "fetch",
   calls: 300,
   warmup: 200,
   concurrency: 16,
@@ -422,7 +425,7 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
     );
     const loop = (name: string, r: Request, onWindowStart?: () => void, onWindowEnd?: () => void) =>
       runLoad({
-        client: "fetch",
+        client: settings.client,
         name,
         url: r.url,
         method: r.method,
@@ -561,7 +564,7 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
     `Latency: ${String(settings.warmup)} warm-up then ${String(calls)} measured calls per path, one request at a time over fetch keep-alive, the two paths alternating (AB BA …); each call timed from sending to the last byte of the response. The overhead is the difference of the two percentiles, not a percentile of differences.`,
     `The baseline uses a Nextcloud token obtained once by the same token exchange (client mcp-gateway, audience nextcloud, scope nextcloud-audience). The gateway path adds: MCP request handling, token verification (cached), the exchanged-token cache lookup, its own HTTP request to the stand-in and a second loopback hop.`,
     `Token exchange: ${String(gatewayTokens.size)} distinct Nextcloud token(s) reached the stand-in from the gateway over the whole run (${exchangedInFirst ? "the first exchange happened in the first tools/call" : "the exchange happened before the first tools/call, e.g. at tools/list"}); 1 means the exchanged token was cached per MCP token. The first call took ${first.ms.toFixed(1)} ms, the first direct request ${firstDirect.ms.toFixed(1)} ms.`,
-    `Throughput: ${String(settings.concurrency)} closed-loop clients (fetch keep-alive) for ${String(settings.warmupMs / 1000)} s warm-up and ${String(settings.durationMs / 1000)} s measured, through the gateway and then direct; the gateway, the stand-in and this load generator are three processes on the machine's cores.`,
+    `Throughput: ${String(settings.concurrency)} closed-loop clients (${settings.client === "http" ? "node:http" : "fetch"} keep-alive) for ${String(settings.warmupMs / 1000)} s warm-up and ${String(settings.durationMs / 1000)} s measured, through the gateway and then direct; the gateway, the stand-in and this load generator are three processes on the machine's cores.`,
     "Keycloak idles during the measurement (nothing is exchanged), but its JVM counts among the other processes.",
     ...[contentionNote("the measured calls", others)].filter((n) => n !== undefined),
   ];

@@ -129,6 +129,7 @@ const BENCHES: readonly Bench[] = [
     title: "notes_get through the gateway vs. direct to Nextcloud (real Keycloak, stand-in)",
     run: (s) =>
       runNotesGet({
+        client: s.client,
         calls: s.calls,
         warmup: s.callWarmup,
         concurrency: s.notesConcurrency,
