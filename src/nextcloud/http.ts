@@ -3,7 +3,7 @@
 // Every request passes the guard (guard.ts) before its first byte is sent.
 import { bearerRefused, errorFromResponse, NextcloudError, parseRetryAfter } from "./errors.ts";
 import { guardRequest } from "./guard.ts";
-import { exchange, toHeaders } from "./wire.ts";
+import { exchange, joinChunks, toHeaders } from "./wire.ts";
 import type { RouteClass, RouteProbe } from "./routes.ts";
 
 /** How to reach one Nextcloud as one user. */
@@ -257,13 +257,7 @@ async function readLimited(res: Response, limit: number, what: string): Promise<
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return joinChunks(chunks, size);
 }
 
 /** Nextcloud's own message from a JSON (`message`, OCS `meta.message`) or Sabre XML error body. */

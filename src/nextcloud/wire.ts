@@ -133,6 +133,11 @@ async function read(res: IncomingMessage, req: WireRequest): Promise<Uint8Array>
     chunks.push(chunk);
   }
   // A body of its own (node's chunks may be views into shared memory), as fetch's path gives.
+  return joinChunks(chunks, size);
+}
+
+/** `chunks` (`size` bytes in all) copied into one new array. */
+export function joinChunks(chunks: readonly Uint8Array[], size: number): Uint8Array {
   const out = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
