@@ -13,8 +13,11 @@ export interface VerifiedTokenCacheOptions {
   now?: () => number;
 }
 
-// Keyed by a digest so that the cache never holds a usable token.
-function cacheKey(token: string): string {
+/**
+ * SHA-256 of a token, base64url: what the gateway's caches key tokens by, so that they never hold a
+ * usable token. A request computes it once (bearer auth) and hands it on to the exchange cache.
+ */
+export function tokenDigest(token: string): string {
   return createHash("sha256").update(token).digest("base64url");
 }
 
@@ -41,9 +44,12 @@ export class VerifiedTokenCache {
     return this.#entries.size;
   }
 
-  /** The verified token for `token`, or undefined when it is not cached or has reached its `exp`. */
-  get(token: string): VerifiedToken | undefined {
-    const key = cacheKey(token);
+  /**
+   * The verified token for `token`, or undefined when it is not cached or has reached its `exp`.
+   * @param digest `tokenDigest(token)`, when the caller has it already.
+   */
+  get(token: string, digest?: string): VerifiedToken | undefined {
+    const key = digest ?? tokenDigest(token);
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (this.#now() >= entry.expiresAt * 1000) {
@@ -54,9 +60,9 @@ export class VerifiedTokenCache {
   }
 
   /** Stores a verified token until its `exp`; one already at its `exp` is not stored. */
-  set(token: string, verified: VerifiedToken): void {
+  set(token: string, verified: VerifiedToken, digest?: string): void {
     if (this.#now() >= verified.expiresAt * 1000) return;
-    const key = cacheKey(token);
+    const key = digest ?? tokenDigest(token);
     this.#entries.delete(key);
     while (this.#entries.size >= this.#maxEntries) {
       const oldest = this.#entries.keys().next();
@@ -86,9 +92,10 @@ export interface TokenVerifierStats {
 /** Verifies access tokens, remembering the ones that passed. */
 export interface TokenVerifier {
   /**
+   * @param digest `tokenDigest(token)`, when the caller has it already.
    * @throws GatewayError as {@link verifyAccessToken} does.
    */
-  verify(token: string): Promise<VerifiedToken>;
+  verify(token: string, digest?: string): Promise<VerifiedToken>;
   /** A snapshot of the cache counters. */
   readonly stats: TokenVerifierStats;
 }
@@ -110,15 +117,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   let hits = 0;
   let misses = 0;
   return {
-    async verify(token) {
-      const cached = cache.get(token);
+    async verify(token, digest = tokenDigest(token)) {
+      const cached = cache.get(token, digest);
       if (cached !== undefined) {
         hits++;
         return cached;
       }
       misses++;
       const verified = await verifyAccessToken(token, expectations, getKey, now());
-      cache.set(token, verified);
+      cache.set(token, verified, digest);
       return verified;
     },
     get stats() {

@@ -15,6 +15,7 @@ export {
   type TokenVerifierOptions,
   type TokenVerifierStats,
   type VerifiedTokenCacheOptions,
+  tokenDigest,
 } from "./cache.ts";
 export { wwwAuthenticate, type ChallengeError, type ChallengeOptions } from "./challenge.ts";
 export { missingScopes, parseScopes } from "./scopes.ts";

@@ -8,6 +8,7 @@ export interface AppEnv {
     requestId: string;
     log: Logger;
     /** Set by bearerAuth on /mcp: the verified token and the MCP SDK's view of it. */
-    auth: { verified: VerifiedToken; info: AuthInfo };
+    /** `digest` is `tokenDigest(info.token)`, the key of the gateway's token caches. */
+    auth: { verified: VerifiedToken; info: AuthInfo; digest: string };
   };
 }

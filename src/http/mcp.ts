@@ -15,7 +15,9 @@ import {
   appsFromClaim,
   createMcpServer,
   intersectApps,
+  LEGACY_REVISIONS,
   parseToolset,
+  plainlyLegacyRequest,
   refuseMessage,
   requiredScopesForCall,
   type SearchIndexContext,
@@ -45,7 +47,9 @@ export interface McpEndpointSettings {
   /** The apps usable for a user (per-user cache); required with `nextcloud`. */
   availableApps?: AppAvailability | undefined;
   /** Makes the request's Nextcloud client; absent when no Nextcloud is configured. */
-  nextcloud?: ((subjectToken: string, subject: string, signal: AbortSignal) => NextcloudClient) | undefined;
+  nextcloud?:
+    | ((subjectToken: string, subject: string, signal: AbortSignal, digest?: string) => NextcloudClient)
+    | undefined;
   /** Offline access as tools see it; absent in tests without a database. */
   offline?:
     | {
@@ -85,12 +89,29 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
     c.req.header("content-length") !== undefined &&
     c.req.header("transfer-encoding") === undefined
   ) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    const bytes = await readAll(incoming);
     // TextDecoder drops a leading byte-order mark, as Request.json() does.
-    return JSON.parse(utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    return JSON.parse(utf8.decode(bytes));
   }
   return c.req.json();
+}
+
+/** Every byte of a readable, by its events (an async iterator costs more than the small body). */
+function readAll(incoming: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer) => chunks.push(chunk);
+    const done = (err?: Error) => {
+      incoming.off("data", onData).off("end", done).off("error", done).off("close", onClose);
+      if (err === undefined) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+      else reject(err);
+    };
+    // Closed before the end: the client went away mid-body.
+    const onClose = () => {
+      done(new Error("the request body ended early"));
+    };
+    incoming.on("data", onData).once("end", done).once("error", done).once("close", onClose);
+  });
 }
 
 function jsonRpcError(code: number, message: string) {
@@ -109,7 +130,7 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
   const clients = new ClientCapabilityMemory();
   return async function mcpHandler(c) {
     const log = c.get("log");
-    const { verified, info } = c.get("auth");
+    const { verified, info, digest } = c.get("auth");
     let body: unknown;
     try {
       body = await readJson(c);
@@ -154,7 +175,7 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
     if (declared !== undefined) clients.remember(clientKey, declared);
     const offline = settings.offline;
     const signal = c.req.raw.signal;
-    const nextcloud = settings.nextcloud?.(info.token, verified.subject, signal);
+    const nextcloud = settings.nextcloud?.(info.token, verified.subject, signal, digest);
     // Tools of apps the user cannot use are hidden. Without Nextcloud only the gateway's own tools
     // remain; an app whose presence cannot be read stays and its tools fail with their own message.
     let capabilities: ReadonlySet<string> | "all" = new Set<string>();
@@ -184,7 +205,10 @@ export function mcpEndpoint(settings: McpEndpointSettings): Handler<AppEnv> {
       },
       { capabilities, apps },
     );
-    const serve = (await isLegacyRequest(c.req.raw, body)) ? serveLegacy : serveModern;
+    const legacy =
+      plainlyLegacyRequest(body, c.req.header("mcp-protocol-version"), LEGACY_REVISIONS) ||
+      (await isLegacyRequest(c.req.raw, body));
+    const serve = legacy ? serveLegacy : serveModern;
     try {
       // No close() after an answer: with JSON responses the whole answer is in the Response, the
       // handlers have finished, and this stateless server sent no requests of its own, so nothing of

@@ -23,14 +23,14 @@ const MAX_CACHED_USER_IDS = 10_000;
  */
 export function nextcloudClients(
   access: NextcloudAccess,
-): (subjectToken: string, subject: string, signal: AbortSignal) => NextcloudClient {
+): (subjectToken: string, subject: string, signal: AbortSignal, digest?: string) => NextcloudClient {
   const userIds = new BoundedCache<string, string>({ maxEntries: MAX_CACHED_USER_IDS });
-  return function clientFor(subjectToken, subject, signal) {
+  return function clientFor(subjectToken, subject, signal, digest) {
     const known = userIds.get(subject);
     return createNextcloudClient({
       baseUrl: access.baseUrl,
       timeoutMs: access.timeoutMs,
-      token: async () => (await access.broker.nextcloudToken(subjectToken, signal)).accessToken,
+      token: async () => (await access.broker.nextcloudToken(subjectToken, signal, digest)).accessToken,
       userKey: `sub:${subject}`,
       ...(access.routes === undefined ? {} : { routes: access.routes }),
       ...(known === undefined

@@ -39,7 +39,8 @@ export {
 } from "./context.ts";
 export { createMcpServer, serverIdentity, type McpServerOptions } from "./server.ts";
 export { requiredScopesForCall } from "./required-scopes.ts";
-export { refuseMessage, type Refusal } from "./message-checks.ts";
+export { plainlyLegacyRequest, refuseMessage, type Refusal } from "./message-checks.ts";
+export { LEGACY_REVISIONS } from "./revisions.ts";
 export { gatewayGroup } from "./tools/index.ts";
 export { applyToolPolicy, appsFromClaim, intersectApps, parseToolset, type ToolPolicy } from "./toolset.ts";
 export { renderToolDocs, type DocPage } from "./docs.ts";

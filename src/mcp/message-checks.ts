@@ -5,6 +5,8 @@
  * 2026-07-28 `subscriptions/listen` (no notifications to send, so no stream to keep open).
  */
 
+import { PROTOCOL_VERSION_META_KEY } from "@modelcontextprotocol/server";
+
 /** A JSON-RPC error to answer instead of handing the body to the MCP server. */
 export interface Refusal {
   /** HTTP status of the answer. */
@@ -61,6 +63,31 @@ export function refuseMessage(body: unknown, protocolVersion: string | undefined
     }
   }
   return undefined;
+}
+
+/**
+ * Whether `body` is, beyond doubt, a 2025-era request: a single well-formed JSON-RPC request (not a
+ * notification, response or batch) without the 2026-07-28 envelope claim (`_meta` naming a protocol
+ * version), under no `MCP-Protocol-Version` header or one naming a revision before 2026-07-28. The
+ * SDK's own classification (`isLegacyRequest`) reaches the same answer for these through zod
+ * checks of the whole body, a twentieth of a tools/call's CPU; every other body still goes to it.
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/transports
+ */
+export function plainlyLegacyRequest(
+  body: unknown,
+  protocolVersion: string | undefined,
+  legacyRevisions: readonly string[],
+): boolean {
+  if (!isRecord(body) || body.jsonrpc !== "2.0" || typeof body.method !== "string") return false;
+  if ("result" in body || "error" in body) return false;
+  const { id, params } = body;
+  if (typeof id !== "string" && !Number.isSafeInteger(id)) return false;
+  if (params !== undefined) {
+    if (!isRecord(params)) return false;
+    const meta = params._meta;
+    if (meta !== undefined && (!isRecord(meta) || PROTOCOL_VERSION_META_KEY in meta)) return false;
+  }
+  return protocolVersion === undefined || legacyRevisions.includes(protocolVersion);
 }
 
 function initializeRevision(message: unknown): string | undefined {

@@ -12,3 +12,8 @@ export const MODERN_REVISION = "2026-07-28";
  * through the `initialize` handshake (the SDK's list, 2025-11-25 and 2025-06-18 among them).
  */
 export const SERVED_REVISIONS: readonly string[] = [MODERN_REVISION, ...SUPPORTED_PROTOCOL_VERSIONS];
+
+/** The revisions before 2026-07-28 that /mcp serves through the `initialize` handshake. */
+export const LEGACY_REVISIONS: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS.filter(
+  (v) => v < MODERN_REVISION,
+);

@@ -125,8 +125,24 @@ async function once(
   // says so itself, instead of becoming "Nextcloud could not be reached". Before the timeout starts:
   // waiting for a token exchange (bounded on its own) is not Nextcloud's time.
   const token = await options.token();
-  const timeout = AbortSignal.timeout(Math.max(1, budgetMs));
-  const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
+  // One controller for the time limit and the caller's signal (AbortSignal.timeout and .any cost a
+  // weak timer and a composite signal per request).
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const budget = { spent: false };
+  const timer = setTimeout(
+    () => {
+      budget.spent = true;
+      controller.abort(new DOMException("The operation timed out.", "TimeoutError"));
+    },
+    Math.max(1, budgetMs),
+  );
+  timer.unref();
+  const callerAborted = () => {
+    controller.abort(req.signal?.reason);
+  };
+  if (req.signal?.aborted === true) callerAborted();
+  else req.signal?.addEventListener("abort", callerAborted, { once: true });
   const headers = {
     // An empty token means an anonymous request (e.g. public capabilities in `check`).
     ...(token === "" ? {} : { Authorization: `Bearer ${token}` }),
@@ -158,7 +174,7 @@ async function once(
     return answer(res.status, () => (made ??= toHeaders(res.rawHeaders)), res.body);
   } catch (err) {
     if (err instanceof NextcloudError) throw err;
-    if (timeout.aborted) {
+    if (budget.spent) {
       throw new NextcloudError(
         "timeout",
         `Nextcloud did not answer within ${String(options.timeoutMs)} ms for ${req.what}.`,
@@ -186,8 +202,13 @@ async function once(
         cause: err,
       },
     );
+  } finally {
+    clearTimeout(timer);
+    req.signal?.removeEventListener("abort", callerAborted);
   }
 }
+
+const utf8 = new TextDecoder();
 
 function answer(status: number, headers: Headers | (() => Headers), body: Uint8Array): NextcloudResponse {
   return {
@@ -196,8 +217,8 @@ function answer(status: number, headers: Headers | (() => Headers), body: Uint8A
       return typeof headers === "function" ? headers() : headers;
     },
     body,
-    text: () => new TextDecoder().decode(body),
-    json: () => JSON.parse(new TextDecoder().decode(body)) as unknown,
+    text: () => utf8.decode(body),
+    json: () => JSON.parse(utf8.decode(body)) as unknown,
   };
 }
 

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { decodeJwt } from "jose";
+import { tokenDigest } from "../auth/index.ts";
 import { describeError, GatewayError } from "../errors.ts";
 import type { Idp } from "../idp/index.ts";
 import { exchangeToken, type ExchangedToken } from "../idp/exchange.ts";
@@ -97,11 +97,6 @@ interface Entry {
   until: number;
 }
 
-// Keyed by a digest so that the broker never holds a usable subject token.
-function keyOf(subjectToken: string): string {
-  return createHash("sha256").update(subjectToken).digest("base64url");
-}
-
 /** The subject token's `exp` in milliseconds, when it is a JWT that has one. */
 function subjectExpiry(subjectToken: string): number | undefined {
   try {
@@ -186,11 +181,17 @@ export class TokenBroker {
   /**
    * A Nextcloud token for the (already verified) MCP access token `subjectToken`.
    * @param signal stops this caller's wait only; an exchange other callers share goes on.
+   * @param digest `tokenDigest(subjectToken)`, when the caller has it already: entries are keyed by
+   *   it, so that the broker never holds a usable subject token.
    * @throws GatewayError as {@link exchangeToken} does; `temporarily_unavailable` while the IdP is not loaded.
    */
-  async nextcloudToken(subjectToken: string, signal?: AbortSignal): Promise<ExchangedToken> {
+  async nextcloudToken(
+    subjectToken: string,
+    signal?: AbortSignal,
+    digest = tokenDigest(subjectToken),
+  ): Promise<ExchangedToken> {
     signal?.throwIfAborted();
-    const key = keyOf(subjectToken);
+    const key = digest;
     const entry = this.#entries.get(key);
     if (entry !== undefined) {
       if (this.#now() < entry.until) {

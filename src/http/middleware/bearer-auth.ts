@@ -4,6 +4,7 @@ import {
   type OtherTokenMethod,
   missingScopes,
   toAuthInfo,
+  tokenDigest,
   wwwAuthenticate,
   type TokenVerifier,
 } from "../../auth/index.ts";
@@ -28,7 +29,8 @@ const FORM = "application/x-www-form-urlencoded";
 // from a clone (the MCP transport reads the request later); bodyLimit has bounded it already.
 async function otherTokenMethods(c: Context<AppEnv>): Promise<OtherTokenMethod[]> {
   const methods: OtherTokenMethod[] = [];
-  if (new URL(c.req.url).searchParams.has("access_token")) methods.push("query");
+  const url = c.req.url;
+  if (url.includes("?") && new URL(url).searchParams.has("access_token")) methods.push("query");
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (type === FORM && c.req.raw.body !== null) {
     const form = new URLSearchParams(await c.req.raw.clone().text());
@@ -63,7 +65,9 @@ export function bearerAuth(settings: BearerAuthSettings): MiddlewareHandler<AppE
           "www-authenticate": challenge(),
         });
       }
-      const verified = await settings.verifier.verify(token);
+      // Computed once: the verified-token cache and the exchange cache are both keyed by it.
+      const digest = tokenDigest(token);
+      const verified = await settings.verifier.verify(token, digest);
       const missing = missingScopes(verified.scopes, settings.requiredScopes);
       if (missing.length > 0) {
         log.info(
@@ -75,7 +79,7 @@ export function bearerAuth(settings: BearerAuthSettings): MiddlewareHandler<AppE
           "www-authenticate": challenge("insufficient_scope", description),
         });
       }
-      c.set("auth", { verified, info: toAuthInfo(verified, token, settings.resourceUrl) });
+      c.set("auth", { verified, info: toAuthInfo(verified, token, settings.resourceUrl), digest });
     } catch (err) {
       if (err instanceof GatewayError && err.code === "invalid_token") {
         log.info({ reason: err.detail }, "token rejected");

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { createTokenVerifier, VerifiedTokenCache, type VerifiedToken } from "../../../src/auth/index.ts";
+import {
+  createTokenVerifier,
+  tokenDigest,
+  VerifiedTokenCache,
+  type VerifiedToken,
+} from "../../../src/auth/index.ts";
 import { claims, counting, createIdp, ISSUER, NOW, NOW_MS, rejection, RESOURCE } from "./fixtures.ts";
 
 const idp = await createIdp();
@@ -83,6 +88,25 @@ describe("createTokenVerifier", () => {
     expect(second).toBe(first);
     expect(keys.calls).toBe(1);
     expect(verifier.stats).toEqual({ hits: 1, misses: 1 });
+  });
+
+  it("finds a token by the digest its caller computed as by the token, and only that token", async () => {
+    const keys = counting(idp.getKey);
+    const verifier = createTokenVerifier({
+      issuer: ISSUER,
+      audience: RESOURCE,
+      getKey: keys.getKey,
+      now: () => NOW_MS,
+    });
+    const token = await idp.sign(claims());
+    const first = await verifier.verify(token, tokenDigest(token));
+    expect(await verifier.verify(token)).toBe(first);
+    expect(keys.calls).toBe(1);
+    expect(tokenDigest(token)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(tokenDigest(token)).not.toContain(token.slice(0, 20));
+    const other = await idp.sign(claims({ sub: "bob" }));
+    expect((await verifier.verify(other, tokenDigest(other))).subject).toBe("bob");
+    expect(keys.calls).toBe(2);
   });
 
   it("stops serving an entry after exp and verifies again", async () => {

@@ -3,7 +3,8 @@
 // close cost an error object with a stack per request), so these requests prove that the server,
 // its transport and the handlers' closures become garbage once the response is out, on both the
 // 2025 (stateless transport) and the 2026-07-28 (SDK handler) paths.
-import type { AddressInfo } from "node:net";
+import { once } from "node:events";
+import { connect, type AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { serve, type ServerType } from "@hono/node-server";
@@ -205,6 +206,31 @@ describe("the body of POST /mcp over node's HTTP server", () => {
       expect(res.status).toBe(413);
       expect(await res.json()).toMatchObject({ error: { code: -32600 } });
     }
+  });
+
+  it("drops a body the client cut short, calling no tool, and goes on serving", async () => {
+    const before = seen.count;
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname);
+    await once(socket, "connect");
+    socket.write(
+      [
+        "POST /mcp HTTP/1.1",
+        `Host: ${hostname}:${port}`,
+        "Content-Type: application/json",
+        "Accept: application/json, text/event-stream",
+        "MCP-Protocol-Version: 2025-11-25",
+        `Authorization: Bearer ${token}`,
+        `Content-Length: ${String(call.length + 100)}`,
+        "",
+        call,
+      ].join("\r\n"),
+    );
+    socket.destroy();
+    await once(socket, "close");
+    const res = await send(call);
+    expect(res.status).toBe(200);
+    expect(seen.count).toBe(before + 1);
   });
 
   it("answers a body that is not JSON with a parse error", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { refuseMessage } from "../../../src/mcp/index.ts";
+import { isLegacyRequest, PROTOCOL_VERSION_META_KEY } from "@modelcontextprotocol/server";
+import { LEGACY_REVISIONS, plainlyLegacyRequest, refuseMessage } from "../../../src/mcp/index.ts";
 
 const LIST = { jsonrpc: "2.0", id: 1, method: "tools/list" };
 const init = (protocolVersion: string) => ({
@@ -58,5 +59,71 @@ describe("refuseMessage: tools/call without a tool name", () => {
     expect(refuseMessage(LIST, "2025-11-25")).toBeUndefined();
     expect(refuseMessage(init("2025-11-25"), undefined)).toBeUndefined();
     expect(refuseMessage(null, undefined)).toBeUndefined();
+  });
+});
+
+describe("plainlyLegacyRequest: the SDK's era classification, short-cut for plain 2025 requests", () => {
+  const claim = { [PROTOCOL_VERSION_META_KEY]: "2026-07-28" };
+  const call = (extra: Record<string, unknown> = {}) => ({
+    jsonrpc: "2.0",
+    id: 7,
+    method: "tools/call",
+    params: { name: "notes_get", arguments: { id: 1 } },
+    ...extra,
+  });
+  // [what, body, MCP-Protocol-Version header, expected short-cut answer]
+  const cases: [string, unknown, string | undefined, boolean][] = [
+    ["a tools/call without header", call(), undefined, true],
+    ["a tools/call on 2025-11-25", call(), "2025-11-25", true],
+    ["a tools/call on 2025-06-18 with a string id", call({ id: "a" }), "2025-06-18", true],
+    [
+      "initialize without header",
+      { jsonrpc: "2.0", id: 1, method: "initialize", params: {} },
+      undefined,
+      true,
+    ],
+    ["tools/list without params", { jsonrpc: "2.0", id: 1, method: "tools/list" }, "2025-11-25", true],
+    [
+      "a _meta without the claim",
+      call({ params: { name: "x", _meta: { progressToken: 1 } } }),
+      undefined,
+      true,
+    ],
+    ["the 2026-07-28 claim", call({ params: { name: "x", _meta: claim } }), "2026-07-28", false],
+    ["the claim under a 2025 header", call({ params: { name: "x", _meta: claim } }), "2025-11-25", false],
+    ["a 2026-07-28 header without the claim", call(), "2026-07-28", false],
+    ["a header with blanks", call(), " 2025-11-25", false],
+    ["an unknown header", call(), "2099-01-01", false],
+    ["a notification", { jsonrpc: "2.0", method: "notifications/initialized" }, undefined, false],
+    ["a response", { jsonrpc: "2.0", id: 1, result: {} }, undefined, false],
+    ["a request that also has a result", call({ result: {} }), undefined, false],
+    ["a batch", [call()], undefined, false],
+    ["jsonrpc 1.0", call({ jsonrpc: "1.0" }), undefined, false],
+    ["a fractional id", call({ id: 1.5 }), undefined, false],
+    ["a null id", call({ id: null }), undefined, false],
+    ["array params", call({ params: [1] }), undefined, false],
+    ["a _meta that is not an object", call({ params: { name: "x", _meta: 3 } }), undefined, false],
+    ["no method", { jsonrpc: "2.0", id: 1 }, undefined, false],
+  ];
+
+  it.each(cases)("%s", async (_what, body, header, expected) => {
+    expect(plainlyLegacyRequest(body, header, LEGACY_REVISIONS)).toBe(expected);
+    // Whenever the short-cut says legacy, the SDK's classification says so too.
+    if (expected) {
+      const request = new Request("http://127.0.0.1/mcp", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(header === undefined ? {} : { "mcp-protocol-version": header }),
+        },
+        body: JSON.stringify(body),
+      });
+      expect(await isLegacyRequest(request, body)).toBe(true);
+    }
+  });
+
+  it("knows the 2025 and 2024 revisions, and not 2026-07-28", () => {
+    expect(LEGACY_REVISIONS).toEqual(expect.arrayContaining(["2025-11-25", "2025-06-18", "2025-03-26"]));
+    expect(LEGACY_REVISIONS).not.toContain("2026-07-28");
   });
 });

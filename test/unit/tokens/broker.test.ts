@@ -3,6 +3,7 @@
 // test/integration/tokens/.
 import { UnsecuredJWT } from "jose";
 import { describe, expect, it, vi } from "vitest";
+import { tokenDigest } from "../../../src/auth/index.ts";
 import { GatewayError } from "../../../src/errors.ts";
 import type { Idp } from "../../../src/idp/index.ts";
 import type { ExchangeOptions, ExchangeRequest } from "../../../src/idp/exchange.ts";
@@ -99,6 +100,19 @@ describe("TokenBroker cache", () => {
     expect(second).toBe(first);
     expect(fake.calls).toHaveLength(1);
     expect(broker.stats).toEqual({ exchanges: 1, cacheHits: 1, failures: 0 });
+  });
+
+  it("finds the entry by the digest a caller computed once (bearer auth) as by the token itself", async () => {
+    const { broker, fake } = setup();
+    const token = subject(NOW + 600);
+    const first = await broker.nextcloudToken(token, undefined, tokenDigest(token));
+    expect(await broker.nextcloudToken(token)).toBe(first);
+    expect(await broker.nextcloudToken(token, undefined, tokenDigest(token))).toBe(first);
+    expect(fake.calls).toHaveLength(1);
+    // Another token's digest is another entry.
+    const other = subject(NOW + 600, "2");
+    expect(await broker.nextcloudToken(other, undefined, tokenDigest(other))).not.toBe(first);
+    expect(fake.calls).toHaveLength(2);
   });
 
   it("asks for the configured audience and scope with the loaded IdP and the broker's clock", async () => {
