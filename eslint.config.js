@@ -18,6 +18,7 @@ export default tseslint.config(
   {
     ignores: [
       "dist/",
+      ".data/",
       "node_modules/",
       "coverage/",
       "bench/results/",

@@ -256,21 +256,21 @@ async function load(
   return { peak: Math.max(peak, end), end, failures, seconds };
 }
 
-/** Compiles dist/ as `npm run build` does. */
+/** Builds dist/ as `npm run build` does (rolldown.config.ts). */
 export async function buildDist(): Promise<void> {
-  progress("building dist/ (tsc -p tsconfig.build.json)…");
+  progress("building dist/ (rolldown -c rolldown.config.ts, as npm run build)…");
   await new Promise<void>((resolve, reject) => {
-    const tsc = spawn(
+    const build = spawn(
       process.execPath,
-      [path.join(REPO, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+      [path.join(REPO, "node_modules/rolldown/bin/cli.mjs"), "-c", "rolldown.config.ts"],
       {
         cwd: REPO,
-        stdio: ["ignore", "inherit", "inherit"],
+        stdio: ["ignore", "ignore", "inherit"],
       },
     );
-    tsc.once("exit", (code) => {
+    build.once("exit", (code) => {
       if (code === 0) resolve();
-      else reject(new Error(`npm run build failed (tsc exit ${String(code)})`));
+      else reject(new Error(`npm run build failed (rolldown exit ${String(code)})`));
     });
   });
 }

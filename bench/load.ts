@@ -4,6 +4,7 @@
 // first wrong response stops the run (a bench over failing requests measures nothing).
 // Bounded: loopback (127.0.0.1) only, at most MAX_CONCURRENCY workers and MAX_SECONDS of load.
 import http from "node:http";
+import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { summarize, type Summary } from "./stats.ts";
 
@@ -12,8 +13,8 @@ export const MAX_SECONDS = 120;
 /** Requests still unanswered this long after the window closes are aborted (and count as failures). */
 const DRAIN_TIMEOUT_MS = 15_000;
 
-export type LoadClient = "fetch" | "http";
-export const LOAD_CLIENTS: readonly LoadClient[] = ["fetch", "http"];
+export type LoadClient = "fetch" | "http" | "raw";
+export const LOAD_CLIENTS: readonly LoadClient[] = ["fetch", "http", "raw"];
 
 export interface LoadOptions {
   readonly client: LoadClient;
@@ -93,6 +94,127 @@ function httpSender(o: LoadOptions, agent: http.Agent): Send {
     });
 }
 
+/**
+ * The lightest generator: HTTP/1.1 over one kept-alive node:net connection per worker, the request
+ * bytes built once, the answer read by its Content-Length (or chunked encoding) with no parser
+ * objects: what wrk-like tools do, so that on a small machine the generator takes as little as
+ * possible of the cores the measured servers need. Each answer's status and body are still checked.
+ */
+class RawConnection {
+  readonly #request: Buffer;
+  readonly #port: number;
+  #socket: net.Socket | undefined;
+  #buffered: Buffer = Buffer.alloc(0);
+  #waiting:
+    { resolve: (r: { status: number; text: string }) => void; reject: (e: Error) => void } | undefined;
+
+  constructor(o: LoadOptions, target: URL) {
+    this.#port = Number(target.port);
+    const body = o.body === undefined ? undefined : Buffer.from(o.body);
+    const lines = [`${o.method} ${target.pathname}${target.search} HTTP/1.1`, `Host: ${target.host}`];
+    for (const [k, v] of Object.entries(o.headers)) lines.push(`${k}: ${v}`);
+    if (body !== undefined) lines.push(`Content-Length: ${String(body.length)}`);
+    const head = Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
+    this.#request = body === undefined ? head : Buffer.concat([head, body]);
+  }
+
+  send(signal: AbortSignal): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+        return;
+      }
+      const socket = this.#connected();
+      const onAbort = () => {
+        socket.destroy(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiting = {
+        resolve: (r) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(r);
+        },
+        reject: (e) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      };
+      socket.write(this.#request);
+    });
+  }
+
+  close(): void {
+    this.#socket?.destroy();
+  }
+
+  #connected(): net.Socket {
+    if (this.#socket !== undefined && !this.#socket.destroyed) return this.#socket;
+    this.#buffered = Buffer.alloc(0);
+    const socket = net.connect(this.#port, "127.0.0.1");
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      this.#buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
+      this.#tryAnswer();
+    });
+    const gone = (err?: Error) => {
+      const w = this.#waiting;
+      this.#waiting = undefined;
+      w?.reject(err ?? new Error("the server closed the connection"));
+    };
+    socket.on("error", gone);
+    socket.on("close", () => {
+      gone();
+    });
+    this.#socket = socket;
+    return socket;
+  }
+
+  #tryAnswer(): void {
+    const buf = this.#buffered;
+    const end = buf.indexOf("\r\n\r\n");
+    if (end === -1) return;
+    const head = buf.toString("latin1", 0, end);
+    const status = Number(head.slice(9, 12));
+    const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    let body: Buffer;
+    let rest: Buffer;
+    if (length !== null) {
+      const total = end + 4 + Number(length[1]);
+      if (buf.length < total) return;
+      body = buf.subarray(end + 4, total);
+      rest = buf.subarray(total);
+    } else if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) {
+      const parts: Buffer[] = [];
+      let at = end + 4;
+      for (;;) {
+        const line = buf.indexOf("\r\n", at);
+        if (line === -1) return;
+        const size = parseInt(buf.toString("latin1", at, line), 16);
+        if (buf.length < line + 2 + size + 2) return;
+        if (size === 0) {
+          rest = buf.subarray(line + 4);
+          break;
+        }
+        parts.push(buf.subarray(line + 2, line + 2 + size));
+        at = line + 2 + size + 2;
+      }
+      body = Buffer.concat(parts);
+    } else {
+      this.#socket?.destroy(
+        new Error(
+          `an answer with neither Content-Length nor chunked encoding: ${head.split("\r\n")[0] ?? ""}`,
+        ),
+      );
+      return;
+    }
+    this.#buffered = rest;
+    if (/\r\nconnection:\s*close/i.test(head)) this.#socket?.destroy();
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    w?.resolve({ status, text: body.toString("utf8") });
+  }
+}
+
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const target = new URL(o.url);
   if (target.protocol !== "http:" || target.hostname !== "127.0.0.1") {
@@ -142,7 +264,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
   const agent =
     o.client === "http" ? new http.Agent({ keepAlive: true, maxSockets: o.concurrency }) : undefined;
-  const send = agent === undefined ? fetchSender(o) : httpSender(o, agent);
+  const raw: RawConnection[] = [];
+  const send: (signal: AbortSignal, worker: number) => Promise<{ status: number; text: string }> =
+    o.client === "raw"
+      ? (signal, worker) => {
+          raw[worker] ??= new RawConnection(o, target);
+          return raw[worker].send(signal);
+        }
+      : agent === undefined
+        ? fetchSender(o)
+        : httpSender(o, agent);
   const hardStop = new AbortController();
   const warmupTimer = setTimeout(openWindow, o.warmupMs);
   const deadline = setTimeout(
@@ -152,13 +283,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     o.warmupMs + o.durationMs + DRAIN_TIMEOUT_MS,
   );
 
-  const worker = async () => {
+  const worker = async (_: unknown, index: number) => {
     while (phase !== "done") {
       const started = performance.now();
       let status: number;
       let text: string;
       try {
-        ({ status, text } = await send(hardStop.signal));
+        ({ status, text } = await send(hardStop.signal, index));
       } catch (err) {
         otherFailures++;
         fail(`request failed: ${describe(err)}`);
@@ -191,6 +322,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     clearTimeout(windowTimer);
     clearTimeout(deadline);
     agent?.destroy();
+    for (const c of raw) c.close();
   }
 
   const windowMs = windowEnd - windowStart;

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { sql } from "kysely";
+import { PACKAGE_ROOT } from "../package-root.ts";
 import type { Store } from "./db.ts";
 
-/** Where the numbered SQL files live: <package root>/sql, from src/store or dist/store alike. */
-export const MIGRATIONS_DIR = new URL("../../sql/", import.meta.url);
+/** Where the numbered SQL files live: <package root>/sql. */
+export const MIGRATIONS_DIR = new URL("sql/", PACKAGE_ROOT);
 
 /** Arbitrary but fixed key of the advisory lock that serialises migrations across replicas. */
 const MIGRATION_LOCK_KEY = 7_318_842_617_243n;

@@ -13,9 +13,12 @@ export interface Child {
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
-/** Runs the gateway CLI (`src/main.ts`) with this Node and exactly the given environment (plus PATH). */
-export function gatewayCli(args: string[], env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [MAIN, ...args], {
+/**
+ * Runs the gateway CLI (`src/main.ts`, or another `entry` such as a built `dist/main.js`) with this
+ * Node and exactly the given environment (plus PATH).
+ */
+export function gatewayCli(args: string[], env: Record<string, string>, entry: string = MAIN): Child {
+  const proc = spawn(process.execPath, [entry, ...args], {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -43,8 +46,9 @@ export function gatewayCli(args: string[], env: Record<string, string>): Child {
 export async function runGatewayCli(
   args: string[],
   env: Record<string, string>,
+  entry?: string,
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const c = gatewayCli(args, env);
+  const c = gatewayCli(args, env, entry);
   const code = await c.exited;
   return { code, stdout: c.stdout(), stderr: c.stderr() };
 }

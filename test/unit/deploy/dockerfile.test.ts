@@ -26,10 +26,13 @@ describe("Dockerfile", () => {
     for (const source of sources) expect(allowed, source).toContain(source);
   });
 
-  it("puts package.json and sql/ where the compiled dist/ looks for them", () => {
-    // src/version.ts reads ../package.json and src/store/migrate.ts ../../sql/, relative to the module.
-    expect(readRepoFile("src/version.ts")).toContain('new URL("../package.json", import.meta.url)');
-    expect(readRepoFile("src/store/migrate.ts")).toContain('new URL("../../sql/", import.meta.url)');
+  it("bundles with rolldown.config.ts, and puts package.json and sql/ where dist/ looks for them", () => {
+    // src/package-root.ts looks for package.json beside sql/ in the directories above the module.
+    expect(readRepoFile("src/version.ts")).toContain('new URL("package.json", PACKAGE_ROOT)');
+    expect(readRepoFile("src/store/migrate.ts")).toContain('new URL("sql/", PACKAGE_ROOT)');
+    expect(instructions).toContain("RUN node_modules/.bin/rolldown -c rolldown.config.ts");
+    const { scripts } = JSON.parse(readRepoFile("package.json")) as { scripts: Record<string, string> };
+    expect(scripts.build).toBe("rolldown -c rolldown.config.ts");
     expect(runtimeStage).toContain("WORKDIR /app");
     expect(runtimeStage).toContain("COPY --from=build /app/dist ./dist");
     expect(runtimeStage).toContain("COPY package.json ./");
