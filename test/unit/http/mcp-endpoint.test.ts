@@ -9,7 +9,7 @@ import { ToolRegistry } from "../../../src/mcp/index.ts";
 import { claims, createIdp, ISSUER, NOW, NOW_MS, RESOURCE, type TestIdp } from "../auth/fixtures.ts";
 import { z } from "zod";
 import { defineTool } from "../../../src/mcp/index.ts";
-import { READY, testApp, testConfig } from "./support.ts";
+import { mcpPost, READY, testApp, testConfig } from "./support.ts";
 
 /** A tool that changes data and needs no Nextcloud app: visible with mcp:write only. */
 const markWritten = defineTool({
@@ -50,17 +50,7 @@ const INIT = {
 };
 
 function post(body: unknown, headers: Record<string, string> = {}) {
-  return app.request("/mcp", {
-    method: "POST",
-    headers: {
-      host: "127.0.0.1:8080",
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2025-11-25",
-      ...headers,
-    },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
+  return app.request("/mcp", mcpPost(body, headers));
 }
 
 const bearer = async (overrides: Record<string, unknown> = {}) => ({

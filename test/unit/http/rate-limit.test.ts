@@ -9,7 +9,7 @@ import { loadConfig } from "../../../src/config/index.ts";
 import { addressKey, clientAddress, RateLimiter } from "../../../src/http/middleware/rate-limit.ts";
 import type { AppEnv } from "../../../src/http/env.ts";
 import { claims, createIdp, ISSUER, type TestIdp } from "../auth/fixtures.ts";
-import { testApp, testConfig } from "./support.ts";
+import { mcpPost, testApp, testConfig } from "./support.ts";
 
 let idp: TestIdp;
 beforeAll(async () => {
@@ -24,17 +24,11 @@ function makeApp(env: Record<string, string>) {
   return { app, from };
 }
 
-const mcp = (token?: string): RequestInit => ({
-  method: "POST",
-  headers: {
-    host: "127.0.0.1:8080",
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    "mcp-protocol-version": "2025-11-25",
-    ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-  },
-  body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-});
+const mcp = (token?: string): RequestInit =>
+  mcpPost(
+    { jsonrpc: "2.0", id: 1, method: "tools/list" },
+    token === undefined ? {} : { authorization: `Bearer ${token}` },
+  );
 
 const PRM = "/.well-known/oauth-protected-resource";
 

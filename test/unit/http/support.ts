@@ -56,3 +56,21 @@ export function testApp(
     ...options.over,
   });
 }
+
+/**
+ * A POST to /mcp as a 2025-11-25 client on loopback sends it: JSON `body` (a string as it is), and
+ * `headers` added to (or replacing) the usual ones.
+ */
+export function mcpPost(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method: "POST",
+    headers: {
+      host: "127.0.0.1:8080",
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-11-25",
+      ...headers,
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  };
+}

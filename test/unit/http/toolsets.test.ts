@@ -7,7 +7,7 @@ import { appAvailability } from "../../../src/http/nextcloud-access.ts";
 import { defineGroup, toolMaker, type ToolGroup } from "../../../src/mcp/index.ts";
 import type { NextcloudClient } from "../../../src/nextcloud/index.ts";
 import { claims, createIdp, type TestIdp } from "../auth/fixtures.ts";
-import { testApp, testConfig } from "./support.ts";
+import { mcpPost, testApp, testConfig } from "./support.ts";
 
 const group = (id: string, available?: ToolGroup["available"]): ToolGroup => {
   const t = toolMaker(id, { capability: null });
@@ -63,17 +63,13 @@ function appWith(extra: Record<string, string> = {}) {
 }
 
 async function listTools(app: ReturnType<typeof appWith>, query = "", claimOverrides = {}) {
-  const res = await app.request(`/mcp${query}`, {
-    method: "POST",
-    headers: {
-      host: "mcp.example.com",
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2025-11-25",
-      authorization: `Bearer ${await idp.sign(claims(claimOverrides))}`,
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-  });
+  const res = await app.request(
+    `/mcp${query}`,
+    mcpPost(
+      { jsonrpc: "2.0", id: 1, method: "tools/list" },
+      { host: "mcp.example.com", authorization: `Bearer ${await idp.sign(claims(claimOverrides))}` },
+    ),
+  );
   const body = (await res.json()) as { result?: { tools: { name: string }[] }; error?: { message: string } };
   return { status: res.status, names: body.result?.tools.map((t) => t.name), error: body.error?.message };
 }
