@@ -11,7 +11,6 @@ import {
   openStore,
   Sealer,
   type OfflineGrant,
-  type SealingKey,
   type Store,
 } from "../../../src/store/index.ts";
 import type { Child } from "../../harness/process.ts";
@@ -50,11 +49,9 @@ export function heldAfterRefresh(
 /** A realm of the scenario's own and a database of its own, migrated, for keepalive processes. */
 export interface GrantsScene {
   realm: OwnRealm;
-  databaseUrl: string;
   store: Store;
-  key: SealingKey;
+  /** Opens what the scene's processes seal (SEALING_KEYS of `env`). */
   sealer: Sealer;
-  grants: GrantStore;
   /** A temporary folder of the scene (for hold markers). */
   work: string;
   /** What every gateway process of the scene needs: the realm, the database, the sealing key. */
@@ -75,11 +72,8 @@ export async function startGrantsScene(name: string, poolMax: number): Promise<G
   const work = await mkdtemp(path.join(tmpdir(), `ncmcp-${name}-`));
   return {
     realm,
-    databaseUrl: database.url,
     store,
-    key,
     sealer,
-    grants,
     work,
     env: {
       GATEWAY_PUBLIC_URL: inject("realmEnv").MCP_GATEWAY_URL,
