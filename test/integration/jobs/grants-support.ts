@@ -63,25 +63,58 @@ export async function realGrants(
     const got = await Promise.all(batch.map((u) => offlineToken(browser, u)));
     got.forEach((t, j) => tokens.push({ ...t, username: batch[j]?.username ?? "" }));
   }
+  return saveGrants(store, grants, tokens, {
+    issuer,
+    scope: OFFLINE_SCOPE,
+    subject: (t, n) => (n < 2 ? t.sub : `${t.sub}#${String(n)}`),
+  });
+}
+
+/** An offline refresh token and the subject it was issued to; `username` for the user row. */
+export interface TokenOf {
+  rt: string;
+  sub: string;
+  username?: string;
+}
+
+/**
+ * Stores each of `tokens` as the gateway stores a grant, under a user row of its own (the store keeps
+ * one active grant per user): the subject is `subject(token, n)` (the token's own by default), the
+ * username the token's or `username`.
+ */
+export async function saveGrants(
+  store: Store,
+  grants: GrantStore,
+  tokens: readonly TokenOf[],
+  how: {
+    issuer: string;
+    scope: string;
+    subject?: (token: TokenOf, n: number) => string;
+    username?: string;
+  },
+): Promise<OfflineGrant[]> {
   const saved: OfflineGrant[] = [];
   for (const [n, t] of tokens.entries()) {
-    const subject = n < 2 ? t.sub : `${t.sub}#${n}`;
-    const user = await upsertUser(store.db, { issuer, subject, username: t.username });
-    saved.push(await grants.saveGrant(user.id, subject, t.rt, OFFLINE_SCOPE));
+    const subject = how.subject?.(t, n) ?? t.sub;
+    const username = t.username ?? how.username;
+    const user = await upsertUser(store.db, {
+      issuer: how.issuer,
+      subject,
+      ...(username === undefined ? {} : { username }),
+    });
+    saved.push(await grants.saveGrant(user.id, subject, t.rt, how.scope));
   }
   return saved;
 }
 
 /** Grants whose stored refresh token is not one Keycloak issued (it answers invalid_grant). */
 export async function fakeGrants(store: Store, grants: GrantStore, count: number, prefix = "fake") {
-  const { issuer } = inject("keycloak");
-  const saved: OfflineGrant[] = [];
-  for (let i = 0; i < count; i++) {
-    const subject = `${prefix}-${i}-${randomBytes(4).toString("hex")}`;
-    const user = await upsertUser(store.db, { issuer, subject });
-    saved.push(await grants.saveGrant(user.id, subject, `not-a-token-${subject}`, OFFLINE_SCOPE));
-  }
-  return saved;
+  const subjects = Array.from(
+    { length: count },
+    (_, i) => `${prefix}-${i}-${randomBytes(4).toString("hex")}`,
+  );
+  const tokens = subjects.map((sub) => ({ rt: `not-a-token-${sub}`, sub }));
+  return saveGrants(store, grants, tokens, { issuer: inject("keycloak").issuer, scope: OFFLINE_SCOPE });
 }
 
 /** Sets when the grants were last renewed to `days` ago (due for keepalive after 15 days by default) and clears leases. */

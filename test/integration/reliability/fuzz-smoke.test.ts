@@ -24,7 +24,8 @@ import {
 import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
 import { sealingKey, sealingKeysEnv } from "../jobs/grants-support.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
-import { claims, clientConfig, DEMO_USERS, signIn } from "../support/oauth.ts";
+import { claims } from "../support/oauth.ts";
+import { mcpTokens } from "../search/support.ts";
 import { Figures } from "./figures.ts";
 import { changes, snapshot, type Snapshot } from "./stored.ts";
 
@@ -59,14 +60,7 @@ beforeAll(async () => {
     },
   });
   browser = await launchBrowser();
-  alice = (
-    await signIn(browser, {
-      config: await clientConfig("mcp-client"),
-      redirectUri: "http://127.0.0.1:38140/callback",
-      scope: "openid mcp:tools mcp:write",
-      user: DEMO_USERS.alice,
-    })
-  ).access_token;
+  ({ alice } = await mcpTokens(browser, ["alice"], "openid mcp:tools mcp:write"));
   store = await openStore({ backend: "postgres", url: gw.databaseUrl, poolMax: 2 });
   await seedStored(new Sealer([key]), claims(alice).sub ?? "");
   before = await snapshot(store.db);

@@ -11,26 +11,15 @@
 // another user), what the killed replica wrote is not written or read again, job_runs tell what
 // happened, a later pass finds nothing to do, and every user finds their words.
 import { performance } from "node:perf_hooks";
-import type { Browser } from "playwright-core";
 import { sql } from "kysely";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import {
-  GrantStore,
-  migrate,
-  openStore,
-  SearchIndex,
-  Sealer,
-  type OfflineGrant,
-  type Store,
-} from "../../../src/store/index.ts";
-import { launchBrowser } from "../../harness/browser.ts";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { OfflineGrant, SearchIndex, Store } from "../../../src/store/index.ts";
 import { startFaultProxy, type FaultProxy } from "../../harness/fault-proxy.ts";
-import { createTestDatabase } from "../../harness/postgres.ts";
 import { gatewayCli, type Child } from "../../harness/process.ts";
 import { waitFor } from "../../harness/wait.ts";
-import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
-import { realGrants, sealingKey, sealingKeysEnv } from "../jobs/grants-support.ts";
+import { jobEnv, startJobScene, type JobScene } from "../search/support.ts";
 import { Figures } from "./figures.ts";
+import { jobRanOk, leasedBy } from "./jobs-support.ts";
 
 /** Gateway users (grants): alice and bob taking turns, so two users per Nextcloud account. */
 const USERS = 4;
@@ -38,13 +27,9 @@ const FOLDERS = 6;
 const FILES_PER_FOLDER = 12;
 /** Each Nextcloud answer held back this long: a user's pass (~90 requests) takes seconds. */
 const DELAY_MS = 20;
-const kc = inject("keycloak");
-const realmEnv = inject("realmEnv");
-const k1 = sealingKey("k1");
 const figures = new Figures("index-kill");
-let database: { url: string; drop(): Promise<void> };
+let scene: JobScene;
 let store: Store;
-let nc: NextcloudStandin;
 let proxy: FaultProxy;
 let index: SearchIndex;
 let users: OfflineGrant[];
@@ -58,17 +43,9 @@ const children: Child[] = [];
 const wordOf = (who: string, folder: number, n: number) => `${who}zq${String(folder)}x${String(n)}`;
 
 beforeAll(async () => {
-  database = await createTestDatabase(inject("pgAdminUrl"), "ixkill");
-  store = await openStore({ backend: "postgres", url: database.url, poolMax: 3 });
-  await migrate(store);
-  const browser: Browser = await launchBrowser();
-  try {
-    users = await realGrants(browser, store, new GrantStore(store.db, new Sealer([k1])), USERS);
-  } finally {
-    await browser.close();
-  }
+  scene = await startJobScene("ixkill", USERS);
+  ({ store, index, grants: users } = scene);
   const rows = await store.db.selectFrom("users").select(["id", "subject", "username"]).execute();
-  nc = await startNextcloudStandin({ issuer: kc.issuer, audience: "nextcloud" });
   for (const who of ["alice", "bob"] as const) {
     const sub = rows.find((r) => r.username === who && !r.subject.includes("#"))?.subject ?? "";
     const files: Record<string, string> = {};
@@ -79,32 +56,20 @@ beforeAll(async () => {
         filesOf[who].set(`/${path}`, wordOf(who, f, n));
       }
     }
-    await nc.seed(sub, files);
+    await scene.nc.seed(sub, files);
   }
   for (const r of rows) accountOf.set(r.id, r.username === "bob" ? "bob" : "alice");
-  proxy = await startFaultProxy(nc.url);
+  proxy = await startFaultProxy(scene.nc.url);
   proxy.setRules([{ path: /./, fault: { kind: "delay", ms: DELAY_MS } }]);
-  index = new SearchIndex(store.db);
-  env = {
-    GATEWAY_PUBLIC_URL: realmEnv.MCP_GATEWAY_URL,
-    OIDC_ISSUER: kc.issuer,
-    OIDC_CLIENT_SECRET: realmEnv.MCP_GATEWAY_CLIENT_SECRET,
-    DATABASE_URL: database.url,
-    SEALING_KEYS: sealingKeysEnv(k1),
-    NEXTCLOUD_URL: proxy.url,
-    SEARCH_INDEX_ENABLED: "true",
-    LOG_LEVEL: "warn",
-  };
+  env = jobEnv(scene.databaseUrl, proxy.url);
 }, 300_000);
 
 afterAll(async () => {
   figures.flush();
   for (const c of children) c.kill("SIGKILL");
   await Promise.all(children.map((c) => c.exited));
-  await store.close();
-  await database.drop();
   await proxy.stop();
-  await nc.stop();
+  await scene.stop();
 }, 120_000);
 
 function indexRun(): Child {
@@ -113,15 +78,7 @@ function indexRun(): Child {
   return child;
 }
 
-async function ranOk(child: Child): Promise<Record<string, number>> {
-  const code = await child.exited;
-  expect(code, child.stdout() + child.stderr()).toBe(0);
-  const line = /^search-index: ok (\{.*\})$/m.exec(child.stdout());
-  expect(line, child.stdout()).not.toBeNull();
-  return JSON.parse(line?.[1] ?? "{}") as Record<string, number>;
-}
-
-const leasedBy = (child: Child) => `%:${String(child.proc.pid)}/%`;
+const ranOk = (child: Child) => jobRanOk(child, "search-index");
 
 /** Every indexed item: `user|key` → when it was written. */
 async function items(): Promise<Map<string, string>> {

@@ -13,33 +13,21 @@
 // 2. Two replicas over many grants, one killed mid-run: the other finishes its share; once the dead
 //    one's leases end (5 minutes; the scenario moves lease_until into the past instead of waiting),
 //    the next run takes its grants over. Every grant refreshed exactly once, none revoked, none lost.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import {
-  GrantStore,
-  migrate,
-  openStore,
-  Sealer,
-  upsertUser,
-  type OfflineGrant,
-  type Store,
-} from "../../../src/store/index.ts";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { OfflineGrant, Store } from "../../../src/store/index.ts";
 import { gatewayCli, type Child } from "../../harness/process.ts";
-import { createTestDatabase } from "../../harness/postgres.ts";
 import { waitFor } from "../../harness/wait.ts";
 import {
   auditPerGrant,
   lastAuditId,
   renewedDaysAgo,
-  sealingKey,
-  sealingKeysEnv,
   storedToken,
+  type TokenOf,
 } from "../jobs/grants-support.ts";
 import { Figures } from "./figures.ts";
-import { createOwnRealm, type OwnRealm } from "./own-realm.ts";
+import { heldAfterRefresh, jobRanOk, leasedBy, startGrantsScene, type GrantsScene } from "./jobs-support.ts";
 
 /**
  * Grants of the two-replica run: 1,000 (the issue's figure; about 6 minutes on 2 busy cores, most of it
@@ -47,43 +35,26 @@ import { createOwnRealm, type OwnRealm } from "./own-realm.ts";
  */
 const GRANTS = Number(process.env.RELIABILITY_KILL_GRANTS ?? (process.env.CI ? 200 : 1000));
 const DUE_DAYS = 20;
-const key = sealingKey("k1");
-const sealer = new Sealer([key]);
 const figures = new Figures("keepalive-kill");
-let realm: OwnRealm;
-let database: { url: string; drop(): Promise<void> };
+let scene: GrantsScene;
 let store: Store;
-let grants: GrantStore;
-let work: string;
 const children: Child[] = [];
 
 beforeAll(async () => {
-  realm = await createOwnRealm("kill");
-  database = await createTestDatabase(inject("pgAdminUrl"), "kill");
-  store = await openStore({ backend: "postgres", url: database.url, poolMax: 4 });
-  await migrate(store);
-  grants = new GrantStore(store.db, sealer);
-  work = await mkdtemp(path.join(tmpdir(), "ncmcp-kill-"));
+  scene = await startGrantsScene("kill", 4);
+  ({ store } = scene);
 });
 
 afterAll(async () => {
   figures.flush();
   for (const c of children) c.kill("SIGKILL");
   await Promise.all(children.map((c) => c.exited));
-  await store.close();
-  await database.drop();
-  await realm.remove();
-  await rm(work, { recursive: true, force: true });
+  await scene.stop();
 }, 120_000);
 
-/** Stores `tokens` as grants, each under a user of its own (one active grant per user). */
-async function seed(tokens: readonly { rt: string; sub: string }[], prefix: string): Promise<OfflineGrant[]> {
-  const saved: OfflineGrant[] = [];
-  for (const [n, t] of tokens.entries()) {
-    const subject = `${t.sub}#${prefix}${String(n)}`;
-    const user = await upsertUser(store.db, { issuer: realm.issuer, subject, username: "worker" });
-    saved.push(await grants.saveGrant(user.id, subject, t.rt, "openid offline_access"));
-  }
+/** Stores `tokens` as grants, each under a user of its own (one active grant per user), all due. */
+async function seed(tokens: readonly TokenOf[], prefix: string): Promise<OfflineGrant[]> {
+  const saved = await scene.seed(tokens, prefix);
   await renewedDaysAgo(
     store,
     saved.map((g) => g.id),
@@ -94,11 +65,7 @@ async function seed(tokens: readonly { rt: string; sub: string }[], prefix: stri
 
 function keepalive(extra: Record<string, string> = {}): Child {
   const child = gatewayCli(["jobs", "run", "grants-keepalive"], {
-    GATEWAY_PUBLIC_URL: inject("realmEnv").MCP_GATEWAY_URL,
-    OIDC_ISSUER: realm.issuer,
-    OIDC_CLIENT_SECRET: realm.clientSecret,
-    DATABASE_URL: database.url,
-    SEALING_KEYS: sealingKeysEnv(key),
+    ...scene.env,
     KEEPALIVE_CONCURRENCY: "4",
     LOG_LEVEL: "warn",
     ...extra,
@@ -107,21 +74,14 @@ function keepalive(extra: Record<string, string> = {}): Child {
   return child;
 }
 
-async function ranOk(child: Child): Promise<Record<string, number>> {
-  const code = await child.exited;
-  expect(code, child.stdout() + child.stderr()).toBe(0);
-  const line = /^grants-keepalive: ok (\{.*\})$/m.exec(child.stdout());
-  expect(line, child.stdout()).not.toBeNull();
-  return JSON.parse(line?.[1] ?? "{}") as Record<string, number>;
-}
+const ranOk = (child: Child) => jobRanOk(child, "grants-keepalive");
 
-/** Ends the leases a killed process held, as 5 minutes passing would. */
 /** Ends the leases `child` held now (as if its lease time had passed); the ids of those grants. */
 async function expireLeasesOf(child: Child): Promise<string[]> {
   const rows = await store.db
     .updateTable("offline_grants")
     .set({ lease_until: new Date(Date.now() - 1000) })
-    .where("lease_owner", "like", `%:${String(child.proc.pid)}/%`)
+    .where("lease_owner", "like", leasedBy(child))
     .returning("id")
     .execute();
   return rows.map((r) => r.id);
@@ -138,27 +98,25 @@ async function statusOf(id: string): Promise<string | undefined> {
 
 /** Holds a run after Keycloak answered the grant's refresh, kills it there, and runs keepalive again. */
 async function killInTheWindow(label: string) {
-  const [token] = await realm.offlineTokens(1);
+  const [token] = await scene.realm.offlineTokens(1);
   if (!token) throw new Error("no token");
   const [grant] = await seed([token], label);
   if (!grant) throw new Error("no grant");
   const mark = await lastAuditId(store);
-  const marker = path.join(work, `${label}.hold`);
+  const marker = path.join(scene.work, `${label}.hold`);
   const held = keepalive({
     NODE_ENV: "test",
     GATEWAY_FAULT_HOLD_AFTER_REFRESH: marker,
     KEEPALIVE_CONCURRENCY: "1",
   });
-  const heldGrant = await waitFor(
-    "the run to stop after Keycloak answered the refresh",
-    async () => (await readFile(marker, "utf8").catch(() => undefined)) || undefined,
-    { abort: () => (held.proc.exitCode === null ? undefined : `it exited: ${held.stderr()}`) },
-  );
+  const heldGrant = await heldAfterRefresh(marker, {
+    abort: () => (held.proc.exitCode === null ? undefined : `it exited: ${held.stderr()}`),
+  });
   expect(heldGrant).toBe(grant.id);
   held.kill("SIGKILL");
   expect(await held.exited).toBe("SIGKILL");
   // Nothing of that refresh was committed: the old (now spent) token is what the row holds.
-  expect(await storedToken(store, grant, sealer.open.bind(sealer))).toBe(token.rt);
+  expect(await storedToken(store, grant, scene.sealer.open.bind(scene.sealer))).toBe(token.rt);
   expect(await auditPerGrant(store, "refresh", mark)).toEqual(new Map());
   expect(await expireLeasesOf(held)).toHaveLength(1);
   const counts = await ranOk(keepalive());
@@ -166,7 +124,7 @@ async function killInTheWindow(label: string) {
 }
 
 it("the refresh window with no reuse allowance (the realm before ADR 0018): the killed refresh loses the grant", async () => {
-  await realm.setReuse(0);
+  await scene.realm.setReuse(0);
   try {
     const r = await killInTheWindow("reuse0");
     expect(r.counts).toMatchObject({ claimed: 1, refreshed: 0, revoked: 1 });
@@ -180,18 +138,18 @@ it("the refresh window with no reuse allowance (the realm before ADR 0018): the 
     figures.note(`reuse 0: the grant killed in the window was revoked: ${row.revoked_reason ?? ""}`);
     figures.add("window.reuse0.lost", "Reuse 0: grants lost after a kill in the refresh window (of 1)", 1);
   } finally {
-    await realm.setReuse(realm.shippedReuse);
+    await scene.realm.setReuse(scene.realm.shippedReuse);
   }
 });
 
 it("the refresh window with the shipped reuse allowance of one: the next run retries the old token and keeps the grant", async () => {
-  expect(realm.shippedReuse).toBe(1);
+  expect(scene.realm.shippedReuse).toBe(1);
   const r = await killInTheWindow("reuse1");
   expect(r.counts).toMatchObject({ claimed: 1, refreshed: 1, revoked: 0 });
   expect(Object.fromEntries(r.refreshes)).toEqual({ [r.grant.id]: 1 });
   expect(await statusOf(r.grant.id)).toBe("active");
   // The token stored now is alive: one more run refreshes it again.
-  const stored = await storedToken(store, r.grant, sealer.open.bind(sealer));
+  const stored = await storedToken(store, r.grant, scene.sealer.open.bind(scene.sealer));
   expect(stored).not.toBe(r.token.rt);
   await renewedDaysAgo(store, [r.grant.id], DUE_DAYS);
   expect(await ranOk(keepalive())).toMatchObject({ refreshed: 1, revoked: 0 });
@@ -200,7 +158,7 @@ it("the refresh window with the shipped reuse allowance of one: the next run ret
 
 it(`two replicas over ${String(GRANTS)} grants, one killed with SIGKILL mid-run: every grant refreshed exactly once, none revoked, none lost`, async () => {
   const seedStarted = performance.now();
-  const tokens = await realm.offlineTokens(GRANTS);
+  const tokens = await scene.realm.offlineTokens(GRANTS);
   const all = await seed(tokens, "many");
   figures.add(
     "seed",
@@ -219,7 +177,7 @@ it(`two replicas over ${String(GRANTS)} grants, one killed with SIGKILL mid-run:
       const held = await store.db
         .selectFrom("offline_grants")
         .select("id")
-        .where("lease_owner", "like", `%:${String(victim.proc.pid)}/%`)
+        .where("lease_owner", "like", leasedBy(victim))
         .executeTakeFirst();
       return done >= GRANTS / 10 && held !== undefined ? true : undefined;
     },

@@ -11,12 +11,11 @@ import { performance } from "node:perf_hooks";
 import { decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { createScenarioRealm, type ScenarioRealm, type ScenarioUser } from "../../harness/scenario-realm.ts";
-import { createTestDatabase } from "../../harness/postgres.ts";
 import { startTcpProxy, type TcpProxy } from "../../harness/tcp-proxy.ts";
 import { freePort, waitFor } from "../../harness/wait.ts";
 import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
 import { Figures } from "./figures.ts";
-import { startGatewayProcess, type GatewayProcess } from "./gateway-process.ts";
+import { realmReplicaEnv, startGatewayProcess, type GatewayProcess } from "./gateway-process.ts";
 import { describeAnswer, toolCall, toolOk, toolsList, toolText, type McpAnswer } from "./mcp-client.ts";
 
 const OUTAGE_MS =
@@ -58,18 +57,11 @@ beforeAll(async () => {
   users = await realm.addUsers("kcdown", 3);
   standin = await startNextcloudStandin({ issuer: realm.issuer, audience: "nextcloud" });
   stops.push(() => standin.stop());
-  const db = await createTestDatabase(inject("pgAdminUrl"), "gw");
-  stops.push(() => db.drop());
   gw = await startGatewayProcess(
-    {
-      GATEWAY_PUBLIC_URL: gatewayUrl,
-      OIDC_ISSUER: realm.issuer,
-      OIDC_CLIENT_SECRET: realm.gatewayClientSecret,
-      DATABASE_URL: db.url,
-      NEXTCLOUD_URL: standin.url,
-      MCP_DEFAULT_APPS: "notes",
-      OUTBOUND_TIMEOUT_MS: String(IDP_TIMEOUT_MS),
-    },
+    await realmReplicaEnv(
+      { realm, publicUrl: gatewayUrl, nextcloudUrl: standin.url, stops },
+      { OUTBOUND_TIMEOUT_MS: String(IDP_TIMEOUT_MS) },
+    ),
     { port: gatewayPort },
   );
   stops.push(() => gw.stop());

@@ -30,11 +30,10 @@ import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createTestDatabase } from "../../harness/postgres.ts";
 import { createScenarioRealm, type ScenarioRealm } from "../../harness/scenario-realm.ts";
 import { freePort, waitFor } from "../../harness/wait.ts";
 import { Figures } from "./figures.ts";
-import { startGatewayProcess, type GatewayProcess } from "./gateway-process.ts";
+import { realmReplicaEnv, startGatewayProcess, type GatewayProcess } from "./gateway-process.ts";
 import { halves, metricValue, pct, rssMb, socketsOf, type PeerPorts, type Sample } from "./load-sockets.ts";
 import { startStandinProcess } from "./load-standin.ts";
 import { describeAnswer, toolCall, toolsList, type McpAnswer } from "./mcp-client.ts";
@@ -113,30 +112,23 @@ describe.skipIf(!RUN)("load", () => {
     // In its own process, as Nextcloud is: see load-standin.ts.
     const standin = await startStandinProcess(realm.issuer);
     stops.push(() => standin.stop());
-    const db = await createTestDatabase(inject("pgAdminUrl"), "gw");
-    dbUrl = db.url;
-    stops.push(() => db.drop());
-    gw = await startGatewayProcess(
+    const env = await realmReplicaEnv(
+      { realm, publicUrl: gatewayUrl, nextcloudUrl: standin.url, stops },
       {
-        GATEWAY_PUBLIC_URL: gatewayUrl,
-        OIDC_ISSUER: realm.issuer,
-        OIDC_CLIENT_SECRET: realm.gatewayClientSecret,
-        DATABASE_URL: db.url,
-        NEXTCLOUD_URL: standin.url,
-        MCP_DEFAULT_APPS: "notes",
         // All clients come from 127.0.0.1; the per-IP limit is for anonymous requests only.
         RATE_LIMIT_ANONYMOUS_PER_IP: "0",
         RATE_LIMIT_ANONYMOUS_GLOBAL: "0",
       },
-      { port },
     );
+    dbUrl = env.DATABASE_URL;
+    gw = await startGatewayProcess(env, { port });
     stops.push(() => gw.stop());
     ports = {
       listen: port,
       remotes: {
         nextcloud: Number(new URL(standin.url).port),
         keycloak: Number(new URL(kc.url).port),
-        postgres: Number(new URL(db.url).port),
+        postgres: Number(new URL(dbUrl).port),
       },
     };
   }, 1_200_000);

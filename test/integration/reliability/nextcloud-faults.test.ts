@@ -12,7 +12,7 @@ import { startFaultProxy, type FaultProxy } from "../../harness/fault-proxy.ts";
 import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { callTool, type ToolResult } from "../support/mcp-call.ts";
-import { clientConfig, DEMO_USERS, signIn } from "../support/oauth.ts";
+import { mcpTokens } from "../search/support.ts";
 import { Figures } from "./figures.ts";
 
 /** The gateway's NEXTCLOUD_TIMEOUT_MS in this scenario: the per-request deadline under test. */
@@ -33,14 +33,7 @@ beforeAll(async () => {
     env: { NEXTCLOUD_URL: proxy.url, MCP_DEFAULT_APPS: "notes", NEXTCLOUD_TIMEOUT_MS: String(TIMEOUT_MS) },
   });
   browser = await launchBrowser();
-  alice = (
-    await signIn(browser, {
-      config: await clientConfig("mcp-client"),
-      redirectUri: "http://127.0.0.1:38140/callback",
-      scope: "openid mcp:tools mcp:write",
-      user: DEMO_USERS.alice,
-    })
-  ).access_token;
+  ({ alice } = await mcpTokens(browser, ["alice"], "openid mcp:tools mcp:write"));
   // Warm: the exchange and the capabilities are fetched once, so the faults below hit only the call.
   const warm = await call("notes_list");
   expect(warm.isError, warm.content[0]?.text).toBeFalsy();

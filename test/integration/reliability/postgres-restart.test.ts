@@ -36,7 +36,7 @@ import {
   sealingKeysEnv,
 } from "../jobs/grants-support.ts";
 import { callTool, listToolNames } from "../support/mcp-call.ts";
-import { clientConfig, DEMO_USERS, signIn } from "../support/oauth.ts";
+import { mcpTokens } from "../search/support.ts";
 import { Figures } from "./figures.ts";
 
 /** Grants not due: they must come through untouched. */
@@ -83,14 +83,7 @@ beforeAll(async () => {
   idle = await fakeGrants(store, grants, GRANTS, "restart");
   browser = await launchBrowser();
   real = await realGrants(browser, store, grants, 2);
-  alice = (
-    await signIn(browser, {
-      config: await clientConfig("mcp-client"),
-      redirectUri: "http://127.0.0.1:38140/callback",
-      scope: "openid mcp:tools mcp:write",
-      user: DEMO_USERS.alice,
-    })
-  ).access_token;
+  ({ alice } = await mcpTokens(browser, ["alice"], "openid mcp:tools mcp:write"));
 });
 
 afterAll(async () => {

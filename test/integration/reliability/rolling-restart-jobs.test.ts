@@ -12,67 +12,33 @@
 //    test-only GATEWAY_FAULT_HOLD_AFTER_REFRESH hook) does not hold the exit up: the replica exits 0
 //    at the deadline; the grant it held is taken over after its lease (moved into the past instead of
 //    waiting 5 minutes) and refreshed once, with the realm's reuse allowance of one.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import {
-  GrantStore,
-  migrate,
-  openStore,
-  Sealer,
-  upsertUser,
-  type OfflineGrant,
-  type Store,
-} from "../../../src/store/index.ts";
-import { createTestDatabase } from "../../harness/postgres.ts";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { OfflineGrant, Store } from "../../../src/store/index.ts";
 import { waitFor } from "../../harness/wait.ts";
-import {
-  auditPerGrant,
-  lastAuditId,
-  renewedDaysAgo,
-  sealingKey,
-  sealingKeysEnv,
-  storedToken,
-} from "../jobs/grants-support.ts";
+import { auditPerGrant, lastAuditId, renewedDaysAgo, storedToken } from "../jobs/grants-support.ts";
 import { Figures } from "./figures.ts";
 import { startGatewayProcess, type GatewayProcess } from "./gateway-process.ts";
-import { createOwnRealm, type OwnRealm } from "./own-realm.ts";
+import { heldAfterRefresh, leasedBy, startGrantsScene, type GrantsScene } from "./jobs-support.ts";
 
 const GRANTS = 60;
 const GRACE_MS = 4000;
 const DUE_DAYS = 20;
-const key = sealingKey("k1");
-const sealer = new Sealer([key]);
 const figures = new Figures("rolling-restart-jobs");
-let realm: OwnRealm;
-let database: { url: string; drop(): Promise<void> };
+let scene: GrantsScene;
 let store: Store;
 let all: OfflineGrant[];
 let env: Record<string, string>;
-let work: string;
 const replicas: GatewayProcess[] = [];
 
 beforeAll(async () => {
-  realm = await createOwnRealm("drain");
-  database = await createTestDatabase(inject("pgAdminUrl"), "drain");
-  store = await openStore({ backend: "postgres", url: database.url, poolMax: 3 });
-  await migrate(store);
-  work = await mkdtemp(path.join(tmpdir(), "ncmcp-drain-"));
-  const grants = new GrantStore(store.db, sealer);
-  all = [];
-  for (const [n, t] of (await realm.offlineTokens(GRANTS + 1)).entries()) {
-    const subject = `${t.sub}#drain${String(n)}`;
-    const user = await upsertUser(store.db, { issuer: realm.issuer, subject, username: "worker" });
-    all.push(await grants.saveGrant(user.id, subject, t.rt, "openid offline_access"));
-  }
+  scene = await startGrantsScene("drain", 3);
+  ({ store } = scene);
+  all = await scene.seed(await scene.realm.offlineTokens(GRANTS + 1), "drain");
   env = {
-    GATEWAY_PUBLIC_URL: inject("realmEnv").MCP_GATEWAY_URL,
-    OIDC_ISSUER: realm.issuer,
-    OIDC_CLIENT_SECRET: realm.clientSecret,
-    DATABASE_URL: database.url,
-    SEALING_KEYS: sealingKeysEnv(key),
+    ...scene.env,
     KEEPALIVE_SCHEDULE: "*/2 * * * * *",
     KEEPALIVE_CONCURRENCY: "1",
     SHUTDOWN_TIMEOUT_MS: String(GRACE_MS),
@@ -82,19 +48,14 @@ beforeAll(async () => {
 afterAll(async () => {
   figures.flush();
   await Promise.all(replicas.map((r) => r.stop("SIGKILL")));
-  await store.close();
-  await database.drop();
-  await realm.remove();
-  await rm(work, { recursive: true, force: true });
+  await scene.stop();
 }, 120_000);
-
-const ownerOf = (r: GatewayProcess) => `%:${String(r.child.proc.pid)}/%`;
 
 async function leasesOf(r: GatewayProcess): Promise<string[]> {
   const rows = await store.db
     .selectFrom("offline_grants")
     .select("id")
-    .where("lease_owner", "like", ownerOf(r))
+    .where("lease_owner", "like", leasedBy(r.child))
     .execute();
   return rows.map((x) => x.id);
 }
@@ -198,8 +159,8 @@ it(`SIGTERM while keepalive runs over ${String(GRANTS)} grants: the run drains a
 it("SIGTERM while a job cannot finish in the grace period: exit 0 at the deadline, the grant taken over after its lease", async () => {
   const grant = all[GRANTS];
   if (grant === undefined) throw new Error("no grant");
-  const before = await storedToken(store, grant, sealer.open.bind(sealer));
-  const marker = path.join(work, "held");
+  const before = await storedToken(store, grant, scene.sealer.open.bind(scene.sealer));
+  const marker = path.join(scene.work, "held");
   const mark = await lastAuditId(store);
   const held = await startGatewayProcess({
     ...env,
@@ -208,11 +169,7 @@ it("SIGTERM while a job cannot finish in the grace period: exit 0 at the deadlin
   });
   replicas.push(held);
   await renewedDaysAgo(store, [grant.id], DUE_DAYS);
-  const heldGrant = await waitFor(
-    "the run to stop after Keycloak answered the refresh",
-    async () => (await readFile(marker, "utf8").catch(() => undefined)) || undefined,
-    { timeoutMs: 30_000 },
-  );
+  const heldGrant = await heldAfterRefresh(marker, { timeoutMs: 30_000 });
   expect(heldGrant).toBe(grant.id);
   const stopped = await stopTimed(held);
   expect(stopped.code, held.child.stderr()).toBe(0);
@@ -221,7 +178,7 @@ it("SIGTERM while a job cannot finish in the grace period: exit 0 at the deadlin
   expect(stopped.ms).toBeLessThan(GRACE_MS + 3000);
   expect(held.child.stdout() + held.child.stderr()).toMatch(/jobs still running/);
   // Nothing of the held refresh was committed; the grant stays leased to the stopped replica.
-  expect(await storedToken(store, grant, sealer.open.bind(sealer))).toBe(before);
+  expect(await storedToken(store, grant, scene.sealer.open.bind(scene.sealer))).toBe(before);
   expect(await leasesOf(held)).toEqual([grant.id]);
   await rm(marker, { force: true });
 
@@ -240,7 +197,7 @@ it("SIGTERM while a job cannot finish in the grace period: exit 0 at the deadlin
   );
   expect((await stopTimed(next)).code).toBe(0);
   expect(await auditPerGrant(store, "revoke", mark)).toEqual(new Map());
-  expect(await storedToken(store, grant, sealer.open.bind(sealer))).not.toBe(before);
+  expect(await storedToken(store, grant, scene.sealer.open.bind(scene.sealer))).not.toBe(before);
   figures.add(
     "deadline.ms",
     `SIGTERM to exit 0 with a job held past the grace (${String(GRACE_MS)} ms)`,

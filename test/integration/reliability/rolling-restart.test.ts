@@ -11,13 +11,12 @@ import { Agent, request as httpRequest } from "node:http";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { startFaultProxy, type FaultProxy } from "../../harness/fault-proxy.ts";
-import { createTestDatabase } from "../../harness/postgres.ts";
 import { startRoundRobinProxy, type RoundRobinProxy } from "../../harness/round-robin-proxy.ts";
 import { createScenarioRealm, type ScenarioRealm } from "../../harness/scenario-realm.ts";
 import { freePort, waitFor } from "../../harness/wait.ts";
 import { startNextcloudStandin } from "../../standin/index.ts";
 import { Figures } from "./figures.ts";
-import { startGatewayProcess, type GatewayProcess } from "./gateway-process.ts";
+import { realmReplicaEnv, startGatewayProcess, type GatewayProcess } from "./gateway-process.ts";
 import { describeAnswer, toolCall, toolOk, toolsList, type McpAnswer } from "./mcp-client.ts";
 
 const GRACE_MS = 10_000;
@@ -54,19 +53,14 @@ beforeAll(async () => {
   ncProxy = await startFaultProxy(standin.url);
   stops.push(() => ncProxy.stop());
   ncProxy.setRules([{ method: "GET", path: NOTES, fault: { kind: "delay", ms: SLOW_READ_MS } }]);
-  const db = await createTestDatabase(inject("pgAdminUrl"), "gw");
-  stops.push(() => db.drop());
-  env = {
-    GATEWAY_PUBLIC_URL: publicUrl,
-    OIDC_ISSUER: realm.issuer,
-    OIDC_CLIENT_SECRET: realm.gatewayClientSecret,
-    DATABASE_URL: db.url,
-    NEXTCLOUD_URL: ncProxy.url,
-    MCP_DEFAULT_APPS: "notes",
-    SHUTDOWN_TIMEOUT_MS: String(GRACE_MS),
-    // Behind a proxy every request comes from one address; the per-IP limit is for anonymous requests.
-    TRUSTED_PROXIES: "127.0.0.1",
-  };
+  env = await realmReplicaEnv(
+    { realm, publicUrl, nextcloudUrl: ncProxy.url, stops },
+    {
+      SHUTDOWN_TIMEOUT_MS: String(GRACE_MS),
+      // Behind a proxy every request comes from one address; the per-IP limit is for anonymous requests.
+      TRUSTED_PROXIES: "127.0.0.1",
+    },
+  );
   // The first starts alone (it migrates the database), then the second.
   for (const port of ports) replicas.push(await startGatewayProcess(env, { port }));
   stops.push(async () => {

@@ -7,12 +7,11 @@
 import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { createTestDatabase } from "../../harness/postgres.ts";
 import { createScenarioRealm, type ScenarioRealm } from "../../harness/scenario-realm.ts";
 import { freePort, waitFor } from "../../harness/wait.ts";
 import { startNextcloudStandin } from "../../standin/index.ts";
 import { Figures } from "./figures.ts";
-import { startGatewayProcess, type GatewayProcess } from "./gateway-process.ts";
+import { realmReplicaEnv, startGatewayProcess, type GatewayProcess } from "./gateway-process.ts";
 import { describeAnswer, toolsList } from "./mcp-client.ts";
 
 const HEADERS_TIMEOUT_MS = 2000;
@@ -43,22 +42,17 @@ beforeAll(async () => {
   if (!user || !attacker) throw new Error("no user");
   const standin = await startNextcloudStandin({ issuer: realm.issuer, audience: "nextcloud" });
   stops.push(() => standin.stop());
-  const db = await createTestDatabase(inject("pgAdminUrl"), "gw");
-  stops.push(() => db.drop());
   gw = await startGatewayProcess(
-    {
-      GATEWAY_PUBLIC_URL: gatewayUrl,
-      OIDC_ISSUER: realm.issuer,
-      OIDC_CLIENT_SECRET: realm.gatewayClientSecret,
-      DATABASE_URL: db.url,
-      NEXTCLOUD_URL: standin.url,
-      MCP_DEFAULT_APPS: "notes",
-      HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
-      HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-      // The slow bodies come from one user: with the per-user limit (600 a minute) most would be
-      // refused 429 before their body mattered. The timeouts are under test here, not the limit.
-      RATE_LIMIT_MCP_PER_USER: "0",
-    },
+    await realmReplicaEnv(
+      { realm, publicUrl: gatewayUrl, nextcloudUrl: standin.url, stops },
+      {
+        HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+        HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+        // The slow bodies come from one user: with the per-user limit (600 a minute) most would be
+        // refused 429 before their body mattered. The timeouts are under test here, not the limit.
+        RATE_LIMIT_MCP_PER_USER: "0",
+      },
+    ),
     { port },
   );
   stops.push(() => gw.stop());

@@ -2,30 +2,24 @@
 // and bob at the real Keycloak, the stand-in's WebDAV with real exchanged tokens, and PostgreSQL. A
 // user who granted offline access gets their notes and files indexed; an unchanged tree then costs
 // one files request per user (and one per app home); two processes at once never index one user twice (leases).
-import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   GrantStore,
-  migrate,
-  openStore,
-  SearchIndex,
   Sealer,
   type OfflineGrant,
+  type SearchIndex,
   type Store,
 } from "../../../src/store/index.ts";
-import { launchBrowser } from "../../harness/browser.ts";
-import { createTestDatabase } from "../../harness/postgres.ts";
 import { gatewayCli, runGatewayCli } from "../../harness/process.ts";
-import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
-import { realGrants, revokeAtKeycloak } from "../jobs/grants-support.ts";
+import type { NextcloudStandin } from "../../standin/index.ts";
+import { revokeAtKeycloak } from "../jobs/grants-support.ts";
 import { startTokenGate } from "../jobs/token-gate.ts";
-import { jobEnv, k1 } from "./support.ts";
+import { jobEnv, k1, startJobScene, type JobScene } from "./support.ts";
 
-const kc = inject("keycloak");
 const realmEnv = inject("realmEnv");
 const sealer = new Sealer([k1]);
 
-let database: { url: string; drop(): Promise<void> };
+let scene: JobScene;
 let store: Store;
 let nc: NextcloudStandin;
 let index: SearchIndex;
@@ -35,21 +29,11 @@ let env: Record<string, string>;
 const subjects = new Map<string, string>();
 
 beforeAll(async () => {
-  database = await createTestDatabase(inject("pgAdminUrl"), "searchjob");
-  store = await openStore({ backend: "postgres", url: database.url, poolMax: 3 });
-  await migrate(store);
-  const browser: Browser = await launchBrowser();
-  try {
-    [alice, bob] = (await realGrants(browser, store, new GrantStore(store.db, sealer), 2)) as [
-      OfflineGrant,
-      OfflineGrant,
-    ];
-  } finally {
-    await browser.close();
-  }
+  scene = await startJobScene("searchjob", 2);
+  ({ store, nc, index } = scene);
+  [alice, bob] = scene.grants as [OfflineGrant, OfflineGrant];
   const users = await store.db.selectFrom("users").select(["id", "subject"]).execute();
   for (const u of users) subjects.set(u.id, u.subject);
-  nc = await startNextcloudStandin({ issuer: kc.issuer, audience: "nextcloud" });
   await nc.seed(subjects.get(alice.user_id) ?? "", {
     "Notes/Work/Release plan.md": "# Release plan\nWe decided to ship on Friday.",
     "Projects/minutes.txt": "Minutes: the board approved the budget.",
@@ -57,14 +41,11 @@ beforeAll(async () => {
   await nc.seed(subjects.get(bob.user_id) ?? "", {
     "Recipes/soup.md": "A pumpkin soup with ginger.",
   });
-  index = new SearchIndex(store.db);
-  env = jobEnv(database.url, nc.url);
+  env = jobEnv(scene.databaseUrl, nc.url);
 }, 300_000);
 
 afterAll(async () => {
-  await store.close();
-  await database.drop();
-  await nc.stop();
+  await scene.stop();
 });
 
 const titles = async (userId: string, q: string) =>

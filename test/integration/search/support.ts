@@ -1,11 +1,22 @@
 // The scene the content-index tests share: the Nextcloud stand-in, a gateway with the index on and
 // its jobs off (a test runs the passes itself), its PostgreSQL migrated; MCP tokens of the demo
-// users; an index marked ready as a complete pass leaves it; the environment of `jobs run`.
+// users; an index marked ready as a complete pass leaves it; the environment of `jobs run`, and the
+// scene of `jobs run` alone: a database with real offline grants, and the stand-in.
 import type { Browser } from "playwright-core";
 import { expect, inject } from "vitest";
-import { migrate, openStore, SearchIndex, type Store } from "../../../src/store/index.ts";
+import {
+  GrantStore,
+  migrate,
+  openStore,
+  SearchIndex,
+  Sealer,
+  type OfflineGrant,
+  type Store,
+} from "../../../src/store/index.ts";
+import { launchBrowser } from "../../harness/browser.ts";
+import { createTestDatabase } from "../../harness/postgres.ts";
 import { startNextcloudStandin, type NextcloudStandin } from "../../standin/index.ts";
-import { sealingKey, sealingKeysEnv } from "../jobs/grants-support.ts";
+import { realGrants, sealingKey, sealingKeysEnv } from "../jobs/grants-support.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { callTool, type ToolResult } from "../support/mcp-call.ts";
 import { clientConfig, DEMO_USERS, signIn } from "../support/oauth.ts";
@@ -44,6 +55,51 @@ export async function startSearchScene(): Promise<SearchScene> {
     async stop() {
       await store.close();
       await gw.stop();
+      await nc.stop();
+    },
+  };
+}
+
+/** The scene of `jobs run search-index` with no gateway serving: its database and the stand-in. */
+export interface JobScene {
+  nc: NextcloudStandin;
+  /** A database of the scene's own, migrated. */
+  databaseUrl: string;
+  store: Store;
+  index: SearchIndex;
+  /** Real offline grants, sealed with k1: alice and bob taking turns (realGrants). */
+  grants: OfflineGrant[];
+  stop(): Promise<void>;
+}
+
+/** A database named after `name` with `grants` real offline grants on it, and the stand-in. */
+export async function startJobScene(name: string, grants: number): Promise<JobScene> {
+  const database = await createTestDatabase(inject("pgAdminUrl"), name);
+  const store = await openStore({ backend: "postgres", url: database.url, poolMax: 3 });
+  let saved: OfflineGrant[];
+  try {
+    await migrate(store);
+    const browser: Browser = await launchBrowser();
+    try {
+      saved = await realGrants(browser, store, new GrantStore(store.db, new Sealer([k1])), grants);
+    } finally {
+      await browser.close();
+    }
+  } catch (err) {
+    await store.close();
+    await database.drop();
+    throw err;
+  }
+  const nc = await startNextcloudStandin({ issuer: inject("keycloak").issuer, audience: "nextcloud" });
+  return {
+    nc,
+    databaseUrl: database.url,
+    store,
+    index: new SearchIndex(store.db),
+    grants: saved,
+    async stop() {
+      await store.close();
+      await database.drop();
       await nc.stop();
     },
   };

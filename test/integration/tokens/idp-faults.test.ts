@@ -12,13 +12,12 @@ import {
   migrate,
   openStore,
   Sealer,
-  upsertUser,
   type OfflineGrant,
   type Store,
 } from "../../../src/store/index.ts";
 import { launchBrowser } from "../../harness/browser.ts";
 import { createTestDatabase } from "../../harness/postgres.ts";
-import { offlineToken, OFFLINE_SCOPE, sealingKey } from "../jobs/grants-support.ts";
+import { offlineToken, OFFLINE_SCOPE, saveGrants, sealingKey } from "../jobs/grants-support.ts";
 import { audiences, claims, clientConfig, DEMO_USERS, signIn } from "../support/oauth.ts";
 import { idpWithTokenEndpoint, loadIdp, oauthFault, startTokenProxy, type TokenFault } from "./support.ts";
 
@@ -118,8 +117,12 @@ describe("GrantStore.refresh through a proxy that answers for Keycloak", () => {
     grants = new GrantStore(store.db, new Sealer([sealingKey("k1")]));
     const token = await offlineToken(browser, DEMO_USERS.bob);
     rt = token.rt;
-    const user = await upsertUser(store.db, { issuer: inject("keycloak").issuer, subject: token.sub });
-    grant = await grants.saveGrant(user.id, token.sub, token.rt, OFFLINE_SCOPE);
+    const [saved] = await saveGrants(store, grants, [token], {
+      issuer: inject("keycloak").issuer,
+      scope: OFFLINE_SCOPE,
+    });
+    if (saved === undefined) throw new Error("no grant");
+    grant = saved;
   });
   afterAll(async () => {
     await store.close();

@@ -12,6 +12,7 @@ import {
 import { expect } from "vitest";
 import { describeError, GatewayError } from "../../../src/errors.ts";
 import { INVALID_TOKEN_DESCRIPTION, type TokenExpectations } from "../../../src/auth/index.ts";
+import { rejectionOf } from "../../harness/rejection.ts";
 
 export const ISSUER = "https://sso.example.com/realms/nextcloud-mcp";
 export const RESOURCE = "https://mcp.example.com/mcp";
@@ -110,14 +111,8 @@ export function segment(value: unknown): string {
 }
 
 /** The GatewayError a promise rejects with (fails on any other outcome). */
-export async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error("expected a GatewayError, but the promise resolved");
+export function rejection(promise: Promise<unknown>): Promise<GatewayError> {
+  return rejectionOf(GatewayError, promise);
 }
 
 /**

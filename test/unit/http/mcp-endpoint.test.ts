@@ -3,15 +3,13 @@
 // here (the real Keycloak is covered in test/integration/mcp).
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { allTools, createApp, type AppDeps } from "../../../src/app.ts";
+import { allTools, type AppDeps } from "../../../src/app.ts";
 import { createTokenVerifier } from "../../../src/auth/index.ts";
-import { loadConfig } from "../../../src/config/index.ts";
-import { createLogger } from "../../../src/log.ts";
-import type { ReadinessProbes } from "../../../src/http/health.ts";
 import { ToolRegistry } from "../../../src/mcp/index.ts";
 import { claims, createIdp, ISSUER, NOW, NOW_MS, RESOURCE, type TestIdp } from "../auth/fixtures.ts";
 import { z } from "zod";
 import { defineTool } from "../../../src/mcp/index.ts";
+import { mcpPost, READY, testApp, testConfig } from "./support.ts";
 
 /** A tool that changes data and needs no Nextcloud app: visible with mcp:write only. */
 const markWritten = defineTool({
@@ -26,39 +24,17 @@ const markWritten = defineTool({
 });
 
 const METADATA = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp";
-const config = loadConfig({
-  GATEWAY_PUBLIC_URL: "https://mcp.example.com",
-  OIDC_ISSUER: ISSUER,
-  OIDC_CLIENT_SECRET: "x",
-  DATABASE_URL: "postgres://u:p@localhost/db",
+const config = testConfig({
   ALLOWED_ORIGINS: "http://localhost:*",
   // The registry below is made of bare tools (no groups): every one of them is in the toolset "all".
   MCP_DEFAULT_APPS: "all",
 });
 let idp: TestIdp;
-let app: ReturnType<typeof createApp>;
-
-const ready: ReadinessProbes = {
-  shuttingDown: () => false,
-  idp: () => ({ discovery: "loaded", jwks: "loaded" }),
-  database: () => Promise.resolve({ ok: true }),
-};
+let app: ReturnType<typeof makeApp>;
 
 /** The app under test, with the local IdP's keys unless told otherwise. */
 function makeApp(over: Partial<AppDeps> = {}) {
-  return createApp({
-    config,
-    log: createLogger("silent"),
-    readiness: ready,
-    verifier: createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: (h, t) => idp.getKey(h, t),
-      now: () => NOW_MS,
-    }),
-    registry: new ToolRegistry([...allTools, markWritten]),
-    ...over,
-  });
+  return testApp(idp, { config, registry: new ToolRegistry([...allTools, markWritten]), over });
 }
 
 beforeAll(async () => {
@@ -74,17 +50,7 @@ const INIT = {
 };
 
 function post(body: unknown, headers: Record<string, string> = {}) {
-  return app.request("/mcp", {
-    method: "POST",
-    headers: {
-      host: "127.0.0.1:8080",
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2025-11-25",
-      ...headers,
-    },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
+  return app.request("/mcp", mcpPost(body, headers));
 }
 
 const bearer = async (overrides: Record<string, unknown> = {}) => ({
@@ -298,7 +264,7 @@ describe("POST /mcp refuses", () => {
 
   it("with 503 and Retry-After when the IdP's keys cannot be loaded", async () => {
     const down = makeApp({
-      readiness: { ...ready, idp: () => ({ discovery: "failed", jwks: "pending" }) },
+      readiness: { ...READY, idp: () => ({ discovery: "failed", jwks: "pending" }) },
       verifier: createTokenVerifier({
         issuer: ISSUER,
         audience: RESOURCE,

@@ -10,14 +10,11 @@ import { runInNewContext } from "node:vm";
 import { serve, type ServerType } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { allTools, createApp } from "../../../src/app.ts";
-import { createTokenVerifier } from "../../../src/auth/index.ts";
-import { loadConfig } from "../../../src/config/index.ts";
-import type { ReadinessProbes } from "../../../src/http/health.ts";
-import { createLogger } from "../../../src/log.ts";
+import { allTools } from "../../../src/app.ts";
 import { defineTool, ToolRegistry } from "../../../src/mcp/index.ts";
-import { claims, createIdp, ISSUER, NOW_MS, RESOURCE, type TestIdp } from "../auth/fixtures.ts";
+import { claims, createIdp, type TestIdp } from "../auth/fixtures.ts";
 import { waitFor } from "../../harness/wait.ts";
+import { testApp, testConfig } from "./support.ts";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -47,36 +44,15 @@ const probe = defineTool({
   },
 });
 
-const ready: ReadinessProbes = {
-  shuttingDown: () => false,
-  idp: () => ({ discovery: "loaded", jwks: "loaded" }),
-  database: () => Promise.resolve({ ok: true }),
-};
-
 let idp: TestIdp;
-let app: ReturnType<typeof createApp>;
+let app: ReturnType<typeof testApp>;
 let token: string;
 
 beforeAll(async () => {
   idp = await createIdp();
   token = await idp.sign(claims());
-  app = createApp({
-    config: loadConfig({
-      GATEWAY_PUBLIC_URL: "https://mcp.example.com",
-      OIDC_ISSUER: ISSUER,
-      OIDC_CLIENT_SECRET: "x",
-      DATABASE_URL: "postgres://u:p@localhost/db",
-      MCP_DEFAULT_APPS: "all",
-      RATE_LIMIT_MCP_PER_USER: "0",
-    }),
-    log: createLogger("silent"),
-    readiness: ready,
-    verifier: createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: (h, t) => idp.getKey(h, t),
-      now: () => NOW_MS,
-    }),
+  app = testApp(idp, {
+    config: testConfig({ MCP_DEFAULT_APPS: "all", RATE_LIMIT_MCP_PER_USER: "0" }),
     registry: new ToolRegistry([...allTools, probe]),
   });
 });

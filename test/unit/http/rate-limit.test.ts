@@ -4,65 +4,31 @@
 // version (10,000 requests, database size unchanged) is test/integration/http/anonymous-flood.test.ts.
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
-import { allTools, createApp } from "../../../src/app.ts";
-import { createTokenVerifier } from "../../../src/auth/index.ts";
 import { addressList } from "../../../src/config/address.ts";
 import { loadConfig } from "../../../src/config/index.ts";
-import type { ReadinessProbes } from "../../../src/http/health.ts";
 import { addressKey, clientAddress, RateLimiter } from "../../../src/http/middleware/rate-limit.ts";
 import type { AppEnv } from "../../../src/http/env.ts";
-import { createLogger } from "../../../src/log.ts";
-import { ToolRegistry } from "../../../src/mcp/index.ts";
-import { claims, createIdp, ISSUER, NOW_MS, RESOURCE, type TestIdp } from "../auth/fixtures.ts";
+import { claims, createIdp, ISSUER, type TestIdp } from "../auth/fixtures.ts";
+import { mcpPost, testApp, testConfig } from "./support.ts";
 
 let idp: TestIdp;
 beforeAll(async () => {
   idp = await createIdp();
 });
 
-const ready: ReadinessProbes = {
-  shuttingDown: () => false,
-  idp: () => ({ discovery: "loaded", jwks: "loaded" }),
-  database: () => Promise.resolve({ ok: true }),
-};
-
 function makeApp(env: Record<string, string>) {
-  const config = loadConfig({
-    GATEWAY_PUBLIC_URL: "https://mcp.example.com",
-    OIDC_ISSUER: ISSUER,
-    OIDC_CLIENT_SECRET: "x",
-    DATABASE_URL: "postgres://u:p@localhost/db",
-    ...env,
-  });
-  const app = createApp({
-    config,
-    log: createLogger("silent"),
-    readiness: ready,
-    verifier: createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: (h, t) => idp.getKey(h, t),
-      now: () => NOW_MS,
-    }),
-    registry: new ToolRegistry(allTools),
-  });
+  const app = testApp(idp, { config: testConfig(env) });
   /** A request as the node server hands it over: with the connection's remote address. */
   const from = (address: string, path: string, init: RequestInit = {}) =>
     app.request(path, init, { incoming: { socket: { remoteAddress: address } } });
   return { app, from };
 }
 
-const mcp = (token?: string): RequestInit => ({
-  method: "POST",
-  headers: {
-    host: "127.0.0.1:8080",
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    "mcp-protocol-version": "2025-11-25",
-    ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-  },
-  body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-});
+const mcp = (token?: string): RequestInit =>
+  mcpPost(
+    { jsonrpc: "2.0", id: 1, method: "tools/list" },
+    token === undefined ? {} : { authorization: `Bearer ${token}` },
+  );
 
 const PRM = "/.well-known/oauth-protected-resource";
 

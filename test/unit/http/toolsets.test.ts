@@ -2,14 +2,12 @@
 // claim limits a user's apps, the metadata advertises the toolsets; and the per-user app check.
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { buildRegistry, createApp } from "../../../src/app.ts";
-import { createTokenVerifier } from "../../../src/auth/index.ts";
-import { loadConfig } from "../../../src/config/index.ts";
+import { buildRegistry } from "../../../src/app.ts";
 import { appAvailability } from "../../../src/http/nextcloud-access.ts";
-import { createLogger } from "../../../src/log.ts";
 import { defineGroup, toolMaker, type ToolGroup } from "../../../src/mcp/index.ts";
 import type { NextcloudClient } from "../../../src/nextcloud/index.ts";
-import { claims, createIdp, ISSUER, NOW_MS, RESOURCE, type TestIdp } from "../auth/fixtures.ts";
+import { claims, createIdp, type TestIdp } from "../auth/fixtures.ts";
+import { mcpPost, testApp, testConfig } from "./support.ts";
 
 const group = (id: string, available?: ToolGroup["available"]): ToolGroup => {
   const t = toolMaker(id, { capability: null });
@@ -53,48 +51,25 @@ const groups: ToolGroup[] = [
   group("calendar"),
 ];
 
-const env = {
-  GATEWAY_PUBLIC_URL: "https://mcp.example.com",
-  OIDC_ISSUER: ISSUER,
-  OIDC_CLIENT_SECRET: "x",
-  DATABASE_URL: "postgres://u:p@localhost/db",
-  // The test's own groups: the shipped default also names `search`, which they do not have.
-  MCP_DEFAULT_APPS: "notes,files,calendar",
-};
 let idp: TestIdp;
 
 function appWith(extra: Record<string, string> = {}) {
-  const config = loadConfig({ ...env, ...extra });
-  return createApp({
-    config,
-    log: createLogger("silent"),
-    readiness: {
-      shuttingDown: () => false,
-      idp: () => ({ discovery: "loaded", jwks: "loaded" }),
-      database: () => Promise.resolve({ ok: true }),
-    },
-    verifier: createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: (h, t) => idp.getKey(h, t),
-      now: () => NOW_MS,
-    }),
-    registry: buildRegistry(config, groups),
+  const config = testConfig({
+    // The test's own groups: the shipped default also names `search`, which they do not have.
+    MCP_DEFAULT_APPS: "notes,files,calendar",
+    ...extra,
   });
+  return testApp(idp, { config, registry: buildRegistry(config, groups) });
 }
 
 async function listTools(app: ReturnType<typeof appWith>, query = "", claimOverrides = {}) {
-  const res = await app.request(`/mcp${query}`, {
-    method: "POST",
-    headers: {
-      host: "mcp.example.com",
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2025-11-25",
-      authorization: `Bearer ${await idp.sign(claims(claimOverrides))}`,
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-  });
+  const res = await app.request(
+    `/mcp${query}`,
+    mcpPost(
+      { jsonrpc: "2.0", id: 1, method: "tools/list" },
+      { host: "mcp.example.com", authorization: `Bearer ${await idp.sign(claims(claimOverrides))}` },
+    ),
+  );
   const body = (await res.json()) as { result?: { tools: { name: string }[] }; error?: { message: string } };
   return { status: res.status, names: body.result?.tools.map((t) => t.name), error: body.error?.message };
 }
