@@ -17,7 +17,8 @@ import { decodeJwt } from "jose";
 import * as oidc from "openid-client";
 import type { TestKeycloak } from "../test/harness/keycloak.ts";
 import { contentionNote, cpuSample, othersCores } from "./cpu.ts";
-import { describe, snippet, SOURCE_ENTRY, startGatewayProcess } from "./gateway-process.ts";
+import { buildDist, imageEnv } from "./footprint.ts";
+import { describe, DIST_ENTRY, snippet, SOURCE_ENTRY, startGatewayProcess } from "./gateway-process.ts";
 import { runLoad, type LoadClient, type LoadResult } from "./load.ts";
 import { metric, type Metric, type SectionResult } from "./report.ts";
 import { withResources, type Resources } from "./resources.ts";
@@ -34,14 +35,21 @@ export interface ToolCallSettings {
   /** The throughput loop's warm-up and measured window per path, ms. */
   readonly warmupMs: number;
   readonly durationMs: number;
-  /** The throughput loop's HTTP client (`--client`): fetch, or node:http at about half its CPU. */
+  /** The throughput loop's HTTP client (`--client`): raw (the lightest), node:http or fetch. */
   readonly client: LoadClient;
+  /**
+   * Which gateway (`--gateway`): `src` runs `node src/main.ts serve` with Node's own heap settings;
+   * `image` runs the build (`dist/main.js`) with the Dockerfile's NODE_OPTIONS and malloc setting.
+   */
+  readonly gateway: "src" | "image";
 }
 
 export const TOOL_CALL_DEFAULTS: ToolCallSettings = {
-  client: "fetch",
-  calls: 300,
-  warmup: 200,
+  client: "raw",
+  // Enough calls for a p99 of 30 samples, after enough for the JIT to have optimised the path.
+  calls: 3000,
+  warmup: 1000,
+  gateway: "src",
   concurrency: 16,
   warmupMs: 2000,
   durationMs: 8000,
@@ -202,9 +210,15 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
 
   const dataDir = await mkdtemp(path.join(tmpdir(), "ncmcp-bench-"));
   resources.add("the data directory", () => rm(dataDir, { recursive: true, force: true }));
-  progress("starting the gateway (node src/main.ts serve)…");
+  const image = settings.gateway === "image" ? await imageEnv() : undefined;
+  if (image !== undefined) await buildDist();
+  progress(
+    image === undefined
+      ? "starting the gateway (node src/main.ts serve)…"
+      : `starting the built gateway (node dist/main.js serve, ${JSON.stringify(image)})…`,
+  );
   const gateway = await startGatewayProcess({
-    entry: SOURCE_ENTRY,
+    entry: image === undefined ? SOURCE_ENTRY : DIST_ENTRY,
     port: gatewayPort,
     env: {
       GATEWAY_PUBLIC_URL: gatewayUrl,
@@ -215,6 +229,7 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
       LOG_LEVEL: "silent",
       // One user drives the throughput loop; the per-user limit (600/min) would answer 429 to it.
       RATE_LIMIT_MCP_PER_USER: "0",
+      ...image,
       // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway (bench/README.md).
       ...(process.env.BENCH_GATEWAY_NODE_OPTIONS
         ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS }
@@ -560,11 +575,11 @@ async function measureToolCall(settings: ToolCallSettings, resources: Resources)
     tool === "notes_get"
       ? `Tool: notes_get (note ${String(noteId)}, ${String(Buffer.byteLength(NOTE_TEXT))} bytes of Markdown seeded as ${NOTE_FILE}); baseline: GET /index.php/apps/notes/api/v1/notes/${String(noteId)} on the stand-in.`
       : `Tool: **whoami**, because notes_get is not in alice's tools/list yet (${toolNames.join(", ")}); baseline: GET /ocs/v2.php/cloud/user?format=json on the stand-in. Rerun once notes_get is registered.`,
-    `Setup: Keycloak ${kc.source} (started in ${kcSeconds.toFixed(0)} s) with the project's realm; alice signed in through Keycloak's login page in headless Chromium (client mcp-client, scope "${SCOPE}"); the gateway as a child process (\`node src/main.ts serve\`, embedded database, LOG_LEVEL=silent) on 127.0.0.1; the Nextcloud stand-in in a process of its own (bench/standin-child.ts).`,
+    `Setup: Keycloak ${kc.source} (started in ${kcSeconds.toFixed(0)} s) with the project's realm; alice signed in through Keycloak's login page in headless Chromium (client mcp-client, scope "${SCOPE}"); the gateway as a child process (${image === undefined ? "`node src/main.ts serve` with Node's heap defaults" : `the build, \`node dist/main.js serve\`, with the image's ${JSON.stringify(image)}`}, embedded database, LOG_LEVEL=silent) on 127.0.0.1; the Nextcloud stand-in in a process of its own (bench/standin-child.ts).`,
     `Latency: ${String(settings.warmup)} warm-up then ${String(calls)} measured calls per path, one request at a time over fetch keep-alive, the two paths alternating (AB BA …); each call timed from sending to the last byte of the response. The overhead is the difference of the two percentiles, not a percentile of differences.`,
     `The baseline uses a Nextcloud token obtained once by the same token exchange (client mcp-gateway, audience nextcloud, scope nextcloud-audience). The gateway path adds: MCP request handling, token verification (cached), the exchanged-token cache lookup, its own HTTP request to the stand-in and a second loopback hop.`,
     `Token exchange: ${String(gatewayTokens.size)} distinct Nextcloud token(s) reached the stand-in from the gateway over the whole run (${exchangedInFirst ? "the first exchange happened in the first tools/call" : "the exchange happened before the first tools/call, e.g. at tools/list"}); 1 means the exchanged token was cached per MCP token. The first call took ${first.ms.toFixed(1)} ms, the first direct request ${firstDirect.ms.toFixed(1)} ms.`,
-    `Throughput: ${String(settings.concurrency)} closed-loop clients (${settings.client === "http" ? "node:http" : "fetch"} keep-alive) for ${String(settings.warmupMs / 1000)} s warm-up and ${String(settings.durationMs / 1000)} s measured, through the gateway and then direct; the gateway, the stand-in and this load generator are three processes on the machine's cores.`,
+    `Throughput: ${String(settings.concurrency)} closed-loop clients (${settings.client === "raw" ? "raw HTTP/1.1 on node:net" : settings.client === "http" ? "node:http" : "fetch"} keep-alive) for ${String(settings.warmupMs / 1000)} s warm-up and ${String(settings.durationMs / 1000)} s measured, through the gateway and then direct; the gateway, the stand-in and this load generator are three processes on the machine's cores.`,
     "Keycloak idles during the measurement (nothing is exchanged), but its JVM counts among the other processes.",
     ...[contentionNote("the measured calls", others)].filter((n) => n !== undefined),
   ];

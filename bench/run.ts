@@ -43,7 +43,10 @@ const USAGE = `Usage: npm run bench -- [options]
 
   --only <ids>               Comma-separated benches to run: tool-list-size, token, server-build, tools-list, notes-get, keepalive, footprint, index, soak
                              (default: all but soak, which runs only when named)
-  --client <fetch|http>      HTTP load generator: fetch (undici, default) or node:http (cheaper per request)
+  --client <raw|http|fetch>  HTTP load generator: raw (default: HTTP/1.1 on node:net, the least CPU per
+                             request), node:http, or fetch (undici, the most)
+  --gateway <src|image>      notes-get: node src/main.ts with Node's heap defaults (default), or the
+                             built dist/main.js with the Dockerfile's NODE_OPTIONS and malloc setting
   --concurrency <n>          HTTP workers (default ${HTTP_LOAD_DEFAULTS.concurrency}, at most ${MAX_CONCURRENCY})
   --warmup <seconds>         HTTP warm-up per loop (default ${HTTP_LOAD_DEFAULTS.warmupMs / 1000})
   --duration <seconds>       HTTP measured window per loop (default ${HTTP_LOAD_DEFAULTS.durationMs / 1000})
@@ -79,6 +82,7 @@ interface Settings {
   readonly calls: number;
   readonly callWarmup: number;
   readonly notesConcurrency: number;
+  readonly notesGateway: "src" | "image";
   readonly grants: number;
   readonly keepaliveConcurrency: readonly number[];
   readonly footprintCalls: number;
@@ -133,6 +137,7 @@ const BENCHES: readonly Bench[] = [
         calls: s.calls,
         warmup: s.callWarmup,
         concurrency: s.notesConcurrency,
+        gateway: s.notesGateway,
         warmupMs: s.warmupSeconds * 1000,
         durationMs: s.durationSeconds * 1000,
       }),
@@ -170,6 +175,12 @@ const BENCHES: readonly Bench[] = [
     run: (s) => runSoak({ requests: s.soakRequests, concurrency: SOAK_DEFAULTS.concurrency }),
   },
 ];
+
+function gatewayOption(value: string | undefined): "src" | "image" {
+  if (value === undefined) return TOOL_CALL_DEFAULTS.gateway;
+  if (value === "src" || value === "image") return value;
+  usageError(`--gateway must be src or image, got "${value}"`);
+}
 
 function usageError(message: string): never {
   process.stderr.write(`bench: ${message}\n\n${USAGE}`);
@@ -212,6 +223,7 @@ async function main(argv: readonly string[]): Promise<number> {
         calls: { type: "string" },
         "call-warmup": { type: "string" },
         "notes-concurrency": { type: "string" },
+        gateway: { type: "string" },
         grants: { type: "string" },
         "keepalive-concurrency": { type: "string" },
         "footprint-calls": { type: "string" },
@@ -267,7 +279,7 @@ async function main(argv: readonly string[]): Promise<number> {
     rounds: Math.round(numberOption("rounds", values.rounds, TOKEN_CHECK_DEFAULTS.rounds, 1, 100)),
     calls: Math.round(numberOption("calls", values.calls, TOOL_CALL_DEFAULTS.calls, 10, MAX_CALLS)),
     callWarmup: Math.round(
-      numberOption("call-warmup", values["call-warmup"], TOOL_CALL_DEFAULTS.warmup, 0, 1000),
+      numberOption("call-warmup", values["call-warmup"], TOOL_CALL_DEFAULTS.warmup, 0, MAX_CALLS),
     ),
     notesConcurrency: Math.round(
       numberOption(
@@ -278,6 +290,7 @@ async function main(argv: readonly string[]): Promise<number> {
         MAX_CONCURRENCY,
       ),
     ),
+    notesGateway: gatewayOption(values.gateway),
     grants: Math.round(numberOption("grants", values.grants, KEEPALIVE_DEFAULTS.grants, 1, MAX_GRANTS)),
     keepaliveConcurrency:
       values["keepalive-concurrency"] === undefined
@@ -381,6 +394,7 @@ async function main(argv: readonly string[]): Promise<number> {
     calls: settings.calls,
     callWarmup: settings.callWarmup,
     notesConcurrency: settings.notesConcurrency,
+    gateway: settings.notesGateway,
     grants: settings.grants,
     keepaliveConcurrency: settings.keepaliveConcurrency.join(","),
     footprintCalls: settings.footprintCalls,

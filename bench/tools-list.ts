@@ -16,7 +16,7 @@ export interface HttpLoadSettings {
 }
 
 export const HTTP_LOAD_DEFAULTS: HttpLoadSettings = {
-  client: "fetch",
+  client: "raw",
   concurrency: 32,
   warmupMs: 2000,
   durationMs: 8000,
@@ -194,7 +194,7 @@ export async function runToolsList(settings: HttpLoadSettings = HTTP_LOAD_DEFAUL
     const cores = os.availableParallelism();
     const notes = [
       `Gateway: createApp in a child process (one event loop), silent logger, stub readiness, ${names.length} tool(s) listed (${names.join(", ")}), ${Buffer.byteLength(probeBody)}-byte response.`,
-      `Load: this process, ${settings.concurrency} closed-loop workers over ${settings.client === "fetch" ? "fetch (undici)" : "node:http"} keep-alive connections to 127.0.0.1, ${settings.warmupMs / 1000} s warm-up then ${settings.durationMs / 1000} s measured; latency is per request as the client sees it (queueing in the client included).`,
+      `Load: this process, ${settings.concurrency} closed-loop workers over ${settings.client === "fetch" ? "fetch (undici)" : settings.client === "raw" ? "raw HTTP/1.1 (node:net)" : "node:http"} keep-alive connections to 127.0.0.1, ${settings.warmupMs / 1000} s warm-up then ${settings.durationMs / 1000} s measured; latency is per request as the client sees it (queueing in the client included).`,
       `Token verification is cached after the first request, as for a real client reusing its token: ${after.hits - before.hits} cache hits and ${after.misses - before.misses} misses in the tools/list window.`,
       `The load generator and the gateway share this machine's ${cores} cores, one event loop each (plus GC and libuv threads); their CPU use tells which side limited each loop. "Gateway CPU per request" (all its threads) depends least on the generator.`,
       bottleneck("tools/list", tools),

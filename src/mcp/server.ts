@@ -13,6 +13,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
 import type { z } from "zod";
+import { withEitherSignal } from "../abort.ts";
 import { describeError, GatewayError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { OfflineAccessContext, ToolContext } from "./context.ts";
@@ -99,11 +100,8 @@ export function createMcpServer(
         `Input validation error: Invalid arguments for tool ${tool.name}: ${issues(args.error)}`,
       );
     }
-    return callTool(
-      tool,
-      args.data,
-      { ...ctx, signal: AbortSignal.any([ctx.signal, extra.mcpReq.signal]) },
-      extra,
+    return withEitherSignal([ctx.signal, extra.mcpReq.signal], (signal) =>
+      callTool(tool, args.data, { ...ctx, signal }, extra),
     );
   });
   return server;
