@@ -111,7 +111,9 @@ class RawConnection {
   constructor(o: LoadOptions, target: URL) {
     this.#port = Number(target.port);
     const body = o.body === undefined ? undefined : Buffer.from(o.body);
-    const lines = [`${o.method} ${target.pathname}${target.search} HTTP/1.1`, `Host: ${target.host}`];
+    const lines = [`${o.method} ${target.pathname}${target.search} HTTP/1.1`];
+    // The caller's Host wins (a bench may present the gateway's public host), as with fetch.
+    if (!Object.keys(o.headers).some((k) => k.toLowerCase() === "host")) lines.push(`Host: ${target.host}`);
     for (const [k, v] of Object.entries(o.headers)) lines.push(`${k}: ${v}`);
     if (body !== undefined) lines.push(`Content-Length: ${String(body.length)}`);
     const head = Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
