@@ -73,15 +73,21 @@ describe("VerifiedTokenCache", () => {
   });
 });
 
+/** A verifier at NOW over the test IdP's keys, counting key lookups (one per full verification). */
+function countingVerifier() {
+  const keys = counting(idp.getKey);
+  const verifier = createTokenVerifier({
+    issuer: ISSUER,
+    audience: RESOURCE,
+    getKey: keys.getKey,
+    now: () => NOW_MS,
+  });
+  return { keys, verifier };
+}
+
 describe("createTokenVerifier", () => {
   it("serves the second verify from the cache without asking for a key", async () => {
-    const keys = counting(idp.getKey);
-    const verifier = createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: keys.getKey,
-      now: () => NOW_MS,
-    });
+    const { keys, verifier } = countingVerifier();
     const token = await idp.sign(claims());
     const first = await verifier.verify(token);
     const second = await verifier.verify(token);
@@ -91,13 +97,7 @@ describe("createTokenVerifier", () => {
   });
 
   it("finds a token by the digest its caller computed as by the token, and only that token", async () => {
-    const keys = counting(idp.getKey);
-    const verifier = createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: keys.getKey,
-      now: () => NOW_MS,
-    });
+    const { keys, verifier } = countingVerifier();
     const token = await idp.sign(claims());
     const first = await verifier.verify(token, tokenDigest(token));
     expect(await verifier.verify(token)).toBe(first);
