@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  createTokenVerifier,
-  tokenDigest,
-  VerifiedTokenCache,
-  type VerifiedToken,
-} from "../../../src/auth/index.ts";
-import { claims, counting, createIdp, ISSUER, NOW, NOW_MS, rejection, RESOURCE } from "./fixtures.ts";
+import { tokenDigest, VerifiedTokenCache, type VerifiedToken } from "../../../src/auth/index.ts";
+import { claims, countingVerifier, createIdp, ISSUER, NOW, NOW_MS, rejection, RESOURCE } from "./fixtures.ts";
 
 const idp = await createIdp();
 
@@ -73,21 +68,9 @@ describe("VerifiedTokenCache", () => {
   });
 });
 
-/** A verifier at NOW over the test IdP's keys, counting key lookups (one per full verification). */
-function countingVerifier() {
-  const keys = counting(idp.getKey);
-  const verifier = createTokenVerifier({
-    issuer: ISSUER,
-    audience: RESOURCE,
-    getKey: keys.getKey,
-    now: () => NOW_MS,
-  });
-  return { keys, verifier };
-}
-
 describe("createTokenVerifier", () => {
   it("serves the second verify from the cache without asking for a key", async () => {
-    const { keys, verifier } = countingVerifier();
+    const { keys, verifier } = countingVerifier(idp);
     const token = await idp.sign(claims());
     const first = await verifier.verify(token);
     const second = await verifier.verify(token);
@@ -97,7 +80,7 @@ describe("createTokenVerifier", () => {
   });
 
   it("finds a token by the digest its caller computed as by the token, and only that token", async () => {
-    const { keys, verifier } = countingVerifier();
+    const { keys, verifier } = countingVerifier(idp);
     const token = await idp.sign(claims());
     const first = await verifier.verify(token, tokenDigest(token));
     expect(await verifier.verify(token)).toBe(first);
@@ -111,13 +94,7 @@ describe("createTokenVerifier", () => {
 
   it("stops serving an entry after exp and verifies again", async () => {
     const c = clock();
-    const keys = counting(idp.getKey);
-    const verifier = createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: keys.getKey,
-      now: c.now,
-    });
+    const { keys, verifier } = countingVerifier(idp, { now: c.now });
     const token = await idp.sign(claims({ exp: NOW + 30 }));
     await verifier.verify(token);
     c.advance(30_000);
@@ -130,15 +107,8 @@ describe("createTokenVerifier", () => {
   });
 
   it("never caches a failure", async () => {
-    const keys = counting(idp.getKey);
     const cache = new VerifiedTokenCache({ now: () => NOW_MS });
-    const verifier = createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: keys.getKey,
-      cache,
-      now: () => NOW_MS,
-    });
+    const { keys, verifier } = countingVerifier(idp, { cache });
     const token = await idp.sign(claims({ aud: "nextcloud" }));
     for (let i = 0; i < 2; i++) expect((await rejection(verifier.verify(token))).code).toBe("invalid_token");
     expect(keys.calls).toBe(2);
@@ -147,15 +117,8 @@ describe("createTokenVerifier", () => {
   });
 
   it("verifies again once the bound evicted a token", async () => {
-    const keys = counting(idp.getKey);
     const cache = new VerifiedTokenCache({ maxEntries: 2, now: () => NOW_MS });
-    const verifier = createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: keys.getKey,
-      cache,
-      now: () => NOW_MS,
-    });
+    const { keys, verifier } = countingVerifier(idp, { cache });
     const tokens = await Promise.all(["a", "b", "c"].map((sub) => idp.sign(claims({ sub }))));
     for (const token of tokens) await verifier.verify(token);
     expect(cache.size).toBe(2);

@@ -11,7 +11,13 @@ import {
 } from "jose";
 import { expect } from "vitest";
 import { describeError, GatewayError } from "../../../src/errors.ts";
-import { INVALID_TOKEN_DESCRIPTION, type TokenExpectations } from "../../../src/auth/index.ts";
+import {
+  createTokenVerifier,
+  INVALID_TOKEN_DESCRIPTION,
+  type TokenExpectations,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+} from "../../../src/auth/index.ts";
 import { rejectionOf } from "../../harness/rejection.ts";
 
 export const ISSUER = "https://sso.example.com/realms/nextcloud-mcp";
@@ -134,4 +140,23 @@ export async function expectInvalidToken(
   const secrets = [token, ...token.split(".").filter((part) => part.length >= 16)].filter((s) => s !== "");
   for (const text of logged) for (const secret of secrets) expect(text).not.toContain(secret);
   return err;
+}
+
+/**
+ * A verifier for ISSUER and RESOURCE over `idp`'s keys at NOW (or `over`'s clock and cache),
+ * counting key lookups: one per full verification, none for a cache hit.
+ */
+export function countingVerifier(
+  idp: TestIdp,
+  over: Pick<TokenVerifierOptions, "now" | "cache"> = {},
+): { keys: { readonly calls: number }; verifier: TokenVerifier } {
+  const keys = counting(idp.getKey);
+  const verifier = createTokenVerifier({
+    issuer: ISSUER,
+    audience: RESOURCE,
+    getKey: keys.getKey,
+    now: () => NOW_MS,
+    ...over,
+  });
+  return { keys, verifier };
 }

@@ -1,23 +1,17 @@
 // The bench's raw load generator (HTTP/1.1 on node:net): it sends what the server needs (the
 // caller's Host, the body with its length), reads answers framed by Content-Length and by chunked
 // encoding over kept-alive connections, and a wrong answer stops the run as with the other clients.
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import type { IncomingMessage } from "node:http";
+import { describe, expect, it } from "vitest";
 import { runLoad, type LoadOptions } from "../../../bench/load.ts";
+import { localServers } from "../../harness/local-server.ts";
 
-let server: Server | undefined;
-afterEach(async () => {
-  server?.closeAllConnections();
-  const closing = server;
-  if (closing !== undefined) await new Promise((resolve) => closing.close(resolve));
-  server = undefined;
-});
+const listen = localServers();
 
 /** Answers `POST /echo` with the body it got, chunked on odd requests, with a length on even ones. */
 async function echo(seen: IncomingMessage[]): Promise<string> {
   let n = 0;
-  server = createServer((req, res) => {
+  const { origin } = await listen((req, res) => {
     seen.push(req);
     let body = "";
     req.setEncoding("utf8");
@@ -33,8 +27,7 @@ async function echo(seen: IncomingMessage[]): Promise<string> {
       }
     });
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  return `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/echo`;
+  return `${origin}/echo`;
 }
 
 const options = (url: string, over: Partial<LoadOptions> = {}): LoadOptions => ({

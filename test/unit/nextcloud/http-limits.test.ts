@@ -1,32 +1,24 @@
 // send()'s time limit and the caller's signal over the node:http path, with a local server standing
 // for a Nextcloud that never answers: the limit gives a "timeout" error naming it, the caller's
 // abort ends the request at once (and is not called a timeout), and the connection is closed.
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import type { IncomingMessage } from "node:http";
+import { describe, expect, it } from "vitest";
 import { NextcloudError } from "../../../src/nextcloud/errors.ts";
 import { send } from "../../../src/nextcloud/http.ts";
+import { localServers } from "../../harness/local-server.ts";
 import { waitFor } from "../../harness/wait.ts";
 
-let server: Server | undefined;
-afterEach(async () => {
-  server?.closeAllConnections();
-  const closing = server;
-  if (closing !== undefined) await new Promise((resolve) => closing.close(resolve));
-  server = undefined;
-});
+const listen = localServers();
 
 /** A server that reads each request and never answers; `closed` counts requests whose socket closed. */
 async function silent() {
   const seen: IncomingMessage[] = [];
   let closed = 0;
-  server = createServer((req) => {
+  const { origin: baseUrl } = await listen((req) => {
     seen.push(req);
     req.socket.once("close", () => closed++);
     req.resume();
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  const baseUrl = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
   return { baseUrl, seen, closed: () => closed };
 }
 

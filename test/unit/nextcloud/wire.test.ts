@@ -1,26 +1,20 @@
 // The node:http exchange under send(): what Nextcloud receives, what comes back, over kept-alive
 // connections (a local HTTP server stands for Nextcloud).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { gzipSync } from "node:zlib";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { NextcloudError } from "../../../src/nextcloud/errors.ts";
 import { exchange, type WireRequest } from "../../../src/nextcloud/wire.ts";
+import { localServers } from "../../harness/local-server.ts";
 
-let server: Server | undefined;
-afterEach(async () => {
-  server?.closeAllConnections();
-  const closing = server;
-  if (closing !== undefined) await new Promise((resolve) => closing.close(resolve));
-  server = undefined;
-});
+const listen = localServers();
 
 async function serve(handler: (req: IncomingMessage, res: ServerResponse, socket: Socket) => void) {
-  server = createServer((req, res) => {
+  const { origin } = await listen((req, res) => {
     handler(req, res, req.socket);
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  return new URL(`http://127.0.0.1:${String((server.address() as AddressInfo).port)}/ocs/x`);
+  return new URL(`${origin}/ocs/x`);
 }
 
 const base: Omit<WireRequest, "signal"> = {

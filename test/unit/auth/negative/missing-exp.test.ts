@@ -1,14 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { createTokenVerifier, verifyAccessToken } from "../../../../src/auth/index.ts";
+import { verifyAccessToken } from "../../../../src/auth/index.ts";
 import {
   claims,
-  counting,
+  countingVerifier,
   createIdp,
   EXPECTATIONS,
   expectInvalidToken,
-  ISSUER,
   NOW_MS,
-  RESOURCE,
 } from "../fixtures.ts";
 
 const idp = await createIdp();
@@ -50,13 +48,7 @@ describe("negative: a token without a usable exp", () => {
   });
 
   it("is rejected every time when exp is 1e999: never cached", async () => {
-    const keys = counting(idp.getKey);
-    const verifier = createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: keys.getKey,
-      now: () => NOW_MS,
-    });
+    const { keys, verifier } = countingVerifier(idp);
     const token = await infinite();
     for (let i = 0; i < 3; i++)
       await expectInvalidToken(verifier.verify(token), token, /^exp is not a finite/);

@@ -2,14 +2,13 @@
 // (an ID token whose aud was mapped to the gateway, a refresh token, a logout token, a DPoP-bound
 // token presented as bearer) is refused by its `typ` claim or `typ` header.
 import { describe, expect, it } from "vitest";
-import { createTokenVerifier, verifyAccessToken } from "../../../../src/auth/index.ts";
+import { verifyAccessToken } from "../../../../src/auth/index.ts";
 import {
   claims,
-  counting,
+  countingVerifier,
   createIdp,
   EXPECTATIONS,
   expectInvalidToken,
-  ISSUER,
   NOW_MS,
   RESOURCE,
 } from "../fixtures.ts";
@@ -82,13 +81,7 @@ describe("negative: a token that is not an access token", () => {
   });
 
   it("is rejected every time: a wrong-typ token is never cached", async () => {
-    const keys = counting(idp.getKey);
-    const verifier = createTokenVerifier({
-      issuer: ISSUER,
-      audience: RESOURCE,
-      getKey: keys.getKey,
-      now: () => NOW_MS,
-    });
+    const { keys, verifier } = countingVerifier(idp);
     const token = await idp.sign(claims({ typ: "Refresh" }));
     for (let i = 0; i < 2; i++) await expectInvalidToken(verifier.verify(token), token, /^typ claim /);
     expect(keys.calls).toBe(2);
